@@ -1,0 +1,3 @@
+export async function run(argv: string[]): Promise<void> {
+  process.stdout.write(`dupip ${argv.join(' ')}\n`);
+}
