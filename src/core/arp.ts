@@ -1,0 +1,104 @@
+/**
+ * ARP codec for Ethernet/IPv4 (RFC 826), the only kind dupip speaks.
+ * decodeArp validates every field and never throws; the encoders build the three
+ * frames RFC 5227 uses: probe, announcement and reply.
+ */
+import { type Ipv4, readIpv4, writeIpv4 } from './ipv4.js';
+import { type Mac, BROADCAST_MAC, ZERO_MAC, readMac, writeMac } from './mac.js';
+
+export const ARP_LENGTH = 28;
+export const HTYPE_ETHERNET = 1;
+export const PTYPE_IPV4 = 0x0800;
+export const OP_REQUEST = 1;
+export const OP_REPLY = 2;
+
+export type ArpOp = typeof OP_REQUEST | typeof OP_REPLY;
+
+export interface ArpFrame {
+  op: ArpOp;
+  senderMac: Mac;
+  senderIp: Ipv4;
+  targetMac: Mac;
+  targetIp: Ipv4;
+}
+
+/** Why a frame was refused; also the `reason` label of dupip_frames_invalid_total. */
+export const INVALID_REASONS = [
+  'truncated',
+  'bad-htype',
+  'bad-ptype',
+  'bad-lengths',
+  'bad-op',
+  'bad-sender-mac',
+] as const;
+export type InvalidReason = (typeof INVALID_REASONS)[number];
+
+export type DecodeResult = { ok: true; frame: ArpFrame } | { ok: false; reason: InvalidReason };
+
+/**
+ * Decodes an ARP payload (the bytes after the Ethernet header). Trailing bytes
+ * (Ethernet padding to 60 octets) are ignored.
+ */
+export function decodeArp(buf: Uint8Array): DecodeResult {
+  if (buf.length < ARP_LENGTH) return { ok: false, reason: 'truncated' };
+  if (((buf[0]! << 8) | buf[1]!) !== HTYPE_ETHERNET) return { ok: false, reason: 'bad-htype' };
+  if (((buf[2]! << 8) | buf[3]!) !== PTYPE_IPV4) return { ok: false, reason: 'bad-ptype' };
+  if (buf[4] !== 6 || buf[5] !== 4) return { ok: false, reason: 'bad-lengths' };
+  const op = (buf[6]! << 8) | buf[7]!;
+  if (op !== OP_REQUEST && op !== OP_REPLY) return { ok: false, reason: 'bad-op' };
+  // A group (multicast/broadcast) or all-zero sender hardware address is never a real station.
+  if ((buf[8]! & 1) === 1 || (buf[8]! | buf[9]! | buf[10]! | buf[11]! | buf[12]! | buf[13]!) === 0) {
+    return { ok: false, reason: 'bad-sender-mac' };
+  }
+  return {
+    ok: true,
+    frame: {
+      op,
+      senderMac: readMac(buf, 8),
+      senderIp: readIpv4(buf, 14),
+      targetMac: readMac(buf, 18),
+      targetIp: readIpv4(buf, 24),
+    },
+  };
+}
+
+export function encodeArp(frame: ArpFrame): Uint8Array {
+  const buf = new Uint8Array(ARP_LENGTH);
+  buf[1] = HTYPE_ETHERNET;
+  buf[2] = PTYPE_IPV4 >> 8;
+  buf[3] = PTYPE_IPV4 & 255;
+  buf[4] = 6;
+  buf[5] = 4;
+  buf[7] = frame.op;
+  writeMac(buf, 8, frame.senderMac);
+  writeIpv4(buf, 14, frame.senderIp);
+  writeMac(buf, 18, frame.targetMac);
+  writeIpv4(buf, 24, frame.targetIp);
+  return buf;
+}
+
+/** RFC 5227 probe: sender IP 0.0.0.0, target MAC zero, target IP the address under test. */
+export function probeFrame(ownMac: Mac, address: Ipv4): ArpFrame {
+  return { op: OP_REQUEST, senderMac: ownMac, senderIp: 0, targetMac: ZERO_MAC, targetIp: address };
+}
+
+/**
+ * Announcement (gratuitous ARP request): sender IP = target IP = the address. The target MAC is
+ * ff:ff:ff:ff:ff:ff, as keepalived and arping send it, because some devices ignore a zero one.
+ */
+export function announcementFrame(ownMac: Mac, address: Ipv4): ArpFrame {
+  return { op: OP_REQUEST, senderMac: ownMac, senderIp: address, targetMac: BROADCAST_MAC, targetIp: address };
+}
+
+/** ARP reply from `ownMac`/`address` to a requester. */
+export function replyFrame(ownMac: Mac, address: Ipv4, toMac: Mac, toIp: Ipv4): ArpFrame {
+  return { op: OP_REPLY, senderMac: ownMac, senderIp: address, targetMac: toMac, targetIp: toIp };
+}
+
+export function isProbe(frame: ArpFrame): boolean {
+  return frame.op === OP_REQUEST && frame.senderIp === 0;
+}
+
+export function isAnnouncement(frame: ArpFrame): boolean {
+  return frame.op === OP_REQUEST && frame.senderIp !== 0 && frame.senderIp === frame.targetIp;
+}

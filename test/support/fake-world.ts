@@ -1,0 +1,124 @@
+/** A fake clock and transmitter around the pure Detector, for unit tests. */
+import { Detector, type DetectorOptions, type Transmission } from '../../src/core/detector.js';
+import type { DetectorEvent, SendOutcome } from '../../src/core/events.js';
+import { type ArpFrame, OP_REPLY, OP_REQUEST } from '../../src/core/arp.js';
+import { parseIpv4, type Ipv4 } from '../../src/core/ipv4.js';
+import type { Mac } from '../../src/core/mac.js';
+import type { WatchList, WatchSpec } from '../../src/core/watchlist.js';
+
+export const ip = (s: string): Ipv4 => {
+  const v = parseIpv4(s);
+  if (v === null) throw new Error(`bad ip ${s}`);
+  return v;
+};
+
+export const OWN_MAC = '02:00:00:00:00:01';
+export const IF = 'eth0';
+
+/** Deterministic PRNG (mulberry32). */
+export function seeded(seed: number): () => number {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface Sent extends Transmission {
+  at: number;
+}
+
+export class FakeWorld {
+  now = 1_000_000;
+  readonly sent: Sent[] = [];
+  readonly events: DetectorEvent[] = [];
+  outcome: SendOutcome = 'sent';
+  readonly detector: Detector;
+  /** Called for every transmitted frame, e.g. to make a fake peer answer probes. */
+  onTransmit: ((t: Sent) => void) | null = null;
+  private pending: Array<() => void> = [];
+
+  constructor(options: Partial<DetectorOptions> = {}) {
+    this.detector = new Detector({
+      probeIntervalMs: 1000,
+      announceIntervalMs: 0,
+      defend: 'once',
+      clearAfter: 3,
+      maxSendRate: 50,
+      ignoreMacs: [],
+      random: seeded(42),
+      transmit: (t) => {
+        const s = { ...t, at: this.now };
+        this.sent.push(s);
+        if (this.onTransmit) this.pending.push(() => this.onTransmit?.(s));
+        return this.outcome;
+      },
+      ...options,
+    });
+  }
+
+  watch(specs: Array<Partial<WatchSpec> & { address: Ipv4 }>, extra: Partial<WatchList> = {}): void {
+    this.detector.setWatchList(
+      {
+        interfaces: [{ name: IF, ifindex: 2, mac: OWN_MAC, up: true }],
+        specs: specs.map((s) => ({ ifname: IF, role: 'own', held: true, allowedMacs: [], ...s })),
+        ownMacs: [OWN_MAC],
+        problems: [],
+        ...extra,
+      },
+      this.now,
+    );
+    this.drain();
+  }
+
+  /** Advances the fake clock to now+ms, firing every deadline on the way. */
+  advance(ms: number): void {
+    const end = this.now + ms;
+    for (;;) {
+      const d = this.detector.nextDeadline();
+      if (d === null || d > end) break;
+      this.now = Math.max(this.now, d);
+      this.detector.handleTimeout(this.now);
+      this.drain();
+    }
+    this.now = end;
+  }
+
+  frame(f: ArpFrame, ethernetSource?: Mac): string {
+    const v = this.detector.handleFrame(IF, f, ethernetSource ?? f.senderMac, this.now);
+    this.drain();
+    return v;
+  }
+
+  /** A foreign host claiming `address` (ARP request with sender IP = address). */
+  claim(mac: Mac, address: Ipv4): string {
+    return this.frame({ op: OP_REQUEST, senderMac: mac, senderIp: address, targetMac: '00:00:00:00:00:00', targetIp: ip('192.0.2.254') });
+  }
+
+  /** A kernel's reply to our probe. */
+  reply(mac: Mac, address: Ipv4): string {
+    return this.frame({ op: OP_REPLY, senderMac: mac, senderIp: address, targetMac: OWN_MAC, targetIp: 0 });
+  }
+
+  private drain(): void {
+    this.events.push(...this.detector.pullEvents());
+    while (this.pending.length) {
+      const fns = this.pending;
+      this.pending = [];
+      for (const fn of fns) fn();
+      this.events.push(...this.detector.pullEvents());
+    }
+  }
+
+  states(address?: string): string[] {
+    return this.events
+      .filter((e): e is Extract<DetectorEvent, { type: 'state' }> => e.type === 'state' && (!address || e.entry.address === address))
+      .map((e) => e.to);
+  }
+
+  sentOf(kind: Transmission['kind']): Sent[] {
+    return this.sent.filter((s) => s.kind === kind);
+  }
+}
