@@ -123,6 +123,17 @@ export class Detector {
     this.ignoreMacs = new Set(options.ignoreMacs);
   }
 
+  /** Applies new timing and policy (a configuration reload); address state is kept. */
+  setOptions(options: Partial<Omit<DetectorOptions, 'random' | 'transmit'>>, now: number): void {
+    Object.assign(this.opts, options);
+    if (options.ignoreMacs) this.ignoreMacs = new Set(options.ignoreMacs);
+    for (const iface of this.ifaces.values()) {
+      iface.bucket.setRate(this.opts.maxSendRate, now);
+      iface.capped = false;
+      this.checkCapacity(iface, now);
+    }
+  }
+
   private get replyWindowMs(): number {
     return Math.min(MAX_REPLY_WINDOW_MS, this.opts.probeIntervalMs / 2);
   }

@@ -1,0 +1,101 @@
+/** `dupip daemon`: load the configuration, start the detector and its observers, handle signals. */
+import pino, { type Logger } from 'pino';
+import { ConfigError, type DaemonConfig, formatDuration, loadConfig } from '../config/index.js';
+import { buildArpFilter } from '../core/bpf.js';
+import { formatIpv4 } from '../core/ipv4.js';
+import { Daemon } from '../daemon/daemon.js';
+import type { Observer } from '../daemon/observer.js';
+import { readHostInterfaces } from '../platform/interfaces.js';
+import { openArpSocket, watchLinkChanges } from '../platform/packet-socket.js';
+import { DAEMON_HELP, VERSION } from './help.js';
+import type { Io } from './io.js';
+import { createObservers } from './observers.js';
+
+export function describeConfig(c: DaemonConfig): string {
+  return [
+    `interfaces: ${c.interfaces.length ? c.interfaces.join(', ') : 'every ARP-capable interface with IPv4'}`,
+    `own addresses: ${c.ownAddresses ? 'monitored' : 'not monitored'}${c.excludeAddresses.length ? ` (excluding ${c.excludeAddresses.length} prefix(es))` : ''}`,
+    `delegates: ${c.delegates.map((d) => formatIpv4(d.address) + (d.interface ? `@${d.interface}` : '')).join(', ') || 'none'}`,
+    `probe every ${formatDuration(c.probeIntervalMs)} ±20%, announce every ${c.announceIntervalMs ? formatDuration(c.announceIntervalMs) : 'never'}, defend ${c.defend}, clear after ${c.clearAfter} round(s), at most ${c.maxSendRate} frames/s per interface`,
+  ].join('\n');
+}
+
+export async function daemonCommand(argv: string[], io: Io): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out(DAEMON_HELP);
+    return 0;
+  }
+  let loaded;
+  try {
+    loaded = loadConfig({ argv });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+  if (loaded.checkOnly) {
+    io.out(`${loaded.configPath ?? 'flags'}: configuration OK\n${describeConfig(loaded.config)}\n`);
+    return 0;
+  }
+  const logger = pino({ level: loaded.config.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 1, sync: true }));
+  return runDaemon(argv, loaded.config, logger, io);
+}
+
+async function runDaemon(argv: string[], config: DaemonConfig, logger: Logger, io: Io): Promise<number> {
+  logger.info({ event: 'starting', version: VERSION, node: process.version }, `dupip ${VERSION} starting`);
+  let observers: Observer[];
+  try {
+    observers = await createObservers(config, logger);
+  } catch (err) {
+    logger.fatal({ event: 'fatal', err: (err as Error).message }, (err as Error).message);
+    io.err(`dupip daemon: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const daemon = new Daemon({
+    config,
+    readHost: readHostInterfaces,
+    openSocket: openArpSocket,
+    buildFilter: (ownMac, watched) => {
+      const program = buildArpFilter({ ownMac, watched });
+      return { program, strategy: program.strategy };
+    },
+    watchLinks: watchLinkChanges,
+    logger,
+    observers,
+  });
+  try {
+    await daemon.start();
+  } catch (err) {
+    const e = err as Error & { kind?: string };
+    const msg = e.kind === 'permission' ? `permission denied opening ARP sockets: dupip needs CAP_NET_RAW (or root)` : e.message;
+    logger.fatal({ event: 'fatal', err: e.message }, msg);
+    io.err(`dupip daemon: ${msg}\n`);
+    await daemon.stop();
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ event: 'stopping', signal }, `stopping on ${signal}`);
+      const force = setTimeout(() => resolve(0), 900);
+      force.unref();
+      void daemon.stop().then(() => {
+        clearTimeout(force);
+        resolve(0);
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      try {
+        const { config: next } = loadConfig({ argv });
+        daemon.reconfigure(next);
+      } catch (err) {
+        const msg = err instanceof ConfigError ? err.message : (err as Error).message;
+        logger.error({ event: 'reload-refused', err: msg }, `configuration reload refused, keeping the running one: ${msg}`);
+      }
+    });
+  });
+}

@@ -1,0 +1,175 @@
+/** `dupip probe ADDRESS`: a one-shot RFC 5227 probe, like `arping -D` but stricter. */
+import { parseArgs } from 'node:util';
+import { decodeArp, encodeArp, probeFrame } from '../core/arp.js';
+import { buildArpFilter } from '../core/bpf.js';
+import { parseDuration } from '../core/duration.js';
+import { formatIpv4, inSubnet, parseIpv4 } from '../core/ipv4.js';
+import { BROADCAST_MAC } from '../core/mac.js';
+import { ProbeSession, type ProbeResult } from '../core/probe-session.js';
+import type { HostInterface } from '../core/watchlist.js';
+import { readHostInterfaces } from '../platform/interfaces.js';
+import { type ArpSocket, openArpSocket } from '../platform/packet-socket.js';
+import { PROBE_HELP } from './help.js';
+import type { Io } from './io.js';
+
+export const EXIT_OK = 0;
+export const EXIT_DUPLICATE = 1;
+export const EXIT_CANNOT_PROBE = 2;
+
+class CannotProbe extends Error {}
+
+interface ProbeOptions {
+  address: number;
+  interface: string | undefined;
+  count: number;
+  timeoutMs: number;
+  json: boolean;
+}
+
+function parse(argv: string[]): ProbeOptions | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      interface: { type: 'string', short: 'I' },
+      count: { type: 'string', short: 'c' },
+      timeout: { type: 'string', short: 'w' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  if (positionals.length !== 1) throw new CannotProbe(positionals.length ? `one address at a time, not ${positionals.join(' ')}` : 'which address? usage: dupip probe ADDRESS');
+  const address = parseIpv4(positionals[0]!);
+  if (address === null || address === 0) throw new CannotProbe(`"${positionals[0]}" is not an IPv4 address`);
+  const count = values.count === undefined ? 3 : Number(values.count);
+  if (!Number.isInteger(count) || count < 1 || count > 1000) throw new CannotProbe(`--count: "${values.count}" is not a whole number from 1 to 1000`);
+  let timeoutMs = 3000;
+  if (values.timeout !== undefined) {
+    try {
+      timeoutMs = parseDuration(values.timeout);
+    } catch (err) {
+      throw new CannotProbe(`--timeout: ${(err as Error).message}`);
+    }
+    if (timeoutMs < 10) throw new CannotProbe('--timeout: must be at least 10ms');
+  }
+  return { address, interface: values.interface, count, timeoutMs, json: values.json ?? false };
+}
+
+/** The interface to probe on: the named one, or the one whose subnet contains the address. */
+export function chooseInterface(host: HostInterface[], address: number, name: string | undefined): HostInterface {
+  if (name !== undefined) {
+    const ifc = host.find((i) => i.name === name);
+    if (!ifc) throw new CannotProbe(`interface ${name} does not exist`);
+    if (ifc.loopback || ifc.noArp) throw new CannotProbe(`interface ${name} does not use ARP`);
+    return ifc;
+  }
+  const candidates = host.filter((i) => !i.loopback && !i.noArp && i.addresses.some((a) => inSubnet(address, a.address, a.prefixLength) && a.prefixLength < 32));
+  if (candidates.length === 0) throw new CannotProbe(`no interface has a subnet that contains ${formatIpv4(address)}; name one with --interface`);
+  if (candidates.length > 1) throw new CannotProbe(`${formatIpv4(address)} is in the subnets of ${candidates.map((c) => c.name).join(' and ')}; choose one with --interface`);
+  return candidates[0]!;
+}
+
+function openSocket(ifc: HostInterface): ArpSocket {
+  try {
+    return openArpSocket(ifc.ifindex);
+  } catch (err) {
+    const e = err as Error & { kind?: string };
+    if (e.kind === 'permission') throw new CannotProbe(`permission denied opening an ARP socket on ${ifc.name}: needs root or CAP_NET_RAW`);
+    if (e.kind === 'no-device') throw new CannotProbe(`interface ${ifc.name} does not exist`);
+    throw new CannotProbe(`cannot open an ARP socket on ${ifc.name}: ${e.message}`);
+  }
+}
+
+const now = () => performance.now();
+
+async function probe(opts: ProbeOptions, ifc: HostInterface, ownMacs: Set<string>): Promise<{ result: ProbeResult; sendErrors: string[] }> {
+  const socket = openSocket(ifc);
+  const session = new ProbeSession(opts.address, ownMacs);
+  const sendErrors: string[] = [];
+  try {
+    socket.setFilter(buildArpFilter({ ownMac: ifc.mac, watched: [opts.address] }));
+    socket.onFrames((frames) => {
+      const t = now();
+      for (const f of frames) {
+        const r = decodeArp(f.payload);
+        if (r.ok) session.frame(r.frame, f.sourceMac, f.packetType, t);
+      }
+    });
+    socket.onError(() => {});
+    const payload = encodeArp(probeFrame(ifc.mac, opts.address));
+    const spacing = opts.timeoutMs / opts.count;
+    const start = now();
+    for (let i = 0; i < opts.count; i++) {
+      const due = start + i * spacing;
+      if (due > now()) await sleep(due - now());
+      let outcome: string;
+      try {
+        outcome = socket.send(payload, BROADCAST_MAC);
+      } catch (err) {
+        outcome = (err as Error).message;
+      }
+      if (outcome === 'sent') session.probeSent(now());
+      else sendErrors.push(outcome);
+    }
+    const end = start + opts.timeoutMs;
+    if (end > now()) await sleep(end - now());
+    return { result: session.result(), sendErrors };
+  } finally {
+    socket.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function probeCommand(argv: string[], io: Io): Promise<number> {
+  let opts: ProbeOptions | 'help';
+  try {
+    opts = parse(argv);
+  } catch (err) {
+    io.err(`dupip probe: ${(err as Error).message}\n`);
+    return EXIT_CANNOT_PROBE;
+  }
+  if (opts === 'help') {
+    io.out(PROBE_HELP);
+    return EXIT_OK;
+  }
+  const address = formatIpv4(opts.address);
+  let ifname = opts.interface ?? null;
+  try {
+    const host = readHostInterfaces();
+    const ifc = chooseInterface(host, opts.address, opts.interface);
+    ifname = ifc.name;
+    if (!ifc.up) throw new CannotProbe(`interface ${ifc.name} is down`);
+    const ownMacs = new Set(host.filter((i) => !i.loopback).map((i) => i.mac));
+    const { result, sendErrors } = await probe(opts, ifc, ownMacs);
+    if (result.sent === 0) throw new CannotProbe(`not one probe could be sent on ${ifc.name} (${[...new Set(sendErrors)].join(', ')})`);
+    if (opts.json) {
+      io.out(`${JSON.stringify({ address, interface: ifc.name, duplicate: result.duplicate, macs: result.answers, sent: result.sent, received: result.received })}\n`);
+    } else {
+      io.out(describe(address, ifc.name, result, opts.timeoutMs));
+    }
+    return result.duplicate ? EXIT_DUPLICATE : EXIT_OK;
+  } catch (err) {
+    if (!(err instanceof CannotProbe)) throw err;
+    io.err(`dupip probe: ${err.message}\n`);
+    if (opts.json) io.out(`${JSON.stringify({ address, interface: ifname, duplicate: null, error: err.message, macs: [], sent: 0, received: 0 })}\n`);
+    return EXIT_CANNOT_PROBE;
+  }
+}
+
+function describe(address: string, ifname: string, r: ProbeResult, timeoutMs: number): string {
+  const lines: string[] = [];
+  const summary = `${r.sent} probe(s) sent on ${ifname} over ${timeoutMs / 1000}s, ${r.received} answer(s)`;
+  if (!r.duplicate) {
+    lines.push(`${address}: no other host answered (${summary})`);
+  } else {
+    lines.push(`${address}: DUPLICATE — answered by ${r.answers.length} other MAC(s) (${summary})`);
+    for (const a of r.answers) {
+      const eth = a.ethernetSource ? `  (Ethernet source ${a.ethernetSource} differs from the ARP sender MAC)` : '';
+      lines.push(`  ${a.mac}  first answer after ${a.firstAnswerMs.toFixed(1)} ms, ${a.frames} frame(s)${eth}`);
+    }
+  }
+  if (r.probers.length) lines.push(`  note: ${r.probers.join(', ')} probed for ${address} at the same time`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,304 @@
+/**
+ * The long-running detector: wires the pure Detector to the host's interfaces, one ARP socket per
+ * monitored interface, a timer and the observers. Everything it touches comes in through DaemonDeps,
+ * so the e2e tests run the real thing and nothing here decides what a frame means.
+ */
+import type { Logger } from 'pino';
+import { decodeArp, encodeArp } from '../core/arp.js';
+import { Detector, type Transmission } from '../core/detector.js';
+import type { DetectorEvent, SendOutcome } from '../core/events.js';
+import { type Ipv4, formatIpv4 } from '../core/ipv4.js';
+import type { Mac } from '../core/mac.js';
+import { PACKET_OUTGOING } from '../core/probe-session.js';
+import { type HostInterface, type WatchList, type WatchedInterface, deriveWatchList } from '../core/watchlist.js';
+import type { DaemonConfig } from '../config/index.js';
+import { eventLog } from './event-log.js';
+import type { DaemonView, Observer } from './observer.js';
+
+/** The slice of the packet socket the daemon uses (src/platform/packet-socket.ts implements it). */
+export interface DaemonSocket {
+  setFilter(program: unknown): void;
+  send(payload: Uint8Array, destination: Mac): SendOutcome;
+  onFrames(listener: (frames: Array<{ payload: Uint8Array; sourceMac: Mac; packetType: number }>) => void): void;
+  onError(listener: (err: Error & { kind?: string }) => void): void;
+  close(): void;
+}
+
+export interface DaemonDeps {
+  config: DaemonConfig;
+  readHost: () => HostInterface[];
+  openSocket: (ifindex: number) => DaemonSocket;
+  /** Builds the kernel filter program for one interface. */
+  buildFilter: (ownMac: Mac, watched: Ipv4[]) => { program: unknown; strategy: string };
+  /** Calls back on any rtnetlink link or address change. */
+  watchLinks: (onChange: () => void) => { close(): void };
+  logger: Logger;
+  observers: Observer[];
+  /** Monotonic milliseconds on the epoch scale. */
+  now?: () => number;
+  random?: () => number;
+}
+
+/** How long to let a burst of rtnetlink messages settle before re-reading the host. */
+const LINK_SETTLE_MS = 20;
+/** Safety net if a netlink message is ever lost. */
+const HOST_POLL_MS = 30_000;
+
+interface OpenSocket {
+  ifindex: number;
+  socket: DaemonSocket;
+  filterKey: string;
+}
+
+const monotonicNow = () => performance.timeOrigin + performance.now();
+
+export class Daemon {
+  private config: DaemonConfig;
+  private readonly detector: Detector;
+  private readonly now: () => number;
+  private readonly sockets = new Map<string, OpenSocket>();
+  private list: WatchList = { interfaces: [], specs: [], ownMacs: [], problems: [] };
+  private heldNow = new Set<Ipv4>();
+  private timer: NodeJS.Timeout | null = null;
+  private armedAt: number | null = null;
+  private settle: NodeJS.Timeout | null = null;
+  private poll: NodeJS.Timeout | null = null;
+  private links: { close(): void } | null = null;
+  private lastProbeAt: number | null = null;
+  private problems = new Set<string>();
+  private stopped = false;
+  readonly startedAt = Date.now();
+  private readonly log: ReturnType<typeof eventLog>;
+
+  constructor(private readonly deps: DaemonDeps) {
+    this.config = deps.config;
+    this.now = deps.now ?? monotonicNow;
+    this.log = eventLog(deps.logger, (t) => this.toWallClock(t));
+    this.detector = new Detector({
+      ...this.detectorOptions(deps.config),
+      random: deps.random ?? Math.random,
+      transmit: (t) => this.transmit(t),
+    });
+  }
+
+  private detectorOptions(c: DaemonConfig) {
+    return {
+      probeIntervalMs: c.probeIntervalMs,
+      announceIntervalMs: c.announceIntervalMs,
+      defend: c.defend,
+      clearAfter: c.clearAfter,
+      maxSendRate: c.maxSendRate,
+      ignoreMacs: c.ignoreMacs,
+    };
+  }
+
+  async start(): Promise<void> {
+    this.refresh();
+    for (const o of this.deps.observers) await o.attach?.(this.view());
+    this.links = this.deps.watchLinks(() => this.scheduleRefresh());
+    this.poll = setInterval(() => this.refresh(), HOST_POLL_MS);
+    this.deps.logger.info(
+      { event: 'started', interfaces: this.list.interfaces.map((i) => i.name), addresses: this.list.specs.length },
+      `dupip monitoring ${this.list.specs.length} address(es) on ${this.list.interfaces.map((i) => i.name).join(', ') || 'no interface'}`,
+    );
+  }
+
+  /** A configuration reload (SIGHUP): new timing, policy and watch settings; sockets and state are kept. */
+  reconfigure(config: DaemonConfig): void {
+    const restartOnly = (['stateDir', 'controlSocket', 'logLevel'] as const).filter((k) => config[k] !== this.config[k]);
+    if (JSON.stringify(config.web) !== JSON.stringify(this.config.web)) restartOnly.push('web' as never);
+    this.config = config;
+    this.detector.setOptions(this.detectorOptions(config), this.now());
+    this.refresh();
+    this.deps.logger.info({ event: 'reloaded', needsRestart: restartOnly }, restartOnly.length ? `configuration reloaded; ${restartOnly.join(', ')} take effect after a restart` : 'configuration reloaded');
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of [this.timer, this.settle]) if (t) clearTimeout(t);
+    if (this.poll) clearInterval(this.poll);
+    this.links?.close();
+    for (const s of this.sockets.values()) s.socket.close();
+    this.sockets.clear();
+    for (const o of this.deps.observers) await o.close?.();
+  }
+
+  private scheduleRefresh(): void {
+    if (this.settle || this.stopped) return;
+    this.settle = setTimeout(() => {
+      this.settle = null;
+      this.refresh();
+    }, LINK_SETTLE_MS);
+  }
+
+  /** Re-reads the host, updates the watch list, sockets and kernel filters. */
+  private refresh(): void {
+    if (this.stopped) return;
+    const host = this.deps.readHost();
+    const c = this.config;
+    this.list = deriveWatchList(
+      { interfaces: c.interfaces, ownAddresses: c.ownAddresses, excludeAddresses: c.excludeAddresses, delegates: c.delegates },
+      host,
+    );
+    this.heldNow = new Set(host.flatMap((i) => i.addresses.map((a) => a.address)));
+    for (const p of this.list.problems) {
+      if (!this.problems.has(p)) this.deps.logger.warn({ event: 'problem' }, p);
+    }
+    this.problems = new Set(this.list.problems);
+    this.detector.setWatchList(this.list, this.now());
+    this.syncSockets();
+    this.pump();
+  }
+
+  private syncSockets(): void {
+    const wanted = new Map(this.list.interfaces.map((i) => [i.name, i]));
+    for (const [name, s] of this.sockets) {
+      const w = wanted.get(name);
+      if (!w || w.ifindex !== s.ifindex) {
+        s.socket.close();
+        this.sockets.delete(name);
+      }
+    }
+    for (const ifc of this.list.interfaces) {
+      let s = this.sockets.get(ifc.name);
+      if (!s) {
+        const opened = this.open(ifc);
+        if (!opened) continue;
+        s = opened;
+      }
+      const watched = this.detector.watchedAddresses(ifc.name);
+      const key = `${ifc.mac}|${watched.join(',')}`;
+      if (key !== s.filterKey) {
+        const { program, strategy } = this.deps.buildFilter(ifc.mac, watched);
+        s.socket.setFilter(program);
+        s.filterKey = key;
+        this.deps.logger.debug({ event: 'filter', interface: ifc.name, addresses: watched.length, strategy }, `kernel filter for ${ifc.name}: ${watched.length} address(es), ${strategy}`);
+      }
+    }
+  }
+
+  private open(ifc: WatchedInterface): OpenSocket | null {
+    let socket: DaemonSocket;
+    try {
+      socket = this.deps.openSocket(ifc.ifindex);
+    } catch (err) {
+      const e = err as Error & { kind?: string; code?: string };
+      if (e.kind === 'permission' || e.code === 'EPERM' || e.code === 'EACCES') throw err; // fatal: nothing will ever work
+      this.deps.logger.warn({ event: 'socket-error', interface: ifc.name, code: e.code }, `cannot open an ARP socket on ${ifc.name}: ${e.message}`);
+      return null;
+    }
+    socket.onFrames((frames) => this.frames(ifc.name, frames));
+    socket.onError((err) => {
+      if (err.kind === 'interface-down') return; // the link watcher reports it; the socket resumes on link-up
+      this.deps.logger.error({ event: 'socket-error', interface: ifc.name, err: err.message }, `ARP socket on ${ifc.name}: ${err.message}`);
+    });
+    const s = { ifindex: ifc.ifindex, socket, filterKey: '' };
+    this.sockets.set(ifc.name, s);
+    return s;
+  }
+
+  private frames(ifname: string, frames: Array<{ payload: Uint8Array; sourceMac: Mac; packetType: number }>): void {
+    if (this.stopped) return;
+    const now = this.now();
+    for (const o of this.deps.observers) o.framesReceived?.(ifname, frames.length);
+    for (const f of frames) {
+      if (f.packetType === PACKET_OUTGOING) continue;
+      const r = decodeArp(f.payload);
+      if (!r.ok) {
+        for (const o of this.deps.observers) o.frameInvalid?.(ifname, r.reason);
+        continue;
+      }
+      this.detector.handleFrame(ifname, r.frame, f.sourceMac, now);
+    }
+    this.pump();
+  }
+
+  private transmit(t: Transmission): SendOutcome {
+    const s = this.sockets.get(t.interface);
+    if (!s) return 'interface-down';
+    if (t.kind !== 'probe' && !this.heldNow.has(t.address)) {
+      // The detector only announces held addresses; this is the last line of defence.
+      this.deps.logger.error({ event: 'refused-send', address: formatIpv4(t.address), kind: t.kind }, `refused to announce ${formatIpv4(t.address)}: this host does not hold it`);
+      return 'dropped';
+    }
+    try {
+      const outcome = s.socket.send(encodeArp(t.frame), t.destination);
+      if (outcome === 'sent' && t.kind === 'probe') this.lastProbeAt = this.toWallClock(this.now());
+      return outcome;
+    } catch (err) {
+      this.deps.logger.error({ event: 'send-error', interface: t.interface, err: (err as Error).message }, `send on ${t.interface} failed: ${(err as Error).message}`);
+      for (const o of this.deps.observers) o.sendError?.(t.interface, 'error');
+      return 'dropped';
+    }
+  }
+
+  /** Delivers queued detector events to the log and observers, then re-arms the timer. */
+  private pump(): void {
+    const events = this.detector.pullEvents();
+    for (const e of events) this.deliver(e);
+    this.arm();
+  }
+
+  private deliver(e: DetectorEvent): void {
+    this.log(e);
+    if (e.type === 'sent' && e.outcome !== 'sent') {
+      for (const o of this.deps.observers) o.sendError?.(e.interface, e.outcome);
+    }
+    for (const o of this.deps.observers) o.event?.(e);
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    const d = this.detector.nextDeadline();
+    if (d === this.armedAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.armedAt = d;
+    if (d === null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.armedAt = null;
+      this.detector.handleTimeout(this.now());
+      this.pump();
+    }, Math.max(0, Math.ceil(d - this.now())));
+  }
+
+  toWallClock(t: number): number {
+    return t + (Date.now() - this.now());
+  }
+
+  view(): DaemonView {
+    return {
+      startedAt: this.startedAt,
+      addresses: () => this.detector.snapshotAll(),
+      interfaces: () => {
+        const st = new Map(this.detector.interfaceStatus().map((s) => [s.name, s]));
+        return this.list.interfaces.map((i) => ({
+          ...i,
+          up: st.get(i.name)?.up ?? i.up,
+          socketOpen: this.sockets.has(i.name),
+          addresses: st.get(i.name)?.addresses ?? 0,
+          roundMs: st.get(i.name)?.roundMs ?? this.config.probeIntervalMs,
+          capped: st.get(i.name)?.capped ?? false,
+        }));
+      },
+      lastProbeSentAt: () => this.lastProbeAt,
+      healthy: () => this.healthy(),
+      toWallClock: (t) => this.toWallClock(t),
+    };
+  }
+
+  private healthy(): boolean {
+    if (this.stopped) return false;
+    const up = this.list.interfaces.filter((i) => i.up);
+    if (up.some((i) => !this.sockets.has(i.name))) return false;
+    const watching = up.some((i) => this.detector.watchedAddresses(i.name).length > 0);
+    if (!watching) return true;
+    let round = this.config.probeIntervalMs * 1.2;
+    for (const s of this.detector.interfaceStatus()) round = Math.max(round, s.roundMs);
+    const grace = 2 * round + 1000;
+    const last = this.lastProbeAt ?? this.startedAt;
+    return Date.now() - last <= grace;
+  }
+}

@@ -1,0 +1,64 @@
+/** One JSON log line per detector event worth a line: state changes, new MACs, failovers, summaries. */
+import type { Logger } from 'pino';
+import type { DetectorEvent, EntrySnapshot, MacSighting } from '../core/events.js';
+
+type Level = 'debug' | 'info' | 'warn' | 'error';
+
+const STATE_LEVEL: Record<string, Level> = {
+  conflict: 'error',
+  'split-brain': 'error',
+  unanswered: 'warn',
+  contested: 'warn',
+  ok: 'info',
+  unknown: 'info',
+};
+
+export function eventLog(logger: Logger, wall: (t: number) => number) {
+  const iso = (t: number | null) => (t === null ? null : new Date(wall(t)).toISOString());
+  const macs = (list: MacSighting[]) =>
+    list.map((m) => ({ mac: m.mac, firstSeen: iso(m.firstSeen), lastSeen: iso(m.lastSeen), frames: m.frames, ...(m.ethernetSource ? { ethernetSource: m.ethernetSource } : {}) }));
+  const where = (e: EntrySnapshot) => ({ address: e.address, interface: e.interface, role: e.role, held: e.held });
+  const subject = (e: EntrySnapshot) => `${e.address} on ${e.interface} (${e.role}${e.role === 'delegate' ? (e.held ? ', held here' : ', not held here') : ''})`;
+
+  return (e: DetectorEvent): void => {
+    switch (e.type) {
+      case 'state':
+        logger[STATE_LEVEL[e.to] ?? 'info'](
+          { event: 'state', ...where(e.entry), from: e.from, to: e.to, macs: macs(e.entry.macs), holders: e.entry.holders, reason: e.reason, ...(e.episode ? { episodeStart: iso(e.episode.start), episodeEnd: iso(e.episode.end ?? null) } : {}) },
+          `${subject(e.entry)}: ${e.from} → ${e.to}: ${e.reason}`,
+        );
+        return;
+      case 'conflict-mac':
+        logger.error({ event: 'conflict-mac', ...where(e.entry), macs: macs([e.mac]) }, `${subject(e.entry)}: ${e.mac.mac} also claims it`);
+        return;
+      case 'failover':
+        logger.warn({ event: 'failover', ...where(e.entry), from: e.from, to: e.to }, `${subject(e.entry)}: failover from ${e.from ?? 'nobody'} to ${e.to}`);
+        return;
+      case 'unexpected-holder':
+        logger.warn({ event: 'unexpected-holder', ...where(e.entry), mac: e.mac }, `${subject(e.entry)}: held by ${e.mac}, which is not one of its allowed MACs`);
+        return;
+      case 'summary':
+        logger.warn(
+          { event: 'summary', ...where(e.entry), state: e.entry.state, frames: e.frames, macs: macs(e.entry.macs), overflowMacs: e.overflow, since: iso(e.entry.episodeStart) },
+          `${subject(e.entry)}: still ${e.entry.state}, ${e.frames} conflicting frame(s) since the last summary`,
+        );
+        return;
+      case 'watch':
+        logger.info({ event: e.change === 'added' ? 'watch-added' : 'watch-removed', ...where(e.entry) }, `${e.change === 'added' ? 'monitoring' : 'no longer monitoring'} ${subject(e.entry)}`);
+        return;
+      case 'interface':
+        logger[e.up ? 'info' : 'warn']({ event: e.up ? 'interface-up' : 'interface-down', interface: e.interface }, `interface ${e.interface} is ${e.up ? 'up: monitoring resumes' : 'down: monitoring paused'}`);
+        return;
+      case 'send-capped':
+        logger.warn(
+          { event: 'send-capped', interface: e.interface, addresses: e.addresses, neededPerSecond: e.neededPerSecond, cap: e.cap, roundSeconds: e.roundMs / 1000 },
+          `${e.interface}: ${e.addresses} addresses need ${e.neededPerSecond} frames/s but max_send_rate is ${e.cap}/s; a probe round takes ~${Math.round(e.roundMs / 1000)}s instead of the probe interval`,
+        );
+        return;
+      case 'sent':
+        if (e.outcome !== 'sent') logger.warn({ event: 'send-failed', interface: e.interface, kind: e.kind, address: e.address, outcome: e.outcome }, `${e.kind} for ${e.address} on ${e.interface}: ${e.outcome}`);
+        else logger.trace({ event: 'sent', interface: e.interface, kind: e.kind, address: e.address });
+        return;
+    }
+  };
+}
