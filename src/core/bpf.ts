@@ -1,0 +1,377 @@
+/**
+ * Classic BPF (cBPF) program builder for the ARP packet socket.
+ *
+ * Pure: no I/O. The program is attached with SO_ATTACH_FILTER to an
+ * AF_PACKET/SOCK_DGRAM socket bound to ETH_P_ARP, so the filter sees the frame
+ * starting at the ARP header (offset 0 = htype; the Ethernet header is gone).
+ *
+ * ARP header for Ethernet/IPv4 (28 bytes):
+ *   0 htype(2)  2 ptype(2)  4 hlen(1)  5 plen(1)  6 op(2)
+ *   8 sender MAC(6)  14 sender IP(4)  18 target MAC(6)  24 target IP(4)
+ *
+ * A frame passes when it is well-formed Ethernet/IPv4 ARP (length >= 28,
+ * htype 1, ptype 0x0800, hlen 6, plen 4, op request or reply), was not sent by
+ * this host (pkttype != OUTGOING), its ARP sender MAC is not ours, and
+ *   sender IP is watched, or sender IP is 0.0.0.0 (a probe) and target IP is watched.
+ *
+ * Membership strategies, chosen by size (BPF_MAXINSNS = 4096 instructions):
+ *   exact     one `jeq` per address;
+ *   ranges    addresses sorted and merged into contiguous ranges, `jge`/`jgt` per range;
+ *   userspace no membership test in the kernel: every well-formed ARP frame not
+ *             from ownMac passes and the caller must check membership itself.
+ * Whatever the strategy, callers should still re-check every frame in userspace.
+ *
+ * Conditional jumps have 8-bit offsets, so the membership tests are laid out
+ * in chunks of at most 255 instructions, each chunk followed by its own
+ * `ret #accept`, which every test in the chunk can reach.
+ */
+import type { Ipv4 } from './ipv4.js';
+import { formatIpv4 } from './ipv4.js';
+import type { Mac } from './mac.js';
+import { macBytes } from './mac.js';
+
+// ---- opcodes (linux/bpf_common.h, linux/filter.h) --------------------------------
+
+/** Instruction classes. */
+export const BPF_LD = 0x00;
+export const BPF_LDX = 0x01;
+export const BPF_ALU = 0x04;
+export const BPF_JMP = 0x05;
+export const BPF_RET = 0x06;
+export const BPF_MISC = 0x07;
+/** Load sizes. */
+export const BPF_W = 0x00;
+export const BPF_H = 0x08;
+export const BPF_B = 0x10;
+/** Load modes. */
+export const BPF_IMM = 0x00;
+export const BPF_ABS = 0x20;
+export const BPF_LEN = 0x80;
+/** Jump operations. */
+export const BPF_JA = 0x00;
+export const BPF_JEQ = 0x10;
+export const BPF_JGT = 0x20;
+export const BPF_JGE = 0x30;
+export const BPF_JSET = 0x40;
+/** Operand source: the constant k. */
+export const BPF_K = 0x00;
+/** BPF_MISC operations. */
+export const BPF_TAX = 0x00;
+export const BPF_TXA = 0x80;
+
+/** Ancillary data loads: ld [SKF_AD_OFF + SKF_AD_PKTTYPE] reads skb->pkt_type. */
+export const SKF_AD_OFF = -0x1000;
+export const SKF_AD_PKTTYPE = 4;
+/** `k` of the ancillary pkttype load, as an unsigned 32-bit value (0xfffff004). */
+export const SKF_AD_PKTTYPE_K = (SKF_AD_OFF + SKF_AD_PKTTYPE) >>> 0;
+/** ld [SKF_AD_OFF + SKF_AD_IFINDEX] reads skb->dev->ifindex (the device the frame is delivered for). */
+export const SKF_AD_IFINDEX = 8;
+export const SKF_AD_IFINDEX_K = (SKF_AD_OFF + SKF_AD_IFINDEX) >>> 0;
+
+/** Kernel limit on classic BPF program length. */
+export const BPF_MAXINSNS = 4096;
+/** Conditional jump offsets (jt/jf) are 8-bit. */
+export const BPF_MAX_JUMP = 255;
+
+/** sll_pkttype value of frames this host sent (linux/if_packet.h PACKET_OUTGOING). */
+const PACKET_OUTGOING = 4;
+/** Return value that keeps the whole frame. */
+export const ACCEPT = 0xffffffff;
+/** Return value that drops the frame. */
+export const DROP = 0;
+/** Shortest well-formed Ethernet/IPv4 ARP payload. */
+export const ARP_MIN_LENGTH = 28;
+
+// ---- program model ---------------------------------------------------------------
+
+export interface BpfInstruction {
+  code: number;
+  jt: number;
+  jf: number;
+  k: number;
+  /** What the instruction does, in words. Every instruction has one. */
+  comment: string;
+}
+
+export type BpfStrategy = 'exact' | 'ranges' | 'userspace';
+
+export interface BpfProgram {
+  /**
+   * How watched addresses are tested. 'userspace' means the kernel does not
+   * test membership at all. An empty watched set yields 'exact' with a
+   * single drop-everything instruction.
+   */
+  readonly strategy: BpfStrategy;
+  readonly instructions: readonly BpfInstruction[];
+  /** Distinct watched addresses the program was built for (0.0.0.0 excluded). */
+  readonly watchedCount: number;
+  /** struct sock_filter[] as bytes: u16 code, u8 jt, u8 jf, u32 k, little-endian. */
+  encode(): Uint8Array;
+}
+
+export interface ArpFilterInput {
+  /** This interface's MAC: frames whose ARP sender MAC equals it are dropped. */
+  ownMac: Mac;
+  /** Addresses to watch (order and duplicates do not matter; 0.0.0.0 is ignored). */
+  watched: Iterable<Ipv4>;
+  /** Instruction budget (defaults to the kernel limit, BPF_MAXINSNS). */
+  maxInstructions?: number;
+  /**
+   * The interface the socket is bound to. When given, frames the kernel delivers for another
+   * device are dropped: a socket bound to a VLAN trunk parent also receives the frames of its
+   * VLAN devices (they arrive with skb->dev = the VLAN device, orig_dev = the parent).
+   */
+  ifindex?: number;
+}
+
+function insn(code: number, jt: number, jf: number, k: number, comment: string): BpfInstruction {
+  return { code, jt, jf, k: k >>> 0, comment };
+}
+
+/** Encodes instructions as struct sock_filter[] (little-endian, 8 bytes each). */
+export function encodeInstructions(instructions: readonly BpfInstruction[]): Uint8Array {
+  const bytes = new Uint8Array(instructions.length * 8);
+  const view = new DataView(bytes.buffer);
+  instructions.forEach((ins, i) => {
+    view.setUint16(i * 8, ins.code, true);
+    view.setUint8(i * 8 + 2, ins.jt);
+    view.setUint8(i * 8 + 3, ins.jf);
+    view.setUint32(i * 8 + 4, ins.k >>> 0, true);
+  });
+  return bytes;
+}
+
+function program(strategy: BpfStrategy, instructions: BpfInstruction[], watchedCount: number): BpfProgram {
+  Object.freeze(instructions);
+  return Object.freeze({
+    strategy,
+    instructions,
+    watchedCount,
+    encode: () => encodeInstructions(instructions),
+  });
+}
+
+/** A one-instruction program that drops every frame (used before the real filter is known). */
+export function dropAllProgram(): BpfProgram {
+  return program('exact', [insn(BPF_RET | BPF_K, 0, 0, DROP, 'drop everything')], 0);
+}
+
+// ---- the header: well-formedness, direction and own-MAC checks --------------------
+
+/**
+ * Emits the checks shared by all strategies, ending with the shared DROP
+ * instruction. Jump targets are computed from the final layout below; each
+ * conditional jump to DROP is at most 20 instructions long. With an ifindex,
+ * two instructions (ld ifindex; jeq #ifindex) come before DROP, which moves to 21.
+ *
+ *   0  ld len            13 ld [8]
+ *   1  jge #28           14 jeq #ownHi
+ *   2  ldh [0]           15 ldh [12]
+ *   3  jeq #1            16 jeq #ownLo
+ *   4  ldh [2]           17 ld pkttype
+ *   5  jeq #0x0800       18 jeq #OUTGOING
+ *   6  ldb [4]           19 ret #0            <- DROP
+ *   7  jeq #6
+ *   8  ldb [5]
+ *   9  jeq #4
+ *  10  ldh [6]
+ *  11  jeq #1
+ *  12  jeq #2
+ *
+ * With an ifindex, 18 jumps to DROP itself and the device check follows:
+ *  18  jeq #OUTGOING      20 jeq #ifindex (equal: skip DROP)
+ *  19  ld ifindex         21 ret #0            <- DROP
+ */
+function header(ownMac: Mac, ifindex: number | undefined): BpfInstruction[] {
+  const DROP_INDEX = ifindex === undefined ? 19 : 21;
+  const mac = macBytes(ownMac);
+  const macHi = ((mac[0]! << 24) | (mac[1]! << 16) | (mac[2]! << 8) | mac[3]!) >>> 0;
+  const macLo = ((mac[4]! << 8) | mac[5]!) >>> 0;
+  const out: BpfInstruction[] = [];
+  /** Offset from the instruction about to be pushed to DROP. */
+  const toDrop = (): number => DROP_INDEX - out.length - 1;
+
+  out.push(insn(BPF_LD | BPF_W | BPF_LEN, 0, 0, 0, 'A = frame length (from the ARP header on)'));
+  out.push(insn(BPF_JMP | BPF_JGE | BPF_K, 0, toDrop(), ARP_MIN_LENGTH, 'shorter than an Ethernet/IPv4 ARP header (28)? drop'));
+  out.push(insn(BPF_LD | BPF_H | BPF_ABS, 0, 0, 0, 'A = htype'));
+  out.push(insn(BPF_JMP | BPF_JEQ | BPF_K, 0, toDrop(), 1, 'htype != 1 (Ethernet)? drop'));
+  out.push(insn(BPF_LD | BPF_H | BPF_ABS, 0, 0, 2, 'A = ptype'));
+  out.push(insn(BPF_JMP | BPF_JEQ | BPF_K, 0, toDrop(), 0x0800, 'ptype != 0x0800 (IPv4)? drop'));
+  out.push(insn(BPF_LD | BPF_B | BPF_ABS, 0, 0, 4, 'A = hlen'));
+  out.push(insn(BPF_JMP | BPF_JEQ | BPF_K, 0, toDrop(), 6, 'hlen != 6? drop'));
+  out.push(insn(BPF_LD | BPF_B | BPF_ABS, 0, 0, 5, 'A = plen'));
+  out.push(insn(BPF_JMP | BPF_JEQ | BPF_K, 0, toDrop(), 4, 'plen != 4? drop'));
+  out.push(insn(BPF_LD | BPF_H | BPF_ABS, 0, 0, 6, 'A = op'));
+  out.push(insn(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 1, 'op == 1 (request)? skip the reply test'));
+  out.push(insn(BPF_JMP | BPF_JEQ | BPF_K, 0, toDrop(), 2, 'op != 2 (reply)? drop'));
+  out.push(insn(BPF_LD | BPF_W | BPF_ABS, 0, 0, 8, 'A = sender MAC bytes 0-3'));
+  out.push(insn(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, macHi, `sender MAC bytes 0-3 != ${ownMac.slice(0, 11)}? not ours, go to the pkttype test`));
+  out.push(insn(BPF_LD | BPF_H | BPF_ABS, 0, 0, 12, 'A = sender MAC bytes 4-5'));
+  out.push(insn(BPF_JMP | BPF_JEQ | BPF_K, toDrop(), 0, macLo, `sender MAC == ${ownMac} (ours)? drop`));
+  out.push(insn(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_PKTTYPE_K, 'A = packet type (ancillary SKF_AD_PKTTYPE)'));
+  if (ifindex === undefined) {
+    out.push(insn(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, PACKET_OUTGOING, 'outgoing (sent by this host)? drop, else skip the drop'));
+  } else {
+    out.push(insn(BPF_JMP | BPF_JEQ | BPF_K, toDrop(), 0, PACKET_OUTGOING, 'outgoing (sent by this host)? drop'));
+    out.push(insn(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_IFINDEX_K, 'A = ifindex of the receiving device (ancillary SKF_AD_IFINDEX)'));
+    out.push(insn(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, ifindex, `delivered for ifindex ${ifindex} (ours)? skip the drop, else drop (e.g. a VLAN device's frame)`));
+  }
+  if (out.length !== DROP_INDEX) throw new Error('bpf: header layout changed; fix DROP_INDEX');
+  out.push(insn(BPF_RET | BPF_K, 0, 0, DROP, 'DROP: not a frame we want'));
+  return out;
+}
+
+/** Loads the address to test into A: sender IP, or target IP when sender IP is 0 (a probe). */
+function loadAddressUnderTest(): BpfInstruction[] {
+  return [
+    insn(BPF_LD | BPF_W | BPF_ABS, 0, 0, 14, 'A = sender IP'),
+    insn(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0, 'sender IP == 0.0.0.0 (a probe)? test the target IP instead'),
+    insn(BPF_LD | BPF_W | BPF_ABS, 0, 0, 24, 'A = target IP'),
+  ];
+}
+
+// ---- membership tests ----------------------------------------------------------------
+
+/** A closed interval of addresses [first, last]. */
+interface Range {
+  first: Ipv4;
+  last: Ipv4;
+}
+
+/** One membership test: `size` instructions, emitted once the chunk's accept is known. */
+interface Test {
+  size: number;
+  /** `toAccept(i)` = offset from the test's i-th instruction to the chunk's accept. */
+  emit(toAccept: (i: number) => number): BpfInstruction[];
+}
+
+function exactTest(ip: Ipv4): Test {
+  return {
+    size: 1,
+    emit: (toAccept) => [insn(BPF_JMP | BPF_JEQ | BPF_K, toAccept(0), 0, ip, `A == ${formatIpv4(ip)}? accept`)],
+  };
+}
+
+function rangeTest(range: Range): Test {
+  if (range.first === range.last) return exactTest(range.first);
+  const text = `${formatIpv4(range.first)}-${formatIpv4(range.last)}`;
+  return {
+    size: 2,
+    emit: (toAccept) => [
+      insn(BPF_JMP | BPF_JGE | BPF_K, 0, 1, range.first, `A < ${formatIpv4(range.first)}? not in ${text}, next test`),
+      insn(BPF_JMP | BPF_JGT | BPF_K, 0, toAccept(1), range.last, `A <= ${formatIpv4(range.last)}? in ${text}, accept`),
+    ],
+  };
+}
+
+/**
+ * Lays tests out in chunks so that no jump to an accept exceeds 255:
+ *   chunk:  test ... test ; ja +1 (skip the accept) ; ret #accept
+ *   last:   test ... test ; ret #0                  ; ret #accept
+ * From a chunk's first instruction to its accept the offset is the number of
+ * test instructions in the chunk, so a chunk holds at most 255 of them.
+ */
+function layoutTests(tests: readonly Test[]): BpfInstruction[] {
+  const chunks: Test[][] = [];
+  let current: Test[] = [];
+  let currentSize = 0;
+  for (const test of tests) {
+    if (currentSize + test.size > BPF_MAX_JUMP) {
+      chunks.push(current);
+      current = [];
+      currentSize = 0;
+    }
+    current.push(test);
+    currentSize += test.size;
+  }
+  chunks.push(current);
+
+  const out: BpfInstruction[] = [];
+  chunks.forEach((chunk, index) => {
+    const size = chunk.reduce((n, t) => n + t.size, 0);
+    let position = 0; // index of the next test instruction within the chunk
+    for (const test of chunk) {
+      const start = position;
+      // The accept sits after the test instructions and one ja/ret: offset from instruction p is size - p.
+      out.push(...test.emit((i) => size - (start + i)));
+      position += test.size;
+    }
+    if (index < chunks.length - 1) out.push(insn(BPF_JMP | BPF_JA, 0, 0, 1, 'no match in this chunk: skip its accept, continue'));
+    else out.push(insn(BPF_RET | BPF_K, 0, 0, DROP, 'no watched address matched: drop'));
+    out.push(insn(BPF_RET | BPF_K, 0, 0, ACCEPT, 'ACCEPT: watched address, keep the whole frame'));
+  });
+  return out;
+}
+
+/** Number of instructions `layoutTests` emits for tests of the given sizes (same chunking). */
+function layoutSize(testSizes: readonly number[]): number {
+  let chunks = 1;
+  let current = 0;
+  let total = 0;
+  for (const size of testSizes) {
+    if (current + size > BPF_MAX_JUMP) {
+      chunks++;
+      current = 0;
+    }
+    current += size;
+    total += size;
+  }
+  return total + 2 * chunks;
+}
+
+/** Sorts, de-duplicates and merges addresses into maximal contiguous ranges. */
+export function mergeRanges(addresses: readonly Ipv4[]): { first: Ipv4; last: Ipv4 }[] {
+  const sorted = [...new Set(addresses.map((a) => a >>> 0))].sort((a, b) => a - b);
+  const ranges: Range[] = [];
+  for (const ip of sorted) {
+    const last = ranges[ranges.length - 1];
+    if (last !== undefined && ip === last.last + 1) last.last = ip;
+    else ranges.push({ first: ip, last: ip });
+  }
+  return ranges;
+}
+
+// ---- builder -----------------------------------------------------------------------
+
+/** Builds the ARP filter for one interface. See the module comment for what passes. */
+export function buildArpFilter(input: ArpFilterInput): BpfProgram {
+  const budget = Math.min(input.maxInstructions ?? BPF_MAXINSNS, BPF_MAXINSNS);
+  const watched = [...new Set([...input.watched].map((a) => a >>> 0))].filter((a) => a !== 0).sort((a, b) => a - b);
+  if (watched.length === 0) {
+    return program('exact', [insn(BPF_RET | BPF_K, 0, 0, DROP, 'no watched addresses: drop everything')], 0);
+  }
+
+  const ifindex = input.ifindex;
+  if (ifindex !== undefined && !(Number.isInteger(ifindex) && ifindex > 0 && ifindex <= 0x7fffffff)) {
+    throw new RangeError(`bpf: ifindex must be a positive integer, got ${ifindex}`);
+  }
+  const head = [...header(input.ownMac, ifindex), ...loadAddressUnderTest()];
+
+  const exact = watched.map(exactTest);
+  if (head.length + layoutSize(exact.map((t) => t.size)) <= budget) {
+    return program('exact', [...head, ...layoutTests(exact)], watched.length);
+  }
+
+  const ranges = mergeRanges(watched).map(rangeTest);
+  if (head.length + layoutSize(ranges.map((t) => t.size)) <= budget) {
+    return program('ranges', [...head, ...layoutTests(ranges)], watched.length);
+  }
+
+  // Too many addresses for the kernel: pass every well-formed foreign ARP frame.
+  const userspace = [
+    ...header(input.ownMac, ifindex),
+    insn(BPF_RET | BPF_K, 0, 0, ACCEPT, 'ACCEPT: membership is checked in userspace (too many addresses for the kernel)'),
+  ];
+  return program('userspace', userspace, watched.length);
+}
+
+/** Human-readable listing (bpf_asm-like), one instruction per line with its comment. */
+export function formatProgram(p: Pick<BpfProgram, 'instructions'>): string {
+  return p.instructions
+    .map((ins, i) => {
+      const code = `0x${ins.code.toString(16).padStart(4, '0')}`;
+      const k = `0x${(ins.k >>> 0).toString(16).padStart(8, '0')}`;
+      return `${String(i).padStart(4)}: { ${code}, ${String(ins.jt).padStart(3)}, ${String(ins.jf).padStart(3)}, ${k} }  ${ins.comment}`;
+    })
+    .join('\n');
+}

@@ -1,0 +1,101 @@
+/**
+ * The one place that loads the native addon (native/packet.c, built by node-gyp into
+ * build/Release/dupip_packet.node). Everything else goes through the typed wrappers in
+ * packet-socket.ts.
+ *
+ * The addon is found relative to the package root, which is two directories above this file
+ * both when running from source (src/platform/native.ts under vitest) and after the build
+ * (dist/platform/native.js). To be robust against a different layout we walk up to the first
+ * directory whose package.json is dupip's.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** An opaque native packet-socket handle. */
+export interface NativePacketHandle {
+  readonly __dupipNative: 'packet';
+}
+
+/** An opaque native link-watch handle. */
+export interface NativeWatchHandle {
+  readonly __dupipNative: 'watch';
+}
+
+/**
+ * Receive callback: `records` holds `countOrErrno` fixed-size records (layout in packet-socket.ts
+ * and native/packet.c), or is null and `countOrErrno` is a negative errno.
+ */
+export type NativeReceiveCallback = (records: Buffer | null, countOrErrno: number) => void;
+
+export interface NativeBinding {
+  /**
+   * Opens an AF_PACKET/SOCK_DGRAM socket for ETH_P_ARP bound to `ifindex`. When
+   * `initialProgram` is given it is attached before bind(), so no frame is queued unfiltered.
+   * Throws an Error with code (errno name), errno (positive number) and syscall.
+   */
+  open(ifindex: number, initialProgram?: Uint8Array): NativePacketHandle;
+  /** Attaches (atomically replaces) a classic BPF program: N*8 bytes of struct sock_filter, little-endian. */
+  setFilter(handle: NativePacketHandle, program: Uint8Array): void;
+  /** Sends one ARP payload to `dstMac` (6 bytes). Returns 0, or a positive errno; never throws for send errors. */
+  send(handle: NativePacketHandle, payload: Uint8Array, dstMac: Uint8Array): number;
+  /** Starts reading: one callback per received batch, or (null, -errno) for a receive error. */
+  start(handle: NativePacketHandle, callback: NativeReceiveCallback): void;
+  stop(handle: NativePacketHandle): void;
+  /** Idempotent. */
+  close(handle: NativePacketHandle): void;
+  /** PACKET_STATISTICS since the previous call (the kernel resets them on read). */
+  stats(handle: NativePacketHandle): { packets: number; drops: number };
+  /** Watches RTMGRP_LINK | RTMGRP_IPV4_IFADDR: callback(0) after any change, callback(-errno) on error. */
+  watchLinks(callback: (status: number) => void): NativeWatchHandle;
+  /** Idempotent. */
+  stopWatch(handle: NativeWatchHandle): void;
+  /** getifaddrs(): every IPv4 address with its interface label, whatever the interface's state. */
+  ipv4Addresses(): Array<{ name: string; address: string; prefixLength: number }>;
+
+  readonly RECORD_SIZE: number;
+  readonly RECORD_PAYLOAD_OFFSET: number;
+  readonly RECORD_PAYLOAD_MAX: number;
+  readonly BATCH_SIZE: number;
+  readonly BPF_MAXINSNS: number;
+}
+
+export const ADDON_RELATIVE_PATH = join('build', 'Release', 'dupip_packet.node');
+
+export class NativeAddonMissingError extends Error {
+  override name = 'NativeAddonMissingError';
+  readonly code = 'ERR_DUPIP_NATIVE_MISSING';
+}
+
+/** The package root: the nearest ancestor of this module with dupip's package.json. */
+export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
+  let dir = from;
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'dupip') return dir;
+      } catch {
+        /* not ours; keep looking */
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return join(from, '..', '..'); // fall back to the documented layout
+    dir = parent;
+  }
+}
+
+let cached: NativeBinding | undefined;
+
+/** Loads the addon once. Throws NativeAddonMissingError when it has not been built. */
+export function loadNative(): NativeBinding {
+  if (cached) return cached;
+  const path = join(packageRoot(), ADDON_RELATIVE_PATH);
+  if (!existsSync(path)) {
+    throw new NativeAddonMissingError(`dupip native addon not built: run npm ci / node-gyp rebuild (missing ${path})`);
+  }
+  const require = createRequire(import.meta.url);
+  cached = require(path) as NativeBinding;
+  return cached;
+}

@@ -1,0 +1,352 @@
+/**
+ * Typed wrapper around the native ARP packet socket and link watcher (native/packet.c).
+ *
+ * Other code depends on the small ArpSocket interface; the policy that the C side leaves out
+ * lives here: what an errno means (classifySendErrno, classifyErrorCode), how receive records
+ * are decoded (decodeFrameRecords), cumulative statistics.
+ *
+ * A socket is opened with a drop-everything filter attached before it is bound, so it
+ * delivers nothing until setFilter() installs the real program (src/core/bpf.ts).
+ */
+import { constants as osConstants } from 'node:os';
+import { dropAllProgram, type BpfProgram } from '../core/bpf.js';
+import { parseMac, readMac, macBytes, type Mac } from '../core/mac.js';
+import { loadNative, type NativeBinding, type NativePacketHandle } from './native.js';
+
+// ---- packet types (sll_pkttype, linux/if_packet.h) ---------------------------------
+
+export const PACKET_HOST = 0;
+export const PACKET_BROADCAST = 1;
+export const PACKET_MULTICAST = 2;
+export const PACKET_OTHERHOST = 3;
+export const PACKET_OUTGOING = 4;
+
+// ---- receive record layout (must match native/packet.c) ------------------------------
+
+/**
+ * The addon hands over batches of fixed-size records, one per frame, little-endian:
+ *   offset  size  field
+ *        0     2  frame length as received (the real length, even if truncated; max 65535)
+ *        2     1  packet type (PACKET_*)
+ *        3     1  reserved
+ *        4     4  ifindex the frame arrived on
+ *        8     6  link-layer source MAC (the Ethernet source, not the ARP sender)
+ *       14     2  padding
+ *       16    48  the first min(length, 48) bytes of the payload, from the ARP header on
+ */
+export const RECORD_SIZE = 64;
+export const RECORD_PAYLOAD_OFFSET = 16;
+export const RECORD_PAYLOAD_MAX = 48;
+
+export interface ReceivedFrame {
+  /** The payload from the ARP header on (at most RECORD_PAYLOAD_MAX bytes). */
+  payload: Uint8Array;
+  /** Ethernet source address (sll_addr). May differ from the ARP sender MAC. */
+  sourceMac: Mac;
+  /** PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST, PACKET_OTHERHOST or PACKET_OUTGOING. */
+  packetType: number;
+  ifindex: number;
+  /** The frame's real length; larger than payload.length when it was truncated. */
+  length: number;
+}
+
+/**
+ * Decodes `count` records (pure). Payloads are views into `records`, which the addon allocates
+ * afresh for every batch, so they stay valid.
+ */
+export function decodeFrameRecords(records: Uint8Array, count: number): ReceivedFrame[] {
+  if (count < 0 || records.length < count * RECORD_SIZE) {
+    throw new RangeError(`record buffer of ${records.length} bytes cannot hold ${count} records`);
+  }
+  const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+  const frames: ReceivedFrame[] = [];
+  for (let i = 0; i < count; i++) {
+    const base = i * RECORD_SIZE;
+    const length = view.getUint16(base, true);
+    const kept = Math.min(length, RECORD_PAYLOAD_MAX);
+    frames.push({
+      payload: new Uint8Array(records.buffer, records.byteOffset + base + RECORD_PAYLOAD_OFFSET, kept),
+      sourceMac: readMac(records, base + 8),
+      packetType: view.getUint8(base + 2),
+      ifindex: view.getUint32(base + 4, true),
+      length,
+    });
+  }
+  return frames;
+}
+
+// ---- errors --------------------------------------------------------------------------
+
+export type PacketSocketErrorKind = 'permission' | 'no-device' | 'interface-down' | 'fatal';
+
+export class PacketSocketError extends Error {
+  override name = 'PacketSocketError';
+  constructor(
+    message: string,
+    /** errno name, e.g. 'EPERM' */
+    readonly code: string,
+    /** positive errno number (0 when unknown) */
+    readonly errno: number,
+    readonly kind: PacketSocketErrorKind,
+    readonly syscall?: string,
+  ) {
+    super(message);
+  }
+}
+
+const ERRNO = osConstants.errno as Readonly<Record<string, number>>;
+const ERRNO_NAMES = new Map<number, string>();
+for (const [name, value] of Object.entries(ERRNO)) if (!ERRNO_NAMES.has(value)) ERRNO_NAMES.set(value, name);
+
+/** errno number -> name ('EAGAIN' rather than 'EWOULDBLOCK'); 'E<n>' when unknown. */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES.get(errno) ?? `E${errno}`;
+}
+
+/** What an error code means to the caller of this module. */
+export function classifyErrorCode(code: string): PacketSocketErrorKind {
+  switch (code) {
+    case 'EPERM': // no CAP_NET_RAW
+    case 'EACCES':
+      return 'permission';
+    case 'ENODEV': // bind: no such interface
+    case 'ENXIO': // the interface vanished
+      return 'no-device';
+    case 'ENETDOWN': // the interface is down; the socket resumes when it comes up
+      return 'interface-down';
+    default:
+      return 'fatal';
+  }
+}
+
+/**
+ * What a send errno means: 'sent' (0), 'dropped' (the queue was full: EAGAIN, ENOBUFS),
+ * 'interface-down' (ENETDOWN; ENXIO: the interface is gone), or 'error' for anything else,
+ * which send() turns into a thrown PacketSocketError.
+ */
+export function classifySendErrno(errno: number): SendOutcome | 'error' {
+  if (errno === 0) return 'sent';
+  if (errno === ERRNO.EAGAIN || errno === ERRNO.EWOULDBLOCK || errno === ERRNO.ENOBUFS) return 'dropped';
+  if (errno === ERRNO.ENETDOWN || errno === ERRNO.ENXIO) return 'interface-down';
+  return 'error';
+}
+
+/** A PacketSocketError for a positive errno from `syscall`. */
+export function errnoError(errno: number, syscall: string, context = ''): PacketSocketError {
+  const code = errnoName(errno);
+  return new PacketSocketError(`${syscall} ${code}${context ? ` (${context})` : ''}`, code, errno, classifyErrorCode(code), syscall);
+}
+
+/** Converts an error thrown by the addon ({code, errno, syscall}); anything else is returned unchanged. */
+function fromNative(err: unknown, context: string): unknown {
+  const e = err as { code?: unknown; errno?: unknown; syscall?: unknown; message?: unknown };
+  if (err instanceof Error && typeof e.code === 'string' && typeof e.errno === 'number') {
+    const syscall = typeof e.syscall === 'string' ? e.syscall : undefined;
+    return new PacketSocketError(`${context}: ${err.message}`, e.code, e.errno, classifyErrorCode(e.code), syscall);
+  }
+  return err;
+}
+
+// ---- the socket ------------------------------------------------------------------------
+
+export type SendOutcome = 'sent' | 'dropped' | 'interface-down';
+
+export interface ArpSocket {
+  readonly ifindex: number;
+  /** Replaces the kernel filter atomically. Until the first call the socket delivers nothing. */
+  setFilter(program: BpfProgram): void;
+  /**
+   * Sends one ARP payload (from the ARP header on) to `destination`.
+   * EAGAIN/ENOBUFS -> 'dropped'; ENETDOWN/ENXIO -> 'interface-down'; anything else throws a
+   * PacketSocketError.
+   */
+  send(payload: Uint8Array, destination: Mac): SendOutcome;
+  /**
+   * Adds a listener for received batches; the first listener starts reading. Only frames the
+   * kernel delivered for this socket's own interface are passed on (see ArpSocketStats.otherDevice).
+   * An exception thrown by a listener becomes an uncaught exception.
+   */
+  onFrames(listener: (frames: ReceivedFrame[]) => void): void;
+  /**
+   * Adds a listener for receive errors (ENETDOWN -> kind 'interface-down'; the socket keeps
+   * running and resumes when the interface comes back). A receive error with no listener is
+   * thrown (an uncaught exception), like an EventEmitter 'error'.
+   */
+  onError(listener: (err: PacketSocketError) => void): void;
+  /** Cumulative counters (see ArpSocketStats). */
+  stats(): ArpSocketStats;
+  /** Idempotent. */
+  close(): void;
+}
+
+export interface ArpSocketStats {
+  /** Kernel: frames that passed the filter, the dropped ones included (PACKET_STATISTICS). */
+  packets: number;
+  /** Kernel: frames dropped because the receive queue was full. */
+  drops: number;
+  /** Frames received for another device (e.g. a VLAN on top of this interface) and discarded. */
+  otherDevice: number;
+}
+
+export interface OpenArpSocketOptions {
+  /** Attached before bind (default: drop everything until setFilter). */
+  initialFilter?: BpfProgram;
+  /** For tests: the binding to use instead of the real addon. */
+  binding?: NativeBinding;
+}
+
+class NativeArpSocket implements ArpSocket {
+  private closed = false;
+  private reading = false;
+  private readonly frameListeners: Array<(frames: ReceivedFrame[]) => void> = [];
+  private readonly errorListeners: Array<(err: PacketSocketError) => void> = [];
+  private readonly totals: ArpSocketStats = { packets: 0, drops: 0, otherDevice: 0 };
+
+  constructor(
+    private readonly native: NativeBinding,
+    private readonly handle: NativePacketHandle,
+    readonly ifindex: number,
+  ) {}
+
+  setFilter(program: BpfProgram): void {
+    this.ensureOpen('setFilter');
+    try {
+      this.native.setFilter(this.handle, program.encode());
+    } catch (err) {
+      throw fromNative(err, `cannot attach the ARP filter on ifindex ${this.ifindex}`);
+    }
+  }
+
+  send(payload: Uint8Array, destination: Mac): SendOutcome {
+    const mac = parseMac(destination);
+    if (mac === null) throw new TypeError(`not a MAC address: ${destination}`);
+    this.ensureOpen('send');
+    const errno = this.native.send(this.handle, payload, macBytes(mac));
+    const outcome = classifySendErrno(errno);
+    if (outcome === 'error') throw errnoError(errno, 'sendto', `ifindex ${this.ifindex}`);
+    return outcome;
+  }
+
+  onFrames(listener: (frames: ReceivedFrame[]) => void): void {
+    this.ensureOpen('onFrames');
+    this.frameListeners.push(listener);
+    if (this.reading) return;
+    this.native.start(this.handle, (records, countOrErrno) => this.receive(records, countOrErrno));
+    this.reading = true;
+  }
+
+  onError(listener: (err: PacketSocketError) => void): void {
+    this.errorListeners.push(listener);
+  }
+
+  stats(): ArpSocketStats {
+    if (!this.closed) this.collectStats();
+    return { ...this.totals };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    try {
+      this.collectStats();
+    } catch {
+      /* keep the totals we have */
+    }
+    this.closed = true;
+    this.reading = false;
+    this.native.close(this.handle);
+  }
+
+  private collectStats(): void {
+    let delta: { packets: number; drops: number };
+    try {
+      delta = this.native.stats(this.handle);
+    } catch (err) {
+      throw fromNative(err, `cannot read statistics on ifindex ${this.ifindex}`);
+    }
+    this.totals.packets += delta.packets;
+    this.totals.drops += delta.drops;
+  }
+
+  private receive(records: Buffer | null, countOrErrno: number): void {
+    if (this.closed) return;
+    if (records === null) {
+      const err = errnoError(-countOrErrno, 'recvmmsg', `ifindex ${this.ifindex}`);
+      if (this.errorListeners.length === 0) throw err;
+      for (const listener of this.errorListeners) listener(err);
+      return;
+    }
+    const all = decodeFrameRecords(records, countOrErrno);
+    // A socket bound to a VLAN trunk parent (or a bond slave...) also gets the frames the kernel
+    // delivers for the devices stacked on it, with sll_ifindex = that device: not ours.
+    const frames = all.filter((f) => f.ifindex === this.ifindex);
+    this.totals.otherDevice += all.length - frames.length;
+    if (frames.length === 0) return;
+    for (const listener of this.frameListeners) listener(frames);
+  }
+
+  private ensureOpen(what: string): void {
+    if (this.closed) throw new PacketSocketError(`${what}: the ARP socket on ifindex ${this.ifindex} is closed`, 'EBADF', ERRNO.EBADF ?? 9, 'fatal');
+  }
+}
+
+/**
+ * Opens an ARP socket on one interface. Throws PacketSocketError: kind 'permission' without
+ * CAP_NET_RAW, 'no-device' when there is no such interface.
+ */
+export function openArpSocket(ifindex: number, options: OpenArpSocketOptions = {}): ArpSocket {
+  const native = options.binding ?? loadNative();
+  checkLayout(native);
+  const initial = (options.initialFilter ?? dropAllProgram()).encode();
+  let handle: NativePacketHandle;
+  try {
+    handle = native.open(ifindex, initial);
+  } catch (err) {
+    throw fromNative(err, `cannot open an ARP socket on ifindex ${ifindex}`);
+  }
+  return new NativeArpSocket(native, handle, ifindex);
+}
+
+/** The C and TypeScript record layouts must agree; a stale build would garble every frame. */
+function checkLayout(native: NativeBinding): void {
+  if (
+    native.RECORD_SIZE !== RECORD_SIZE ||
+    native.RECORD_PAYLOAD_OFFSET !== RECORD_PAYLOAD_OFFSET ||
+    native.RECORD_PAYLOAD_MAX !== RECORD_PAYLOAD_MAX
+  ) {
+    throw new Error('dupip native addon does not match this version (record layout differs): rebuild it (node-gyp rebuild)');
+  }
+}
+
+// ---- link changes ------------------------------------------------------------------------
+
+/**
+ * Calls `onChange` after any rtnetlink link or IPv4 address change (batched: once per burst).
+ * No details: the caller re-reads the interfaces. A watcher error is passed to `onError` (if
+ * given) and is followed by `onChange` anyway, since notifications may have been lost.
+ */
+export function watchLinkChanges(
+  onChange: () => void,
+  onError?: (err: PacketSocketError) => void,
+  binding?: NativeBinding,
+): { close(): void } {
+  const native = binding ?? loadNative();
+  let closed = false;
+  let handle;
+  try {
+    handle = native.watchLinks((status) => {
+      if (closed) return;
+      if (status < 0) onError?.(errnoError(-status, 'recv', 'rtnetlink'));
+      if (!closed) onChange();
+    });
+  } catch (err) {
+    throw fromNative(err, 'cannot watch link changes');
+  }
+  const h = handle;
+  return {
+    close(): void {
+      if (closed) return;
+      closed = true;
+      native.stopWatch(h);
+    },
+  };
+}
