@@ -1,13 +1,14 @@
 /**
  * Reads the host's interfaces: name, index, MAC and link state from /sys/class/net, IPv4
- * addresses from getifaddrs (os.networkInterfaces). Behind the HostReader interface so the
+ * addresses from getifaddrs (through the addon: os.networkInterfaces() hides the addresses of
+ * interfaces that are down, and a down interface must stay watched). Behind the HostReader interface so the
  * daemon can be driven by a fake in tests.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
 import { parseIpv4 } from '../core/ipv4.js';
 import { parseMac } from '../core/mac.js';
 import type { HostAddress, HostInterface } from '../core/watchlist.js';
+import { loadNative } from './native.js';
 
 export type HostReader = () => HostInterface[];
 
@@ -26,17 +27,13 @@ function readSys(name: string, attr: string): string | null {
 
 export const readHostInterfaces: HostReader = () => {
   const v4 = new Map<string, HostAddress[]>();
-  for (const [label, addrs] of Object.entries(networkInterfaces())) {
-    const dev = label.split(':')[0]!; // "eth0:1" alias labels belong to eth0
-    for (const a of addrs ?? []) {
-      if (a.family !== 'IPv4') continue;
-      const address = parseIpv4(a.address);
-      const prefixLength = a.cidr ? Number(a.cidr.split('/')[1]) : 32;
-      if (address === null) continue;
-      const list = v4.get(dev) ?? [];
-      if (!list.some((x) => x.address === address)) list.push({ address, prefixLength });
-      v4.set(dev, list);
-    }
+  for (const a of loadNative().ipv4Addresses()) {
+    const dev = a.name.split(':')[0]!; // "eth0:1" alias labels belong to eth0
+    const address = parseIpv4(a.address);
+    if (address === null) continue;
+    const list = v4.get(dev) ?? [];
+    if (!list.some((x) => x.address === address)) list.push({ address, prefixLength: a.prefixLength });
+    v4.set(dev, list);
   }
   let names: string[];
   try {
