@@ -4,6 +4,7 @@
  * live processes (another run in progress) are left alone. Without root there is nothing we could
  * have created, and nothing we may remove: it does nothing.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { removeStaleNamespacesSync } from './lab/names.js';
 
@@ -21,8 +22,14 @@ function sweep(when: string): void {
   }
 }
 
+/** e2e tests run the real CLI (bin/dupip → dist/): compile the current sources once per run. */
+function build(): void {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+}
+
 export function setup(): () => void {
   mkdirSync('.tmp', { recursive: true });
+  build();
   sweep('before');
   return () => sweep('after');
 }
