@@ -6,6 +6,7 @@ import { formatIpv4 } from '../core/ipv4.js';
 import { Daemon } from '../daemon/daemon.js';
 import type { Observer } from '../daemon/observer.js';
 import { readHostInterfaces } from '../platform/interfaces.js';
+import { loadWebConfig } from '../web/web-config-load.js';
 import { openArpSocket, watchLinkChanges } from '../platform/packet-socket.js';
 import { DAEMON_HELP, VERSION } from './help.js';
 import type { Io } from './io.js';
@@ -28,6 +29,7 @@ export async function daemonCommand(argv: string[], io: Io): Promise<number> {
   let loaded;
   try {
     loaded = loadConfig({ argv });
+    loadWebConfig(loaded.config.web.configFile); // the same checks as at startup
   } catch (err) {
     if (err instanceof ConfigError) {
       io.err(`${err.message}\n`);
@@ -50,6 +52,10 @@ async function runDaemon(argv: string[], config: DaemonConfig, logger: Logger, i
     observers = await createObservers(config, logger);
   } catch (err) {
     logger.fatal({ event: 'fatal', err: (err as Error).message }, (err as Error).message);
+    if (err instanceof ConfigError) {
+      io.err(`${err.message}\n`);
+      return err.exitCode;
+    }
     io.err(`dupip daemon: ${(err as Error).message}\n`);
     return 1;
   }
@@ -57,8 +63,9 @@ async function runDaemon(argv: string[], config: DaemonConfig, logger: Logger, i
     config,
     readHost: readHostInterfaces,
     openSocket: openArpSocket,
-    buildFilter: (ownMac, watched) => {
-      const program = buildArpFilter({ ownMac, watched });
+    buildFilter: (ownMac, watched, ifindex) => {
+      // The ifindex check drops frames of VLAN devices stacked on the interface (a trunk parent).
+      const program = buildArpFilter({ ownMac, watched, ifindex });
       return { program, strategy: program.strategy };
     },
     watchLinks: watchLinkChanges,

@@ -88,7 +88,7 @@ async function probe(opts: ProbeOptions, ifc: HostInterface, ownMacs: Set<string
   const session = new ProbeSession(opts.address, ownMacs);
   const sendErrors: string[] = [];
   try {
-    socket.setFilter(buildArpFilter({ ownMac: ifc.mac, watched: [opts.address] }));
+    socket.setFilter(buildArpFilter({ ownMac: ifc.mac, watched: [opts.address], ifindex: ifc.ifindex }));
     socket.onFrames((frames) => {
       const t = now();
       for (const f of frames) {

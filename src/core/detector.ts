@@ -583,11 +583,12 @@ export class Detector {
     else entry.episodeStart = null;
     entry.state = to;
     if (isEpisode) episode = this.episode(entry, to, now);
-    const snapshot = this.snapshot(entry);
     if (to === 'ok' || to === 'unknown' || to === 'unanswered') {
+      // The ended episode keeps its MACs; the address itself has none now.
       entry.macs = new Map();
       entry.cleanRounds = 0;
     }
+    const snapshot = this.snapshot(entry);
     this.emit({ type: 'state', at: now, entry: snapshot, from, to, reason, ...(episode ? { episode } : {}) });
   }
 

@@ -29,7 +29,7 @@ export interface DaemonDeps {
   readHost: () => HostInterface[];
   openSocket: (ifindex: number) => DaemonSocket;
   /** Builds the kernel filter program for one interface. */
-  buildFilter: (ownMac: Mac, watched: Ipv4[]) => { program: unknown; strategy: string };
+  buildFilter: (ownMac: Mac, watched: Ipv4[], ifindex: number) => { program: unknown; strategy: string };
   /** Calls back on any rtnetlink link or address change. */
   watchLinks: (onChange: () => void) => { close(): void };
   logger: Logger;
@@ -170,7 +170,7 @@ export class Daemon {
       const watched = this.detector.watchedAddresses(ifc.name);
       const key = `${ifc.mac}|${watched.join(',')}`;
       if (key !== s.filterKey) {
-        const { program, strategy } = this.deps.buildFilter(ifc.mac, watched);
+        const { program, strategy } = this.deps.buildFilter(ifc.mac, watched, ifc.ifindex);
         s.socket.setFilter(program);
         s.filterKey = key;
         this.deps.logger.debug({ event: 'filter', interface: ifc.name, addresses: watched.length, strategy }, `kernel filter for ${ifc.name}: ${watched.length} address(es), ${strategy}`);

@@ -24,7 +24,7 @@ export function eventLog(logger: Logger, wall: (t: number) => number) {
     switch (e.type) {
       case 'state':
         logger[STATE_LEVEL[e.to] ?? 'info'](
-          { event: 'state', ...where(e.entry), from: e.from, to: e.to, macs: macs(e.entry.macs), holders: e.entry.holders, reason: e.reason, ...(e.episode ? { episodeStart: iso(e.episode.start), episodeEnd: iso(e.episode.end ?? null) } : {}) },
+          { event: 'state', ...where(e.entry), from: e.from, to: e.to, macs: macs(e.entry.macs), holders: e.entry.holders, reason: e.reason, ...(e.episode ? { episodeStart: iso(e.episode.start), episodeEnd: iso(e.episode.end ?? null), episodeMacs: e.episode.macs } : {}) },
           `${subject(e.entry)}: ${e.from} → ${e.to}: ${e.reason}`,
         );
         return;
