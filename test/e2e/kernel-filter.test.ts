@@ -1,0 +1,55 @@
+/**
+ * The kernel filter does the work: while another host floods the segment with ARP for unwatched
+ * addresses, dupip's socket receives none of them — counted in userspace, with the interface's own
+ * counters as the witness that the flood really arrived.
+ */
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { Lab, type LabHost } from '../lab/lab.js';
+import { labPrereqs } from '../support/prereq.js';
+import { REPO } from '../support/dupip.js';
+
+const need = labPrereqs('arping');
+const WATCHED = '192.0.2.10';
+
+async function rxPackets(host: LabHost): Promise<number> {
+  const r = await host.exec('cat', ['/sys/class/net/eth0/statistics/rx_packets']);
+  return Number(r.stdout.trim());
+}
+
+describe.skipIf(need.skip)(need.title('kernel filter under an unwatched flood'), () => {
+  it('passes only the watched address: 0 of 20,000 flood frames reach userspace', async () => {
+    await using lab = await Lab.create({ hosts: 3 });
+    const [h0, h1, h2] = [lab.host(0), lab.host(1), lab.host(2)];
+    await h0.addAddress('192.0.2.1/24');
+    await h1.addAddress('203.0.113.1/24');
+    await h2.addAddress(`${WATCHED}/24`);
+    const listener = h0.spawn(process.execPath, [`${REPO}test/tools/arp-listen.mjs`, '--interface', 'eth0', '--watch', WATCHED]);
+    let out = '';
+    listener.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+    while (!out.includes('ready')) await new Promise((r) => setTimeout(r, 20));
+    const rx0 = await rxPackets(h0);
+
+    const flood = await h1.exec(process.execPath, [`${REPO}test/tools/arp-flood.mjs`, '--interface', 'eth0', '--mode', 'unwatched', '--subnet', '203.0.113.0/24', '--count', '20000', '--rate', '20000']);
+    expect(flood.code).toBe(0);
+    expect(JSON.parse(flood.stdout).sent).toBe(20000);
+    // Frames that must pass: the watched address claimed (a gratuitous ARP) and probed.
+    await h2.exec('arping', ['-U', '-c', '2', '-I', 'eth0', WATCHED]);
+    await h1.exec('arping', ['-D', '-c', '1', '-w', '1', '-I', 'eth0', WATCHED]);
+    await new Promise((r) => setTimeout(r, 300));
+
+    const rx1 = await rxPackets(h0);
+    listener.kill('SIGTERM');
+    await once(listener, 'exit');
+    const result = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!);
+    // The flood really reached host 0's interface...
+    expect(rx1 - rx0).toBeGreaterThanOrEqual(20000);
+    // ...and none of it reached userspace: only the watched address's frames did.
+    expect(Object.keys(result.bySenderIp)).toEqual([WATCHED]);
+    expect(result.bySenderIp[WATCHED]).toBeGreaterThanOrEqual(2);
+    expect(result.probesFor[WATCHED]).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(result.probesFor)).toEqual([WATCHED]);
+    expect(result.received).toBeLessThan(20);
+    expect(result.strategy).toBe('exact');
+  });
+});
