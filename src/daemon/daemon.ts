@@ -67,6 +67,7 @@ export class Daemon {
   private lastProbeAt: number | null = null;
   private problems = new Set<string>();
   private stopped = false;
+  private wallOffset: number | null = null;
   readonly startedAt = Date.now();
   private readonly log: ReturnType<typeof eventLog>;
 
@@ -264,8 +265,15 @@ export class Daemon {
     }, Math.max(0, Math.ceil(d - this.now())));
   }
 
+  /**
+   * Detector times are monotonic; logs, metrics and the journal want wall-clock time. The offset
+   * is kept stable (one instant maps to one timestamp everywhere) and only re-read when the wall
+   * clock was stepped by more than a second.
+   */
   toWallClock(t: number): number {
-    return t + (Date.now() - this.now());
+    const offset = Date.now() - this.now();
+    if (this.wallOffset === null || Math.abs(offset - this.wallOffset) > 1000) this.wallOffset = offset;
+    return Math.round(t + this.wallOffset);
   }
 
   view(): DaemonView {
