@@ -1,4 +1,4 @@
-import { DAEMON_FLAGS_HELP } from '../config/index.js';
+import { DAEMON_FLAGS_HELP, DEFAULTS } from '../config/index.js';
 
 export const VERSION = '0.1.0';
 
@@ -36,6 +36,22 @@ Options:
 
 Exit status: 0 no other host answered, 1 duplicate, 2 could not probe (unknown interface,
 interface down, permission denied, nothing sent).
+`;
+
+export const STATUS_HELP = `Usage: dupip status [--control-socket PATH] [--json]
+
+Asks the running daemon, over its control socket, what it sees: every monitored address with
+its role, interface, state (ok, conflict, contested, split-brain, unanswered, unknown), the
+foreign MACs of a conflict, the age of the last probe, the last conflict episode and, from 3
+episodes on, how they recur (e.g. "recurs at minutes 0,15,30,45 of the hour").
+
+Options:
+      --control-socket PATH  the daemon's control socket (default ${DEFAULTS.controlSocket})
+      --json                 print {"addresses":[...],"history":[...]} instead of the table
+  -h, --help                 this help
+
+Exit status: 0 every address ok (unknown and contested included), 1 any address in conflict,
+split brain or unanswered, 2 the daemon cannot be reached (the message names the socket and why).
 `;
 
 export const DAEMON_HELP = `${DAEMON_FLAGS_HELP}

@@ -1,0 +1,105 @@
+/**
+ * Gauges computed at scrape time from the daemon's view: reset, then set, so an address or
+ * interface that is no longer monitored disappears from the next scrape.
+ */
+import { Gauge, type Registry } from 'prom-client';
+import { ADDRESS_STATES, type EntrySnapshot } from '../core/events.js';
+import type { DaemonView } from '../daemon/observer.js';
+import { compareLabels } from './counts.js';
+
+type ViewSource = () => DaemonView | null;
+
+const ADDRESS_LABELS = ['address', 'interface', 'role'] as const;
+
+/** Monitored addresses in a stable order: interface, then address (numerically), then role. */
+export function sortedAddresses(view: DaemonView): EntrySnapshot[] {
+  return view.addresses().sort((a, b) => compareLabels(['interface', 'address', 'role'], a, b) || a.ip - b.ip);
+}
+
+/** Number of MACs answering for a delegate, or null while unknown (no completed probe round yet). */
+export function delegateHolders(e: EntrySnapshot): number | null {
+  if (e.role !== 'delegate' || e.state === 'unknown') return null;
+  if (e.held) return 1 + (e.state === 'conflict' ? e.macs.length : 0);
+  return Math.max(e.holders.length, e.state === 'split-brain' ? e.macs.length : 0);
+}
+
+function gauge<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], fill: (g: Gauge<L>, view: DaemonView) => void, source: ViewSource) {
+  return new Gauge<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const view = source();
+      if (view) fill(this, view);
+    },
+  });
+}
+
+export function registerGauges(registry: Registry, source: ViewSource, build: { version: string; nodeVersion: string }): void {
+  const info = new Gauge({
+    name: 'dupip_build_info',
+    help: 'dupip build information; always 1.',
+    labelNames: ['version', 'node_version'],
+    registers: [registry],
+  });
+  info.set({ version: build.version, node_version: build.nodeVersion }, 1);
+
+  gauge(registry, 'dupip_healthy', '1 while every monitored, up interface has an open ARP socket and probes are going out.', [], (g, v) => g.set(v.healthy() ? 1 : 0), source);
+
+  gauge(registry, 'dupip_address_info', 'A monitored address; role is own (configured on this host) or delegate (floating); always 1.', ADDRESS_LABELS, (g, v) => {
+    for (const e of sortedAddresses(v)) g.set(labels(e), 1);
+  }, source);
+
+  gauge(registry, 'dupip_conflict', '1 while a foreign MAC claims an address this host holds (state conflict), else 0.', ADDRESS_LABELS, (g, v) => {
+    for (const e of sortedAddresses(v)) g.set(labels(e), e.state === 'conflict' ? 1 : 0);
+  }, source);
+
+  gauge(registry, 'dupip_address_state', 'State of a monitored address, one-hot over ok, conflict, contested, split-brain, unanswered and unknown.', [...ADDRESS_LABELS, 'state'], (g, v) => {
+    for (const e of sortedAddresses(v)) for (const s of ADDRESS_STATES) g.set({ ...labels(e), state: s }, e.state === s ? 1 : 0);
+  }, source);
+
+  gauge(registry, 'dupip_conflict_macs_info', 'A foreign MAC of the current conflict, contest or split brain of an address (at most 8 per address); always 1.', ['address', 'interface', 'mac'], (g, v) => {
+    for (const e of sortedAddresses(v)) for (const m of e.macs) g.set({ address: e.address, interface: e.interface, mac: m.mac }, 1);
+  }, source);
+
+  gauge(registry, 'dupip_delegate_holders', 'MACs answering for a delegate address in the last probe round, this host included when it holds it (absent until the first round).', ['address'], (g, v) => {
+    for (const e of sortedAddresses(v)) {
+      const n = delegateHolders(e);
+      if (n !== null) g.set({ address: e.address }, n);
+    }
+  }, source);
+
+  gauge(registry, 'dupip_last_probe_timestamp_seconds', 'Wall-clock time of the last probe sent for an address (absent before the first).', ['address'], (g, v) => {
+    const last = new Map<string, number>();
+    for (const e of sortedAddresses(v)) {
+      if (e.lastProbe === null) continue;
+      const t = v.toWallClock(e.lastProbe) / 1000;
+      last.set(e.address, Math.max(t, last.get(e.address) ?? 0));
+    }
+    for (const [address, t] of last) g.set({ address }, t);
+  }, source);
+
+  const interfaces = (v: DaemonView) => v.interfaces().sort((a, b) => compareLabels(['name'], a, b));
+
+  gauge(registry, 'dupip_interface_info', 'A monitored interface and its MAC; always 1.', ['interface', 'mac'], (g, v) => {
+    for (const i of interfaces(v)) g.set({ interface: i.name, mac: i.mac }, 1);
+  }, source);
+
+  gauge(registry, 'dupip_interface_up', '1 while a monitored interface is up and its ARP socket is open.', ['interface'], (g, v) => {
+    for (const i of interfaces(v)) g.set({ interface: i.name }, i.up && i.socketOpen ? 1 : 0);
+  }, source);
+
+  gauge(registry, 'dupip_probe_round_duration_seconds', 'Smoothed time between two probes of the same address on an interface.', ['interface'], (g, v) => {
+    for (const i of interfaces(v)) g.set({ interface: i.name }, i.roundMs / 1000);
+  }, source);
+
+  gauge(registry, 'dupip_send_capped', '1 when max_send_rate cannot fit one probe per address per probe interval on an interface.', ['interface'], (g, v) => {
+    for (const i of interfaces(v)) g.set({ interface: i.name }, i.capped ? 1 : 0);
+  }, source);
+}
+
+function labels(e: EntrySnapshot) {
+  return { address: e.address, interface: e.interface, role: e.role };
+}

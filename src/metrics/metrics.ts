@@ -1,0 +1,151 @@
+/**
+ * The Prometheus metrics of the daemon, on their own registry (plus Node's process metrics).
+ * Gauges are computed at scrape time from the DaemonView (gauges.ts); counters count observer
+ * callbacks.
+ *
+ * Label sets stay bounded: no counter is labelled by MAC; per-address counters are removed when
+ * the address stops being monitored (a counter reset if it comes back, which rate() and increase()
+ * handle), per-interface counters when the interface is no longer monitored; both are created at 0
+ * as soon as the address or interface is monitored, so that increase() sees the first event.
+ */
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { INVALID_REASONS, type InvalidReason } from '../core/arp.js';
+import type { DetectorEvent } from '../core/events.js';
+import type { DaemonView, Observer, SendErrorReason } from '../daemon/observer.js';
+import { Counts, countsCounter } from './counts.js';
+import { registerGauges, sortedAddresses } from './gauges.js';
+
+export const SEND_ERROR_REASONS: readonly SendErrorReason[] = ['dropped', 'interface-down', 'error'];
+
+export interface MetricsOptions {
+  version: string;
+  nodeVersion?: string;
+  /** Node process metrics (process_*, nodejs_*); default true. */
+  processMetrics?: boolean;
+}
+
+type Iface = 'interface';
+
+export class DupipMetrics implements Observer {
+  readonly registry = new Registry();
+  private view: DaemonView | null = null;
+  private readonly conflicts = new Counts(['address', 'interface', 'role'] as const);
+  private readonly failovers = new Counts(['address'] as const);
+  private readonly probes = new Counts<Iface>(['interface']);
+  private readonly announcements = new Counts<Iface>(['interface']);
+  private readonly defences = new Counts<Iface>(['interface']);
+  private readonly received = new Counts<Iface>(['interface']);
+  private readonly invalid = new Counts(['interface', 'reason'] as const);
+  private readonly sendErrors = new Counts(['interface', 'reason'] as const);
+
+  constructor(opts: MetricsOptions) {
+    const source = () => this.view;
+    registerGauges(this.registry, source, { version: opts.version, nodeVersion: opts.nodeVersion ?? process.version });
+    const r = this.registry;
+    const sync = () => this.sync();
+    countsCounter(r, 'dupip_conflicts_total', 'Conflict and split-brain episodes started on a monitored address.', this.conflicts, ['address', 'interface', 'role'], sync);
+    // Computed at scrape time: the detector counts overflow per monitored address, for as long as it is monitored.
+    const overflow: Counter<'address'> = new Counter({
+      name: 'dupip_conflict_macs_overflow_total',
+      help: 'Foreign MACs seen for an address beyond the 8 that are listed (a spoofing flood, proxy ARP).',
+      labelNames: ['address'],
+      registers: [r],
+      collect: () => {
+        overflow.reset();
+        if (!this.view) return;
+        const sums = new Map<string, number>();
+        for (const e of sortedAddresses(this.view)) sums.set(e.address, (sums.get(e.address) ?? 0) + e.macOverflow);
+        for (const [address, n] of sums) overflow.inc({ address }, n);
+      },
+    });
+    countsCounter(r, 'dupip_delegate_failovers_total', 'Times a delegate address moved to another MAC.', this.failovers, ['address']);
+    countsCounter(r, 'dupip_probes_sent_total', 'ARP probes sent.', this.probes, ['interface']);
+    countsCounter(r, 'dupip_announcements_sent_total', 'Gratuitous ARP announcements sent for held addresses.', this.announcements, ['interface']);
+    countsCounter(r, 'dupip_defences_sent_total', 'Defensive ARP announcements sent in reply to a conflicting claim.', this.defences, ['interface']);
+    countsCounter(r, 'dupip_frames_received_total', 'ARP frames received through the kernel filter.', this.received, ['interface']);
+    countsCounter(r, 'dupip_frames_invalid_total', 'Received ARP frames refused as malformed, by reason.', this.invalid, ['interface', 'reason']);
+    countsCounter(r, 'dupip_send_errors_total', 'Frames that could not be sent, by reason.', this.sendErrors, ['interface', 'reason']);
+    if (opts.processMetrics ?? true) {
+      collectDefaultMetrics({ register: r });
+      // Gauges named *_total fail `promtool check metrics`; nodejs_active_{handles,requests,resources}{type} remain.
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) r.removeSingleMetric(name);
+    }
+  }
+
+  attach(view: DaemonView): void {
+    this.view = view;
+  }
+
+  /** Creates at 0 the series of what is monitored now, and drops those of addresses and interfaces no longer monitored. */
+  private sync(): void {
+    const view = this.view;
+    if (!view) return;
+    const entries = view.addresses();
+    const monitored = new Set(entries.map((e) => `${e.address}/${e.interface}/${e.role}`));
+    const delegates = new Set(entries.filter((e) => e.role === 'delegate').map((e) => e.address));
+    this.conflicts.prune((l) => !monitored.has(`${l.address}/${l.interface}/${l.role}`));
+    this.failovers.prune((l) => !delegates.has(l.address));
+    for (const e of entries) {
+      this.conflicts.touch({ address: e.address, interface: e.interface, role: e.role });
+      if (e.role === 'delegate') this.failovers.touch({ address: e.address });
+    }
+    const names = new Set(view.interfaces().map((i) => i.name));
+    for (const c of [this.probes, this.announcements, this.defences, this.received, this.invalid, this.sendErrors]) {
+      c.prune((l) => !names.has(l.interface));
+    }
+    for (const name of names) {
+      for (const c of [this.probes, this.announcements, this.defences, this.received]) c.touch({ interface: name });
+      for (const reason of INVALID_REASONS) this.invalid.touch({ interface: name, reason });
+      for (const reason of SEND_ERROR_REASONS) this.sendErrors.touch({ interface: name, reason });
+    }
+  }
+
+  event(e: DetectorEvent): void {
+    switch (e.type) {
+      case 'state':
+        if (e.to === 'conflict' || e.to === 'split-brain') {
+          this.conflicts.inc({ address: e.entry.address, interface: e.entry.interface, role: e.entry.role });
+        }
+        return;
+      case 'failover':
+        this.failovers.inc({ address: e.entry.address });
+        return;
+      case 'sent':
+        if (e.outcome !== 'sent') return;
+        (e.kind === 'probe' ? this.probes : e.kind === 'announcement' ? this.announcements : this.defences).inc({ interface: e.interface });
+        return;
+      case 'watch':
+        if (e.change === 'removed') {
+          const { address, interface: ifname } = e.entry;
+          this.conflicts.prune((l) => l.address === address && l.interface === ifname);
+          if (!this.view?.addresses().some((a) => a.address === address && a.role === 'delegate')) {
+            this.failovers.prune((l) => l.address === address);
+          }
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  framesReceived(ifname: string, count: number): void {
+    this.received.inc({ interface: ifname }, count);
+  }
+
+  frameInvalid(ifname: string, reason: InvalidReason): void {
+    this.invalid.inc({ interface: ifname, reason });
+  }
+
+  sendError(ifname: string, reason: SendErrorReason): void {
+    this.sendErrors.inc({ interface: ifname, reason });
+  }
+
+  /** The exposition in the text format. */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

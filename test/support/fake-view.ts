@@ -1,0 +1,60 @@
+/** A DaemonView with fixed contents, for metrics, control socket and status tests. */
+import type { EntrySnapshot, MacSighting } from '../../src/core/events.js';
+import { parseIpv4 } from '../../src/core/ipv4.js';
+import type { DaemonView } from '../../src/daemon/observer.js';
+
+/** Detector times are monotonic ms; this view maps them to wall-clock by adding OFFSET. */
+export const OFFSET = 1_700_000_000_000;
+export const MAC0 = '02:00:00:00:00:01';
+export const MAC1 = '02:00:00:00:01:01';
+
+export function sighting(mac: string, at = 1000): MacSighting {
+  return { mac, firstSeen: at, lastSeen: at, frames: 1 };
+}
+
+export function entry(p: Partial<EntrySnapshot> & { address: string }): EntrySnapshot {
+  return {
+    ip: parseIpv4(p.address)!,
+    interface: 'eth0',
+    role: 'own',
+    held: true,
+    state: 'ok',
+    macs: [],
+    holders: [],
+    unexpectedHolder: false,
+    lastProbe: 5000,
+    episodeStart: null,
+    macOverflow: 0,
+    ...p,
+  };
+}
+
+export type ViewInterface = ReturnType<DaemonView['interfaces']>[number];
+
+export function iface(p: Partial<ViewInterface> & { name: string }): ViewInterface {
+  return { ifindex: 2, mac: MAC0, up: true, socketOpen: true, addresses: 1, roundMs: 10_000, capped: false, ...p };
+}
+
+export class FakeView implements DaemonView {
+  startedAt = OFFSET;
+  isHealthy = true;
+  constructor(
+    public entries: EntrySnapshot[],
+    public ifaces: ViewInterface[],
+  ) {}
+  addresses(): EntrySnapshot[] {
+    return this.entries.map((e) => ({ ...e, macs: e.macs.map((m) => ({ ...m })), holders: [...e.holders] }));
+  }
+  interfaces(): ViewInterface[] {
+    return this.ifaces.map((i) => ({ ...i }));
+  }
+  lastProbeSentAt(): number | null {
+    return OFFSET + 5000;
+  }
+  healthy(): boolean {
+    return this.isHealthy;
+  }
+  toWallClock(t: number): number {
+    return t + OFFSET;
+  }
+}
