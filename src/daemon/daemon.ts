@@ -59,6 +59,7 @@ export class Daemon {
   private readonly sockets = new Map<string, OpenSocket>();
   private list: WatchList = { interfaces: [], specs: [], ownMacs: [], problems: [] };
   private heldNow = new Set<Ipv4>();
+  private host: HostInterface[] = [];
   private timer: NodeJS.Timeout | null = null;
   private armedAt: number | null = null;
   private settle: NodeJS.Timeout | null = null;
@@ -136,7 +137,7 @@ export class Daemon {
   /** Re-reads the host, updates the watch list, sockets and kernel filters. */
   private refresh(): void {
     if (this.stopped) return;
-    const host = this.deps.readHost();
+    const host = (this.host = this.deps.readHost());
     const c = this.config;
     this.list = deriveWatchList(
       { interfaces: c.interfaces, ownAddresses: c.ownAddresses, excludeAddresses: c.excludeAddresses, delegates: c.delegates },
@@ -291,6 +292,8 @@ export class Daemon {
           capped: st.get(i.name)?.capped ?? false,
         }));
       },
+      hostInterfaces: () => this.host.filter((i) => !i.loopback && !i.noArp && i.mac !== '00:00:00:00:00:00').map((i) => ({ name: i.name, mac: i.mac })),
+      probeIntervalMs: () => this.config.probeIntervalMs,
       lastProbeSentAt: () => this.lastProbeAt,
       healthy: () => this.healthy(),
       toWallClock: (t) => this.toWallClock(t),

@@ -13,6 +13,13 @@ export interface DaemonView {
   addresses(): EntrySnapshot[];
   /** Monitored interfaces with link state, socket state and probe round figures. */
   interfaces(): Array<WatchedInterface & { socketOpen: boolean; addresses: number; roundMs: number; capped: boolean }>;
+  /**
+   * Every ARP-capable interface of the host with its MAC, monitored or not: a conflicting MAC that
+   * is one of them can be traced to this host from another host's alert.
+   */
+  hostInterfaces(): Array<{ name: string; mac: string }>;
+  /** The configured probe interval (before jitter). */
+  probeIntervalMs(): number;
   /** Wall-clock milliseconds of the newest probe sent (null before the first). */
   lastProbeSentAt(): number | null;
   /** True while every monitored, up interface has an open socket and probes are going out. */

@@ -83,8 +83,12 @@ export function registerGauges(registry: Registry, source: ViewSource, build: { 
 
   const interfaces = (v: DaemonView) => v.interfaces().sort((a, b) => compareLabels(['name'], a, b));
 
-  gauge(registry, 'dupip_interface_info', 'A monitored interface and its MAC; always 1.', ['interface', 'mac'], (g, v) => {
-    for (const i of interfaces(v)) g.set({ interface: i.name, mac: i.mac }, 1);
+  gauge(registry, 'dupip_interface_info', "Every ARP-capable interface of this host and its MAC, monitored or not, so another host's conflict can be traced here; always 1.", ['interface', 'mac'], (g, v) => {
+    for (const i of v.hostInterfaces().sort((a, b) => compareLabels(['name'], a, b))) g.set({ interface: i.name, mac: i.mac }, 1);
+  }, source);
+
+  gauge(registry, 'dupip_probe_interval_seconds', 'The configured probe interval (each probe is jittered ±20%).', [], (g, v) => {
+    g.set(v.probeIntervalMs() / 1000);
   }, source);
 
   gauge(registry, 'dupip_interface_up', '1 while a monitored interface is up and its ARP socket is open.', ['interface'], (g, v) => {

@@ -38,6 +38,8 @@ export function iface(p: Partial<ViewInterface> & { name: string }): ViewInterfa
 export class FakeView implements DaemonView {
   startedAt = OFFSET;
   isHealthy = true;
+  /** ARP-capable interfaces of the host that dupip does not monitor. */
+  unmonitored: Array<{ name: string; mac: string }> = [];
   constructor(
     public entries: EntrySnapshot[],
     public ifaces: ViewInterface[],
@@ -47,6 +49,12 @@ export class FakeView implements DaemonView {
   }
   interfaces(): ViewInterface[] {
     return this.ifaces.map((i) => ({ ...i }));
+  }
+  hostInterfaces(): Array<{ name: string; mac: string }> {
+    return [...this.ifaces.map((i) => ({ name: i.name, mac: i.mac })), ...this.unmonitored];
+  }
+  probeIntervalMs(): number {
+    return 10_000;
   }
   lastProbeSentAt(): number | null {
     return OFFSET + 5000;

@@ -24,6 +24,7 @@ function world() {
     entry({ address: '203.0.113.5', interface: 'eth1', state: 'unknown', lastProbe: null }),
   ];
   const view = new FakeView(entries, [iface({ name: 'eth1', ifindex: 3, mac: MAC1, roundMs: 12_500, capped: true }), iface({ name: 'eth0', roundMs: 9_800 })]);
+  view.unmonitored = [{ name: 'bond0', mac: '02:00:00:00:02:01' }];
   return { view, conflict };
 }
 
@@ -86,10 +87,10 @@ describe('metrics exposition', () => {
     expect(await new DupipMetrics({ version: '0.1.0', processMetrics: false }).metrics()).not.toMatch(/process_/);
   });
 
-  it('before attach: build info, not healthy, and nothing else', async () => {
+  it('before attach: build info, not healthy, and nothing else (unlabelled gauges read 0)', async () => {
     const m = new DupipMetrics({ version: '0.1.0', processMetrics: false });
     const s = series(await m.metrics());
-    expect(s).toEqual([expect.stringMatching(/^dupip_build_info\{version="0.1.0",node_version="v20/), 'dupip_healthy 0']);
+    expect(s).toEqual([expect.stringMatching(/^dupip_build_info\{version="0.1.0",node_version="v20/), 'dupip_healthy 0', 'dupip_probe_interval_seconds 0']);
   });
 
   it('an address that is no longer monitored disappears, gauges and counters alike', async () => {
