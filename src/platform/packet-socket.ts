@@ -8,6 +8,7 @@
  * A socket is opened with a drop-everything filter attached before it is bound, so it
  * delivers nothing until setFilter() installs the real program (src/core/bpf.ts).
  */
+import type { SendOutcome } from '../core/events.js';
 import { constants as osConstants } from 'node:os';
 import { dropAllProgram, type BpfProgram } from '../core/bpf.js';
 import { parseMac, readMac, macBytes, type Mac } from '../core/mac.js';
@@ -149,7 +150,8 @@ function fromNative(err: unknown, context: string): unknown {
 
 // ---- the socket ------------------------------------------------------------------------
 
-export type SendOutcome = 'sent' | 'dropped' | 'interface-down';
+/** What became of a send (defined with the detector's events, which report it). */
+export type { SendOutcome };
 
 export interface ArpSocket {
   readonly ifindex: number;
