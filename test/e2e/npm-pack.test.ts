@@ -1,0 +1,75 @@
+/**
+ * `npm pack` yields a package that installs into an empty directory, builds its native addon during
+ * the install (node-gyp, from the files the package ships), and runs `dupip --help`.
+ *
+ * The install is offline: dependencies come from this machine's npm cache (filled by `npm ci`),
+ * node-gyp uses the headers of the running Node.js (npm_config_nodedir). As root it also runs in a
+ * network namespace with only a loopback interface, so nothing can be fetched.
+ */
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prereqs, requireBuild, requireTool, which } from '../support/prereq.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const need = prereqs(requireBuild(), requireTool('npm'), requireTool('python3'), requireTool('make'), requireTool('cc'));
+
+interface PackResult {
+  filename: string;
+  files: Array<{ path: string }>;
+}
+
+describe.skipIf(need.skip)(need.title('npm pack, then npm install into an empty directory'), () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dupip-npm-pack-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let pack: PackResult;
+  let tarball = '';
+  let install: SpawnSyncReturns<string>;
+  const app = join(dir, 'empty');
+
+  beforeAll(() => {
+    const p = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
+    if (p.status !== 0) throw new Error(`npm pack failed: ${p.stderr}`);
+    pack = (JSON.parse(p.stdout) as PackResult[])[0]!;
+    tarball = join(dir, pack.filename);
+
+    mkdirSync(app);
+    const prefix = dirname(dirname(process.execPath));
+    const env: NodeJS.ProcessEnv = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+    if (existsSync(join(prefix, 'include', 'node', 'node_api.h'))) env.npm_config_nodedir = prefix;
+    const args = ['install', '--offline', '--foreground-scripts', tarball];
+    const isolate = process.getuid?.() === 0 && which('unshare') !== null;
+    install = isolate
+      ? spawnSync('unshare', ['--net', '--', 'npm', ...args], { cwd: app, encoding: 'utf8', env, timeout: 240_000 })
+      : spawnSync('npm', args, { cwd: app, encoding: 'utf8', env, timeout: 240_000 });
+  }, 300_000);
+
+  it('the tarball holds what node-gyp needs (binding.gyp, every source it names, every native/ file) and the built CLI', () => {
+    const files = pack.files.map((f) => f.path);
+    const gyp = JSON.parse(readFileSync(join(REPO, 'binding.gyp'), 'utf8')) as { targets: Array<{ sources: string[] }> };
+    for (const f of ['package.json', 'binding.gyp', 'bin/dupip', 'dist/cli/main.js', ...gyp.targets.flatMap((t) => t.sources)]) expect(files, f).toContain(f);
+    for (const f of readdirSync(join(REPO, 'native'))) expect(files, `native/${f}`).toContain(`native/${f}`);
+    for (const f of files) expect(f, 'no build output, dependencies or tests').not.toMatch(/^(build|node_modules|test|src)\//);
+  });
+
+  it('installs offline into an empty directory, building the native addon', () => {
+    expect(install.status, `${install.stdout}\n${install.stderr}`).toBe(0);
+    expect(existsSync(join(app, 'node_modules', 'dupip', 'build', 'Release', 'dupip_packet.node'))).toBe(true);
+    for (const dep of Object.keys((JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies)) {
+      expect(existsSync(join(app, 'node_modules', dep, 'package.json')), dep).toBe(true);
+    }
+  });
+
+  it('the installed dupip runs --help and --version', () => {
+    const bin = join(app, 'node_modules', '.bin', 'dupip');
+    const help = spawnSync(bin, ['--help'], { encoding: 'utf8' });
+    expect(help.stderr).toBe('');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('dupip probe ADDRESS');
+    const version = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+    expect(spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim()).toBe(`dupip ${version.version}`);
+  });
+});
