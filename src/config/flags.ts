@@ -46,7 +46,7 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
     repeatable: true,
     key: 'interfaces',
     help: 'interface to work on',
-    default: 'every up, ARP-capable, non-loopback interface with IPv4',
+    default: 'every ARP-capable, non-loopback interface with IPv4',
   },
   {
     name: 'delegate',

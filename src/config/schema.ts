@@ -38,7 +38,7 @@ export interface WebConfig {
 }
 
 export interface DaemonConfig {
-  /** Interfaces to work on; empty: every up, ARP-capable, non-loopback interface with IPv4. */
+  /** Interfaces to work on; empty: every ARP-capable, non-loopback interface with IPv4. */
   interfaces: string[];
   /** Monitor every IPv4 address on those interfaces, followed live. */
   ownAddresses: boolean;
