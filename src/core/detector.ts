@@ -11,7 +11,7 @@ import type { AddressState, DetectorEvent, EntrySnapshot, Episode, FrameKind, Ma
 import { type Ipv4, formatIpv4 } from './ipv4.js';
 import { BROADCAST_MAC, type Mac, isVrrpMac } from './mac.js';
 import { ANNOUNCE_WAIT_MS, DEFEND_INTERVAL_MS } from './rfc5227.js';
-import { DeadlineHeap, type Random, TokenBucket, jittered } from './timing.js';
+import { DeadlineHeap, type Random, SendWindow, jittered } from './timing.js';
 import type { Role, WatchList, WatchSpec } from './watchlist.js';
 
 /** Foreign MACs remembered per address; more are counted as overflow, so a spoofing flood stays bounded. */
@@ -20,6 +20,13 @@ export const MAX_MACS_PER_ADDRESS = 8;
 export const UNANSWERED_ROUNDS = 2;
 /** Longest time answers to a probe are collected. */
 export const MAX_REPLY_WINDOW_MS = 1000;
+/**
+ * Deadlines are aligned to a grid of ticks (interval/10, at most 1 s) so that the probes,
+ * evaluations and announcements of many addresses share one wake-up: on a VM a wake-up costs
+ * more than the work it does. Probe and announcement times are rounded down (a gap never
+ * exceeds 1.2 × interval), evaluations and paced sends up.
+ */
+export const MAX_TICK_MS = 1000;
 
 export interface Transmission {
   interface: string;
@@ -91,7 +98,7 @@ interface Iface {
   name: string;
   mac: Mac;
   up: boolean;
-  bucket: TokenBucket;
+  window: SendWindow;
   lanes: [Entry[], Entry[], Entry[]];
   flushAt: number | null;
   entries: Map<Ipv4, Entry>;
@@ -128,10 +135,24 @@ export class Detector {
     Object.assign(this.opts, options);
     if (options.ignoreMacs) this.ignoreMacs = new Set(options.ignoreMacs);
     for (const iface of this.ifaces.values()) {
-      iface.bucket.setRate(this.opts.maxSendRate, now);
+      iface.window.setRate(this.opts.maxSendRate);
       iface.capped = false;
       this.checkCapacity(iface, now);
     }
+  }
+
+  private get tickMs(): number {
+    return Math.min(MAX_TICK_MS, this.opts.probeIntervalMs / 10);
+  }
+
+  /** Rounds a deadline down to the tick grid, never into the past. */
+  private align(t: number, now: number): number {
+    return Math.max(now, Math.floor(t / this.tickMs) * this.tickMs);
+  }
+
+  /** Rounds a deadline up to the tick grid. */
+  private alignUp(t: number): number {
+    return Math.ceil(t / this.tickMs) * this.tickMs;
   }
 
   private get replyWindowMs(): number {
@@ -155,7 +176,7 @@ export class Detector {
           name: ifc.name,
           mac: ifc.mac,
           up: ifc.up,
-          bucket: new TokenBucket(this.opts.maxSendRate, now),
+          window: new SendWindow(this.opts.maxSendRate),
           lanes: [[], [], []],
           flushAt: null,
           entries: new Map(),
@@ -197,7 +218,7 @@ export class Detector {
     const iface = this.ifaces.get(spec.ifname)!;
     const interval = this.opts.probeIntervalMs;
     // At start-up probes spread over one interval; an address that appears later is probed at once.
-    const firstProbe = now + this.opts.random() * (initial ? interval : Math.min(100, interval));
+    const firstProbe = this.align(now + this.opts.random() * (initial ? interval : Math.min(100, interval)), now);
     const entry: Entry = {
       key,
       ip: spec.address,
@@ -272,7 +293,7 @@ export class Detector {
   }
 
   private reprobeSoon(entry: Entry, now: number): void {
-    entry.probeDueAt = now + this.opts.random() * Math.min(100, this.opts.probeIntervalMs);
+    entry.probeDueAt = this.align(now + this.opts.random() * Math.min(100, this.opts.probeIntervalMs), now);
     this.schedule({ kind: 'probe', entry, at: entry.probeDueAt });
   }
 
@@ -436,7 +457,7 @@ export class Detector {
           break;
         case 'summary':
           this.summarise(now);
-          this.schedule({ kind: 'summary', at: (this.summaryAt = now + this.opts.summaryIntervalMs) });
+          this.schedule({ kind: 'summary', at: (this.summaryAt = this.alignUp(now + this.opts.summaryIntervalMs)) });
           break;
       }
     }
@@ -446,7 +467,7 @@ export class Detector {
     const iface = this.ifaces.get(entry.ifname)!;
     if (!iface.up) {
       // Nothing can be learnt on a down link; try again next interval (link-up reprobes at once).
-      entry.probeDueAt = now + jittered(this.opts.probeIntervalMs, this.opts.random);
+      entry.probeDueAt = this.align(now + jittered(this.opts.probeIntervalMs, this.opts.random), now);
       this.schedule({ kind: 'probe', entry, at: entry.probeDueAt });
       return;
     }
@@ -468,8 +489,8 @@ export class Detector {
 
   private scheduleAnnounce(entry: Entry, at: number): void {
     if (this.opts.announceIntervalMs <= 0 || !entry.held) return;
-    entry.announceDueAt = at;
-    this.schedule({ kind: 'announce', entry, at });
+    entry.announceDueAt = Math.max(Math.floor(at / this.tickMs) * this.tickMs, 0);
+    this.schedule({ kind: 'announce', entry, at: entry.announceDueAt });
   }
 
   /** End of a probe round's reply window. */
@@ -538,8 +559,8 @@ export class Detector {
           queue.shift();
           continue;
         }
-        if (!iface.bucket.tryTake(now)) {
-          const at = iface.bucket.nextAvailable(now);
+        if (!iface.window.tryTake(now)) {
+          const at = this.alignUp(iface.window.nextAvailable(now));
           if (iface.flushAt === null || iface.flushAt > at) this.schedule({ kind: 'flush', iface, at: (iface.flushAt = at) });
           return;
         }
@@ -557,13 +578,13 @@ export class Detector {
     this.emit({ type: 'sent', at: now, interface: iface.name, kind, address: entry.label, outcome });
     if (kind !== 'probe') return;
     if (entry.lastProbeAt !== null) iface.roundMs += (now - entry.lastProbeAt - iface.roundMs) / 8;
-    entry.probeDueAt = now + jittered(this.opts.probeIntervalMs, this.opts.random);
+    entry.probeDueAt = this.align(now + jittered(this.opts.probeIntervalMs, this.opts.random), now);
     this.schedule({ kind: 'probe', entry, at: entry.probeDueAt });
     if (outcome !== 'sent') return;
     entry.lastProbeAt = now;
     entry.roundOpen = true;
     entry.roundMacs = new Map();
-    entry.evaluateAt = now + this.replyWindowMs;
+    entry.evaluateAt = this.alignUp(now + this.replyWindowMs);
     this.schedule({ kind: 'evaluate', entry, at: entry.evaluateAt });
   }
 

@@ -8,46 +8,58 @@ export function jittered(intervalMs: number, random: Random, fraction = 0.2): nu
 }
 
 /**
- * Token bucket that caps frames per second on one interface. Its capacity is a single token, so
- * frames are paced evenly (1/rate apart) and no one-second window ever holds more than `rate`.
+ * The per-interface send cap: at most `rate` frames in any one-second window. Unlike a paced
+ * token bucket it lets frames that fall due together go out together, so the daemon can serve a
+ * whole tick of probes in one wake-up, and the bound holds strictly over every window.
  */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-  constructor(
-    private ratePerSecond: number,
-    now: number,
-  ) {
-    this.tokens = this.capacity();
-    this.last = now;
+export class SendWindow {
+  /** Send times of the last `rate` frames, oldest first, as a ring. */
+  private ring: number[];
+  private head = 0;
+  private count = 0;
+
+  constructor(private rate: number) {
+    this.ring = new Array<number>(rate);
   }
-  private capacity(): number {
-    return 1;
+
+  setRate(rate: number): void {
+    const recent = this.recent();
+    this.rate = rate;
+    this.ring = new Array<number>(rate);
+    this.head = 0;
+    this.count = 0;
+    for (const t of recent.slice(-rate)) this.push(t);
   }
-  setRate(ratePerSecond: number, now: number): void {
-    this.refill(now);
-    this.ratePerSecond = ratePerSecond;
-    this.tokens = Math.min(this.tokens, this.capacity());
+
+  private recent(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.count; i++) out.push(this.ring[(this.head + i) % this.rate]!);
+    return out;
   }
-  private refill(now: number): void {
-    if (now > this.last) {
-      this.tokens = Math.min(this.capacity(), this.tokens + ((now - this.last) * this.ratePerSecond) / 1000);
-      this.last = now;
+
+  private push(t: number): void {
+    this.ring[(this.head + this.count) % this.rate] = t;
+    this.count++;
+  }
+
+  private expire(now: number): void {
+    while (this.count > 0 && this.ring[this.head]! <= now - 1000) {
+      this.head = (this.head + 1) % this.rate;
+      this.count--;
     }
   }
+
   tryTake(now: number): boolean {
-    this.refill(now);
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return true;
-    }
-    return false;
+    this.expire(now);
+    if (this.count >= this.rate) return false;
+    this.push(now);
+    return true;
   }
-  /** When the next token will be available (now if one is). */
+
+  /** When the next frame may go (now if one may). */
   nextAvailable(now: number): number {
-    this.refill(now);
-    if (this.tokens >= 1) return now;
-    return now + Math.ceil(((1 - this.tokens) * 1000) / this.ratePerSecond);
+    this.expire(now);
+    return this.count < this.rate ? now : this.ring[this.head]! + 1000;
   }
 }
 

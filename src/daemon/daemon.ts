@@ -261,7 +261,9 @@ export class Daemon {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.armedAt = null;
-      this.detector.handleTimeout(this.now());
+      // libuv's millisecond clock may fire a hair before `d` on ours: that is the deadline,
+      // not a reason for a second wake-up a millisecond later.
+      this.detector.handleTimeout(Math.max(this.now(), d));
       this.pump();
     }, Math.max(0, Math.ceil(d - this.now())));
   }

@@ -15,6 +15,9 @@ import type { DaemonView, Observer, SendErrorReason } from '../daemon/observer.j
 import { Counts, countsCounter } from './counts.js';
 import { registerGauges, sortedAddresses } from './gauges.js';
 
+/** Resolution of nodejs_eventloop_lag_*: one sample every 5 s is plenty for a daemon that idles. */
+const EVENT_LOOP_SAMPLE_MS = 5000;
+
 export const SEND_ERROR_REASONS: readonly SendErrorReason[] = ['dropped', 'interface-down', 'error'];
 
 export interface MetricsOptions {
@@ -66,7 +69,9 @@ export class DupipMetrics implements Observer {
     countsCounter(r, 'dupip_frames_invalid_total', 'Received ARP frames refused as malformed, by reason.', this.invalid, ['interface', 'reason']);
     countsCounter(r, 'dupip_send_errors_total', 'Frames that could not be sent, by reason.', this.sendErrors, ['interface', 'reason']);
     if (opts.processMetrics ?? true) {
-      collectDefaultMetrics({ register: r });
+      // The event-loop-delay histogram samples with a timer at this resolution: prom-client's default
+      // (10 ms, 100 wake-ups a second) alone costs ~23 CPU-seconds an hour, ten times dupip's budget.
+      collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
       // Gauges named *_total fail `promtool check metrics`; nodejs_active_{handles,requests,resources}{type} remain.
       for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) r.removeSingleMetric(name);
     }

@@ -39,6 +39,8 @@ export class FakeWorld {
   /** Called for every transmitted frame, e.g. to make a fake peer answer probes. */
   onTransmit: ((t: Sent) => void) | null = null;
   private pending: Array<() => void> = [];
+  /** Distinct moments the detector had to be woken at (each is one timer wake-up in the daemon). */
+  wakeups = 0;
 
   constructor(options: Partial<DetectorOptions> = {}) {
     this.detector = new Detector({
@@ -80,6 +82,7 @@ export class FakeWorld {
       const d = this.detector.nextDeadline();
       if (d === null || d > end) break;
       this.now = Math.max(this.now, d);
+      this.wakeups++;
       this.detector.handleTimeout(this.now);
       this.drain();
     }
