@@ -24,7 +24,7 @@ export const MAX_REPLY_WINDOW_MS = 1000;
  * Deadlines are aligned to a grid of ticks (interval/10, at most 1 s) so that the probes,
  * evaluations and announcements of many addresses share one wake-up: on a VM a wake-up costs
  * more than the work it does. Probe and announcement times are rounded down (a gap never
- * exceeds 1.2 × interval), evaluations and paced sends up.
+ * exceeds 1.2 × interval), evaluations up.
  */
 export const MAX_TICK_MS = 1000;
 
@@ -560,7 +560,9 @@ export class Detector {
           continue;
         }
         if (!iface.window.tryTake(now)) {
-          const at = this.alignUp(iface.window.nextAvailable(now));
+          // Not aligned: the window frees at an exact instant, and rounding it up to the next tick
+          // would idle a whole tick per second whenever the cap binds.
+          const at = iface.window.nextAvailable(now);
           if (iface.flushAt === null || iface.flushAt > at) this.schedule({ kind: 'flush', iface, at: (iface.flushAt = at) });
           return;
         }

@@ -41,6 +41,8 @@ export class FakeWorld {
   private pending: Array<() => void> = [];
   /** Distinct moments the detector had to be woken at (each is one timer wake-up in the daemon). */
   wakeups = 0;
+  /** How late each fake timer fires (real ones fire 0–5 ms late, never the same twice). */
+  timerLateness: (wakeup: number) => number = () => 0;
 
   constructor(options: Partial<DetectorOptions> = {}) {
     this.detector = new Detector({
@@ -81,7 +83,8 @@ export class FakeWorld {
     for (;;) {
       const d = this.detector.nextDeadline();
       if (d === null || d > end) break;
-      this.now = Math.max(this.now, d);
+      // Real timers fire a little late; `timerLateness` makes the fake ones do so too.
+      this.now = Math.max(this.now, d + this.timerLateness(this.wakeups));
       this.wakeups++;
       this.detector.handleTimeout(this.now);
       this.drain();

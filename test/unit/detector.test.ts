@@ -337,6 +337,16 @@ describe('timing', () => {
     expect([win.tryTake(1005), win.tryTake(1005), win.tryTake(1006)]).toEqual([true, true, false]);
   });
 
+  it('uses the whole cap when it binds, though real timers fire late', () => {
+    const w = new FakeWorld({ probeIntervalMs: 10_000, maxSendRate: 3 });
+    w.timerLateness = (n) => (n % 2 ? 4 : 1);
+    w.watch(many(60));
+    w.advance(60_000);
+    const inWindow = w.sent.filter((s) => s.at >= 1_000_000 + 20_000 && s.at < 1_000_000 + 50_000).length;
+    expect(inWindow).toBeGreaterThanOrEqual(3 * 30 - 3);
+    expect(inWindow).toBeLessThanOrEqual(3 * 30 + 3);
+  });
+
   it('does not warn when the cap fits', () => {
     const w = new FakeWorld({ probeIntervalMs: 10_000, maxSendRate: 500 });
     w.watch(many(4096));
