@@ -12,6 +12,9 @@ import { DAEMON_HELP, VERSION } from './help.js';
 import type { Io } from './io.js';
 import { createObservers } from './observers.js';
 
+/** Log lines buffered while stdout is slow; beyond this they are dropped rather than held in memory. */
+const LOG_BUFFER_BYTES = 16 * 1024 * 1024;
+
 export function describeConfig(c: DaemonConfig): string {
   return [
     `interfaces: ${c.interfaces.length ? c.interfaces.join(', ') : 'every ARP-capable interface with IPv4'}`,
@@ -41,8 +44,19 @@ export async function daemonCommand(argv: string[], io: Io): Promise<number> {
     io.out(`${loaded.configPath ?? 'flags'}: configuration OK\n${describeConfig(loaded.config)}\n`);
     return 0;
   }
-  const logger = pino({ level: loaded.config.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 1, sync: true }));
-  return runDaemon(argv, loaded.config, logger, io);
+  // Asynchronous: a slow reader of stdout (a pipe to a log shipper) must never stall frame
+  // handling; the buffer is bounded, and flushed before the process exits.
+  const destination = pino.destination({ fd: 1, sync: false, maxLength: LOG_BUFFER_BYTES });
+  const logger = pino({ level: loaded.config.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  try {
+    return await runDaemon(argv, loaded.config, logger, io);
+  } finally {
+    try {
+      destination.flushSync();
+    } catch {
+      /* stdout is gone: nothing left to tell */
+    }
+  }
 }
 
 async function runDaemon(argv: string[], config: DaemonConfig, logger: Logger, io: Io): Promise<number> {
