@@ -783,8 +783,6 @@ static napi_value js_stop_watch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* ---- module ---------------------------------------------------------------- */
-
 /* ---- ipv4Addresses(): getifaddrs() without libuv's up-and-running filter -- */
 
 static napi_value js_ipv4_addresses(napi_env env, napi_callback_info info) {
@@ -818,6 +816,8 @@ static napi_value js_ipv4_addresses(napi_env env, napi_callback_info info) {
   freeifaddrs(list);
   return result;
 }
+
+/* ---- module ---------------------------------------------------------------- */
 
 static napi_value init(napi_env env, napi_value exports) {
   static const struct {
