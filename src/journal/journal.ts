@@ -1,10 +1,10 @@
 /**
  * The conflict history journal in the state directory: append-only JSON lines (records.ts), each
- * record fsync'ed (episodes are rare, and the point is to survive a crash), rotated at a size
+ * record written at once and fsync'ed off the event loop (episodes are rare, and the point is to survive a crash), rotated at a size
  * limit, reloaded at start. A corrupt or truncated line is skipped and counted, never fatal; a write
  * error is logged and counted, and never stops detection.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Role } from '../core/watchlist.js';
@@ -170,15 +170,38 @@ export class Journal {
       if (this.fd === null) this.openFile();
       if (this.size > 0 && this.size + bytes > this.maxBytes) this.rotate();
       this.size += writeSync(this.fd!, line);
-      fsyncSync(this.fd!);
+      // The record is in the page cache now (it survives the process being killed); the fsync
+      // that makes it survive the machine runs on libuv's thread pool, because a stalled disk
+      // must not stall frame handling on the event loop.
+      const fd = this.fd!;
+      fsync(fd, (err) => {
+        if (err && this.fd === fd) this.syncFailed(err);
+      });
     } catch (err) {
       this.writeErrors++;
       this.opts.logger?.error({ event: 'journal-error', path: this.path, err: (err as Error).message }, `cannot write the conflict history ${this.path}: ${(err as Error).message}`);
     }
   }
 
+  private syncFailed(err: Error): void {
+    this.writeErrors++;
+    this.opts.logger?.error({ event: 'journal-error', path: this.path, err: err.message }, `cannot flush the conflict history ${this.path}: ${err.message}`);
+  }
+
+  /** Flushes and closes the current file (rotation and shutdown). */
+  private closeFile(): void {
+    if (this.fd === null) return;
+    const fd = this.fd;
+    this.fd = null;
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   private rotate(): void {
-    if (this.fd !== null) closeSync(this.fd);
+    this.closeFile();
     this.fd = null;
     if (this.keep === 0) {
       this.fd = openSync(this.path, 'w', 0o640);
@@ -204,7 +227,6 @@ export class Journal {
   }
 
   close(): void {
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
+    this.closeFile();
   }
 }
