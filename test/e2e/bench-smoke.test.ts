@@ -1,0 +1,105 @@
+/**
+ * Smoke test of the benchmark suite (issue 6): `bench/run.mjs --quick` runs every scenario in the
+ * namespace lab and writes complete results. Checks that the output is complete and consistent —
+ * every scenario ran, every figure is there, the frames were on the wire — never that a target is met
+ * (benchmarks print figures; they do not pass or fail on them).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import type { BenchResults } from '../../bench/report.js';
+import { REPO } from '../support/dupip.js';
+import { prereqs, requireBuild, requireNetns, requireRoot, requireTool } from '../support/prereq.js';
+
+const need = prereqs(requireRoot(), requireNetns(), ...['tcpdump', 'arping', 'arpwatch', 'stdbuf'].map(requireTool), requireBuild());
+
+function runBench(out: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    // dist/ is built by the e2e global setup.
+    const child = spawn(process.execPath, [join(REPO, 'bench/run.mjs'), '--quick', '--no-build', '--out', out], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+
+describe.skipIf(need.skip)(need.title('bench --quick'), () => {
+  it('runs every scenario and writes complete JSON results and a Markdown table', { timeout: 240_000 }, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'dupip-bench-smoke-'));
+    onTestFinished(() => rmSync(out, { recursive: true, force: true }));
+    const r = await runBench(out);
+    expect(r.code, `bench failed:\n${r.stderr.slice(-4000)}`).toBe(0);
+
+    const files = readdirSync(out);
+    expect(files).toContain('latest-quick.json');
+    expect(files).toContain('benchmarks-quick.md');
+    expect(files.filter((f) => /^quick-.*\.json$/.test(f))).toHaveLength(1);
+    const res = JSON.parse(readFileSync(join(out, 'latest-quick.json'), 'utf8')) as BenchResults;
+    expect(res.mode).toBe('quick');
+    expect(res.errors).toEqual({});
+    expect(res.machine.cores).toBeGreaterThan(0);
+    expect(res.machine.kernel).toMatch(/\d+\.\d+/);
+
+    const { chatty, silent, idle, flood, scale } = res.scenarios;
+    // 1. every trial detected by dupip, the claims seen on the wire, arpwatch and the flips measured
+    expect(chatty).toBeDefined();
+    expect(chatty!.raw).toHaveLength(chatty!.trials);
+    expect(chatty!.missed.wire).toBe(0);
+    expect(chatty!.dupipLogged?.n).toBe(chatty!.trials);
+    for (const d of [chatty!.dupipRead, chatty!.arpwatch, chatty!.metricFlip, chatty!.statusFlip]) {
+      expect(d?.n).toBeGreaterThan(0);
+      for (const k of ['min', 'p50', 'p99', 'max'] as const) expect(finite(d![k])).toBe(true);
+    }
+    // 2. both intervals, both tools
+    expect(silent!.series.map((s) => s.intervalMs)).toEqual([1000, 10_000]);
+    for (const s of silent!.series) {
+      expect(s.dupip?.n).toBeGreaterThan(0);
+      expect(s.arping?.n).toBeGreaterThan(0);
+      expect(s.dupip!.n + s.missed.dupip).toBe(s.trials);
+    }
+    // 3. three sizes and the Node floor, each with CPU and RSS
+    expect(idle!.rows.map((x) => x.addresses)).toEqual([1, 100, 762]);
+    for (const u of [...idle!.rows.map((x) => x.usage), idle!.nodeBaseline, idle!.promClientBaseline]) {
+      expect(finite(u.cpuSecondsPerHour) && finite(u.schedCpuSecondsPerHour)).toBe(true);
+      expect(u.rssEndMb).toBeGreaterThan(0);
+    }
+    // 4. both floods sent and counted on the segment (how much arrives depends on the machine's
+    // load, so only that it did), CPU of both tools measured
+    expect(flood!.runs.map((x) => x.mode)).toEqual(['unwatched', 'spoof']);
+    for (const f of flood!.runs) {
+      expect(f.flooder?.sent).toBe(f.requestedRate * f.seconds);
+      expect(f.bridgeIn.rxPackets).toBeGreaterThan(0);
+      expect(f.hostIn.rxPackets).toBeGreaterThan(0);
+      expect(finite(f.deliveredRate)).toBe(true);
+      expect(finite(f.dupip.corePercent) && finite(f.arpwatch.corePercent)).toBe(true);
+    }
+    // the spoofed frames claim a watched address: they pass the kernel filter; unwatched ones do not
+    const [unwatched, spoof] = flood!.runs;
+    expect(spoof!.dupipFramesReceived).toBeGreaterThan(0);
+    expect(unwatched!.dupipFramesReceived).toBeLessThan(unwatched!.flooder!.sent);
+    // 5. three runs; the filter strategy logged; the default cap says so
+    expect(scale!.runs.map((x) => x.name)).toEqual(['raised', 'default', 'equiv']);
+    for (const s of scale!.runs) {
+      expect(s.filter.length).toBeGreaterThan(0);
+      expect(s.wire.probes).toBeGreaterThan(0);
+      expect(s.usage.rssEndMb).toBeGreaterThan(0);
+    }
+    expect(scale!.runs.find((x) => x.name === 'default')!.sendCapped).not.toBeNull();
+    expect(scale!.runs.find((x) => x.name === 'raised')!.sendCapped).toBeNull();
+
+    // every target has a verdict line; the table shows each of them and each scenario's section
+    expect(res.verdicts.map((v) => v.id)).toEqual(['chatty', 'silent-1000', 'silent-10000', 'idle-100', 'flood-unwatched', 'flood-spoof', 'scale', 'scale-coverage', 'scale-capped']);
+    const md = readFileSync(join(out, 'benchmarks-quick.md'), 'utf8');
+    expect(md).toContain(`${res.machine.cores} cores`);
+    expect(md).toContain(res.machine.kernel);
+    for (const h of ['## Against the targets', '## 1. Chatty intruder', '## 2. Silent intruder', '## 3. Idle cost', '## 4. Floods', '## 5. Scale']) expect(md).toContain(h);
+    for (const v of res.verdicts) expect(md).toContain(v.what);
+  });
+});
