@@ -4,7 +4,6 @@
  * every scenario ran, every figure is there, the frames were on the wire — never that a target is met
  * (benchmarks print figures; they do not pass or fail on them).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,20 +11,13 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { BenchResults } from '../../bench/report.js';
 import { REPO } from '../support/dupip.js';
 import { prereqs, requireBuild, requireNetns, requireRoot, requireTool } from '../support/prereq.js';
+import { runCollect } from '../support/run.js';
 
 const need = prereqs(requireRoot(), requireNetns(), ...['tcpdump', 'arping', 'arpwatch', 'stdbuf'].map(requireTool), requireBuild());
 
-function runBench(out: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // dist/ is built by the e2e global setup.
-    const child = spawn(process.execPath, [join(REPO, 'bench/run.mjs'), '--quick', '--no-build', '--out', out], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runBench(out: string) {
+  // dist/ is built by the e2e global setup.
+  return runCollect(process.execPath, [join(REPO, 'bench/run.mjs'), '--quick', '--no-build', '--out', out], { cwd: REPO });
 }
 
 const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);

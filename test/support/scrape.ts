@@ -1,8 +1,8 @@
 /** Scraping the daemon's HTTP endpoint from inside its lab host (curl), and running `dupip status`. */
-import { spawn } from 'node:child_process';
 import type { LabHost } from '../lab/lab.js';
 import type { DaemonProc } from './daemon-proc.js';
 import { BIN } from './dupip.js';
+import { runCollect } from './run.js';
 
 /** host:port the daemon logged it listens on (the first listen address). */
 export async function metricsAddress(d: DaemonProc): Promise<string> {
@@ -41,16 +41,8 @@ export function value(text: string, prefix: string): number | undefined {
 }
 
 /** `dupip status` in this machine's namespace (the control socket is a file). */
-export function status(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'status', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+export function status(args: string[]) {
+  return runCollect(process.execPath, [BIN, 'status', ...args]);
 }
 
 /** VmRSS of a process in bytes. */
