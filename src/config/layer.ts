@@ -3,26 +3,16 @@
  * value came from. Layers are applied over the defaults in order: file, then flags.
  */
 import type { Where } from './errors.js';
-import type { Cidr, DaemonConfig, Delegate, DefendMode, LogLevel } from './schema.js';
+import type { DaemonConfig } from './schema.js';
 
-export interface LayerValues {
-  interfaces: string[];
-  ownAddresses: boolean;
-  excludeAddresses: Cidr[];
-  delegates: Delegate[];
-  ignoreMacs: string[];
-  probeIntervalMs: number;
-  announceIntervalMs: number;
-  defend: DefendMode;
-  clearAfter: number;
-  maxSendRate: number;
-  stateDir: string;
-  controlSocket: string;
+/** Keys of DaemonConfig that a layer sets as they are (the nested `web` is set through two flat keys). */
+type FlatKey = Exclude<keyof DaemonConfig, 'web'>;
+
+export type LayerValues = Pick<DaemonConfig, FlatKey> & {
   webListenAddresses: string[];
   /** undefined: explicitly none (`config_file: ""`, `--web.config.file=`). */
   webConfigFile: string | undefined;
-  logLevel: LogLevel;
-}
+};
 
 export type LayerKey = keyof LayerValues;
 
@@ -45,22 +35,14 @@ export function setValue<K extends LayerKey>(layer: Layer, key: K, value: LayerV
 /** Applies `layer` over `config` in place (whole lists are replaced, never merged). */
 export function applyLayer(config: DaemonConfig, layer: Layer): void {
   const v = layer.values;
-  if (v.interfaces !== undefined) config.interfaces = v.interfaces;
-  if (v.ownAddresses !== undefined) config.ownAddresses = v.ownAddresses;
-  if (v.excludeAddresses !== undefined) config.excludeAddresses = v.excludeAddresses;
-  if (v.delegates !== undefined) config.delegates = v.delegates;
-  if (v.ignoreMacs !== undefined) config.ignoreMacs = v.ignoreMacs;
-  if (v.probeIntervalMs !== undefined) config.probeIntervalMs = v.probeIntervalMs;
-  if (v.announceIntervalMs !== undefined) config.announceIntervalMs = v.announceIntervalMs;
-  if (v.defend !== undefined) config.defend = v.defend;
-  if (v.clearAfter !== undefined) config.clearAfter = v.clearAfter;
-  if (v.maxSendRate !== undefined) config.maxSendRate = v.maxSendRate;
-  if (v.stateDir !== undefined) config.stateDir = v.stateDir;
-  if (v.controlSocket !== undefined) config.controlSocket = v.controlSocket;
-  if (v.webListenAddresses !== undefined) config.web.listenAddresses = v.webListenAddresses;
-  if ('webConfigFile' in v) {
-    if (v.webConfigFile === undefined) delete config.web.configFile;
-    else config.web.configFile = v.webConfigFile;
+  for (const key of Object.keys(v) as LayerKey[]) {
+    if (key === 'webListenAddresses') {
+      if (v.webListenAddresses !== undefined) config.web.listenAddresses = v.webListenAddresses;
+    } else if (key === 'webConfigFile') {
+      if (v.webConfigFile === undefined) delete config.web.configFile;
+      else config.web.configFile = v.webConfigFile;
+    } else if (v[key] !== undefined) {
+      (config as Record<FlatKey, unknown>)[key] = v[key];
+    }
   }
-  if (v.logLevel !== undefined) config.logLevel = v.logLevel;
 }

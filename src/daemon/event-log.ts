@@ -20,6 +20,8 @@ export function eventLog(logger: Logger, wall: (t: number) => number) {
   const where = (e: EntrySnapshot) => ({ address: e.address, interface: e.interface, role: e.role, held: e.held });
   const subject = (e: EntrySnapshot) => `${e.address} on ${e.interface} (${e.role}${e.role === 'delegate' ? (e.held ? ', held here' : ', not held here') : ''})`;
 
+  // Every frame sent passes here: build its trace line only when someone will read it.
+  const traceSends = logger.isLevelEnabled('trace');
   return (e: DetectorEvent): void => {
     switch (e.type) {
       case 'state':
@@ -57,7 +59,7 @@ export function eventLog(logger: Logger, wall: (t: number) => number) {
         return;
       case 'sent':
         if (e.outcome !== 'sent') logger.warn({ event: 'send-failed', interface: e.interface, kind: e.kind, address: e.address, outcome: e.outcome }, `${e.kind} for ${e.address} on ${e.interface}: ${e.outcome}`);
-        else logger.trace({ event: 'sent', interface: e.interface, kind: e.kind, address: e.address });
+        else if (traceSends) logger.trace({ event: 'sent', interface: e.interface, kind: e.kind, address: e.address });
         return;
     }
   };
