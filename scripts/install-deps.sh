@@ -162,16 +162,12 @@ npm_part() {
     say "npm ci (dependencies, native addon, TypeScript build; log in .tmp/npm-ci.log)"
     if ! npm ci >.tmp/npm-ci.log 2>&1; then
       if grep -q 'can only install packages when your package.json and package-lock.json' .tmp/npm-ci.log; then
-        # The lock file lacks entries npm ci insists on (e.g. other platforms' optional packages).
-        # Install exactly what package.json and the lock file say, without rewriting either.
+        # Never fall back to `npm install`: it would hide a lock that a fresh machine cannot use.
         grep -m5 '^npm error Missing:' .tmp/npm-ci.log >&2 || true
-        warn "npm ci refused: package-lock.json is out of sync with package.json (regenerate it);"
-        warn "falling back to 'npm install --no-save' (installs the locked versions, changes no file)"
-        npm install --no-save >.tmp/npm-ci.log 2>&1 || { tail -40 .tmp/npm-ci.log >&2; die "npm install failed"; }
-      else
-        tail -40 .tmp/npm-ci.log >&2
-        die "npm ci failed (full log: .tmp/npm-ci.log)"
+        die "package-lock.json does not match package.json: run 'npm install --package-lock-only' and commit the lock"
       fi
+      tail -40 .tmp/npm-ci.log >&2
+      die "npm ci failed (full log: .tmp/npm-ci.log)"
     fi
     touch "$STAMP"
     return 0
