@@ -2,9 +2,12 @@
  * `npm pack` yields a package that installs into an empty directory, builds its native addon during
  * the install (node-gyp, from the files the package ships), and runs `dupip --help`.
  *
- * The install is offline: dependencies come from this machine's npm cache (filled by `npm ci`),
- * node-gyp uses the headers of the running Node.js (npm_config_nodedir). As root it also runs in a
- * network namespace with only a loopback interface, so nothing can be fetched.
+ * The install is offline and trusts no npm cache: the test packs every production dependency that
+ * `npm ci` installed (the lock's non-dev packages) into tarballs of its own, and installs them beside
+ * dupip's tarball with an empty, private cache, so a fresh machine (whose cache holds no package
+ * metadata) passes as a warmed-up one does. node-gyp uses the headers of the running Node.js
+ * (npm_config_nodedir). As root it also runs in a network namespace with only a loopback interface,
+ * so nothing can be fetched.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +19,16 @@ import { prereqs, requireBuild, requireTool, which } from '../support/prereq.js'
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const need = prereqs(requireBuild(), requireTool('npm'), requireTool('python3'), requireTool('make'), requireTool('cc'));
+
+/** Paths (node_modules/…) of the production packages the lock installed: dupip's offline source. */
+function productionPackages(): string[] {
+  const lock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+  const paths = Object.entries(lock.packages)
+    .filter(([path, meta]) => path !== '' && !meta.dev && existsSync(join(REPO, path, 'package.json')))
+    .map(([path]) => path);
+  if (paths.length === 0) throw new Error('package-lock.json lists no installed production package: run npm ci');
+  return paths;
+}
 
 interface PackResult {
   filename: string;
@@ -31,16 +44,23 @@ describe.skipIf(need.skip)(need.title('npm pack, then npm install into an empty 
   const app = join(dir, 'empty');
 
   beforeAll(() => {
-    const p = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
-    if (p.status !== 0) throw new Error(`npm pack failed: ${p.stderr}`);
-    pack = (JSON.parse(p.stdout) as PackResult[])[0]!;
+    const cache = join(dir, 'cache'); // empty and private: nothing may come from the machine's cache
+    const npmPack = (what: string, into: string): PackResult => {
+      const p = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--cache', cache, '--pack-destination', into, what], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
+      if (p.status !== 0) throw new Error(`npm pack ${what} failed: ${p.stderr}`);
+      return (JSON.parse(p.stdout) as PackResult[])[0]!;
+    };
+    pack = npmPack('.', dir);
     tarball = join(dir, pack.filename);
+    const deps = join(dir, 'deps');
+    mkdirSync(deps);
+    const dependencyTarballs = productionPackages().map((path) => join(deps, npmPack(`./${path}`, deps).filename));
 
     mkdirSync(app);
     const prefix = dirname(dirname(process.execPath));
     const env: NodeJS.ProcessEnv = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
     if (existsSync(join(prefix, 'include', 'node', 'node_api.h'))) env.npm_config_nodedir = prefix;
-    const args = ['install', '--offline', '--foreground-scripts', tarball];
+    const args = ['install', '--offline', '--cache', cache, '--foreground-scripts', ...dependencyTarballs, tarball];
     const isolate = process.getuid?.() === 0 && which('unshare') !== null;
     install = isolate
       ? spawnSync('unshare', ['--net', '--', 'npm', ...args], { cwd: app, encoding: 'utf8', env, timeout: 240_000 })
