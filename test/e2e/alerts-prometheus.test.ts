@@ -146,7 +146,11 @@ describe.skipIf(need.skip)(need.title('shipped alerts in a real Prometheus scrap
     }
     expect(show(last.filter((a) => !allowed(a))), 'unexpected alerts').toBe('(none)');
     await expectRulesHealthy();
-    return last.filter((a) => a.state === 'firing');
+    const firing = last.filter((a) => a.state === 'firing');
+    // Every annotation rendered: a template reading a label the alert lacks prints "<no value>".
+    const unrendered = firing.flatMap((a) => Object.entries(a.annotations).filter(([, v]) => v.includes('<no value>')).map(([k]) => `${a.labels.alertname}.${k}`));
+    expect(unrendered).toEqual([]);
+    return firing;
   }
 
   it('(a) healthy fleet: unique own addresses, each delegate held once: no alert fires', async () => {
@@ -191,14 +195,17 @@ describe.skipIf(need.skip)(need.title('shipped alerts in a real Prometheus scrap
           // the hosts that only watch V1 see two MACs answer
           { alertname: 'DelegateIPSplitBrain', labels: { address: V1, instance: instance(0) } },
           { alertname: 'DelegateIPSplitBrain', labels: { address: V1, instance: instance(2) } },
+          // the holders see each other answer for a delegate they hold: a conflict naming the other
+          { alertname: 'DuplicateIPAddress', labels: { address: V1, instance: instance(1), conflicting_instance: instance(3), role: 'delegate' } },
+          { alertname: 'DuplicateIPAddress', labels: { address: V1, instance: instance(3), conflicting_instance: instance(1), role: 'delegate' } },
         ],
-        // the holders also see each other: a conflict on a delegate they hold (DuplicateIPAddress)
-        (a) => ['DelegateIPSplitBrain', 'DuplicateIPAddress'].includes(a.labels.alertname!) && a.labels.address === V1,
+        // alerts about V1 only, and none saying that nobody holds it
+        (a) => a.labels.address === V1 && a.labels.alertname !== 'DelegateIPUnanswered',
       );
       const sb = firing.find((a) => a.labels.alertname === 'DelegateIPSplitBrain' && a.labels.instance === instance(0))!;
       expect(sb.labels.severity).toBe('critical');
       expect(Number(sb.value)).toBe(2);
-      expect(sb.annotations.summary).toBe(`Floating address ${V1} is held by 2 MACs at once`);
+      expect(sb.annotations.summary).toContain(`Floating address ${V1} is held by 2 `);
     } finally {
       await h3.removeAddress(`${V1}/24`);
     }
