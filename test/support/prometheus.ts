@@ -55,6 +55,8 @@ export interface RuleStatus {
   name: string;
   type: 'alerting' | 'recording';
   query: string;
+  /** the rule's `for`, in seconds (alerting rules) */
+  duration?: number;
   health: string;
   lastError?: string;
   lastEvaluation: string;
