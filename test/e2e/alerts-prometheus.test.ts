@@ -43,15 +43,15 @@ const instance = (i: number) => `lab-h${i}`;
 /** Alerts of these names are what cases (b)-(d) plant; case (a) and every revert require none at all. */
 const PLANTED = ['DuplicateIPAddress', 'IPAddressOnMultipleHosts', 'DelegateIPSplitBrain', 'DelegateIPUnanswered'];
 
+/** The shipped rules, as written. */
+const SHIPPED = (parse(readFileSync(RULE_FILE, 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string; expr: string; for?: string }> }> }).groups.flatMap(
+  (g) => g.rules,
+);
 /**
  * Fleet-wide holding alerts (issue 10: each host exports whether it holds a delegate): whatever
  * rule of the shipped file reads dupip_delegate_held must fire in case (c) too. None yet: empty.
  */
-const SHIPPED = (parse(readFileSync(RULE_FILE, 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string; expr: string; for?: string }> }> }).groups.flatMap(
-  (g) => g.rules,
-);
-const HOLDING = SHIPPED.filter((r) => r.alert !== undefined && /\bdupip_delegate_held\b/.test(r.expr))
-  .map((r) => r.alert!);
+const HOLDING = SHIPPED.filter((r) => r.alert !== undefined && /\bdupip_delegate_held\b/.test(r.expr)).map((r) => r.alert!);
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const show = (as: readonly ActiveAlert[]) =>
