@@ -4,7 +4,7 @@
 # only reports what is missing (an error under CI=true) and still does the npm part.
 #
 #   apt: iputils-arping iputils-ping iproute2 tcpdump   (lab tests: arping, ping, ip, tcpdump)
-#        prometheus ruby arpwatch                        (promtool for rule tests, ERB, comparison)
+#        prometheus ruby arpwatch                        (promtool and the server for rule tests, ERB, comparison)
 #        systemd openssl                                 (systemd-analyze for the unit, test certificates)
 #        python3 make g++                                (node-gyp builds the native addon)
 #        Services of newly installed packages (prometheus, arpwatch) are kept from starting.
@@ -125,7 +125,7 @@ install_apt_packages() {
 
 check_tools() {
   local bad=() t
-  for t in ip arping ping tcpdump promtool ruby arpwatch systemd-analyze openssl unshare flock; do
+  for t in ip arping ping tcpdump promtool prometheus ruby arpwatch systemd-analyze openssl unshare flock; do
     PATH="$PATH:/usr/sbin:/sbin" command -v "$t" >/dev/null 2>&1 || bad+=("$t")
   done
   if PATH="$PATH:/usr/sbin:/sbin" command -v arping >/dev/null 2>&1 &&

@@ -47,10 +47,14 @@ export class DaemonProc {
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  /** Starts a daemon; extra args after the state dir and control socket (each test gets its own). */
-  static async start(host: LabHost, args: string[], opts: { stateDir?: string } = {}): Promise<DaemonProc> {
+  /**
+   * Starts a daemon; extra args after the state dir and control socket (each test gets its own).
+   * Metrics listen on 127.0.0.1:0 in the host's namespace unless `listen` (host:port, for example
+   * the host's lab address, so a Prometheus elsewhere on the segment can scrape it) is given.
+   */
+  static async start(host: LabHost, args: string[], opts: { stateDir?: string; listen?: string } = {}): Promise<DaemonProc> {
     const dir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'dupip-e2e-'));
-    const d = new DaemonProc(host, dir, join(dir, 'dupip.sock'), ['--web.listen-address', '127.0.0.1:0', ...args]);
+    const d = new DaemonProc(host, dir, join(dir, 'dupip.sock'), ['--web.listen-address', opts.listen ?? '127.0.0.1:0', ...args]);
     await d.waitFor((l) => l.event === 'started', 10_000);
     return d;
   }
