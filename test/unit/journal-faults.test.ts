@@ -28,7 +28,7 @@ import { ERROR_LOG_INTERVAL_MS, JOURNAL_FILE, Journal } from '../../src/journal/
 import { journalObserver } from '../../src/journal/observer.js';
 import { type EpisodeRecord, decodeRecord, encodeRecord } from '../../src/journal/records.js';
 import { DupipMetrics } from '../../src/metrics/metrics.js';
-import { entry } from '../support/fake-view.js';
+import { entry, sighting } from '../support/fake-view.js';
 import { prereqs, requireRoot, requireTool } from '../support/prereq.js';
 
 const A = '192.0.2.10';
@@ -278,7 +278,7 @@ describe('records stay decodable', () => {
   it('whatever the observer is handed, what is written decodes: undefined MACs, more MACs than a record lists, a NaN time', () => {
     const j = Journal.open(dir);
     const obs = journalObserver(j);
-    const macs = Array.from({ length: 100 }, (_, i) => ({ mac: `02:00:00:00:01:${i.toString(16).padStart(2, '0')}`, firstSeen: 0, lastSeen: 0, count: 1 }));
+    const macs = Array.from({ length: 100 }, (_, i) => sighting(`02:00:00:00:01:${i.toString(16).padStart(2, '0')}`));
     const e = entry({ address: A, state: 'conflict', macs: [...macs, undefined as never] });
     obs.event!({ type: 'state', at: T, entry: e, from: 'ok', to: 'conflict', reason: 'x' });
     obs.event!({ type: 'conflict-mac', at: T, entry: e, mac: undefined as never });

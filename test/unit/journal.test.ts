@@ -112,7 +112,7 @@ describe('Journal', () => {
     rmSync(join(dir, JOURNAL_FILE));
     writeFileSync(join(dir, 'x'), '');
     const errors: Array<{ event: string; historyOff: boolean }> = [];
-    const j = Journal.open(join(dir, 'x'), { logger: { warn: () => {}, error: (o: never) => errors.push(o) } });
+    const j = Journal.open(join(dir, 'x'), { logger: { warn: () => {}, error: ((o: never) => errors.push(o)) as never } });
     expect(j.off).toMatch(/ENOTDIR|EEXIST/);
     expect(j.writeErrors).toBe(1);
     expect(errors).toMatchObject([{ event: 'journal-error', historyOff: true }]);
