@@ -116,8 +116,11 @@ export class Journal {
   }
 
   private load(): void {
+    const t0 = performance.now();
+    let bytesRead = 0;
     const records: EpisodeRecord[] = [];
     const take = (file: string, t: Tail) => {
+      bytesRead += t.bytes;
       for (const r of t.records) records.push(r);
       this.corruptLines += t.corrupt;
       if (t.skipped > 0) {
@@ -148,6 +151,8 @@ export class Journal {
       this.failed('open', err);
     }
     this.history = replay(records).slice(-MAX_EPISODES_IN_MEMORY);
+    const ms = Math.round(performance.now() - t0);
+    this.opts.logger?.info?.({ event: 'journal-loaded', path: this.path, episodes: this.history.length, bytesRead, ms }, `conflict history: ${this.history.length} episode(s) from ${bytesRead} bytes in ${ms} ms`);
     if (this.corruptLines > 0) {
       this.opts.logger?.warn({ event: 'journal-corrupt', path: this.path, lines: this.corruptLines }, `${this.path}: skipped ${this.corruptLines} corrupt line(s)`);
     }

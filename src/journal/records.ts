@@ -126,7 +126,11 @@ export function replay(records: Iterable<EpisodeRecord>): HistoryEpisode[] {
     if (seen?.status === 'ended' && !ended) continue; // a duplicated start after its end
     byKey.set(key, episode);
   }
-  return [...byKey.values()].sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  // Each start parsed once, not once per comparison: a full journal holds thousands of episodes.
+  return [...byKey.values()]
+    .map((e) => ({ t: Date.parse(e.start), e }))
+    .sort((a, b) => a.t - b.t)
+    .map((x) => x.e);
 }
 
 export function mergeMacs(a: readonly string[], b: readonly string[]): string[] {

@@ -26,6 +26,8 @@ export interface Tail {
   torn: boolean;
   /** Bytes before the window that were not read (0 when the whole file was). */
   skipped: number;
+  /** Bytes read. */
+  bytes: number;
 }
 
 /** A journal path holds something other than a regular file (or a missing one). */
@@ -64,7 +66,7 @@ export function readTail(fd: number, size: number, window: number): Tail {
   // One byte before the window tells whether the window starts on a line boundary.
   const lead = from > 0 ? 1 : 0;
   const data = readAt(fd, from - lead, size - from + lead);
-  const tail: Tail = { records: [], corrupt: 0, torn: data.length > 0 && data[data.length - 1] !== NEWLINE, skipped: from };
+  const tail: Tail = { records: [], corrupt: 0, torn: data.length > 0 && data[data.length - 1] !== NEWLINE, skipped: from, bytes: data.length };
   let pos = 0;
   if (lead) {
     const nl = data.indexOf(NEWLINE);

@@ -74,6 +74,7 @@ describe('reading at start', () => {
     expect(eps.at(-1)!.start).toBe(new Date(T + 999_999 * 60_000).toISOString());
     expect(j.corruptLines).toBe(0); // the line cut by the window is not counted
     expect(lines.find((l) => l.event === 'journal-oversize')).toMatchObject({ path: join(dir, JOURNAL_FILE) });
+    expect(lines.find((l) => l.event === 'journal-loaded')).toMatchObject({ episodes: eps.length, bytesRead: maxBytes + 1 });
     // The first record rotates the oversized file away; nothing is lost, nothing grows past the bound.
     j.begin(start(T + 2_000_000 * 60_000));
     j.close();
