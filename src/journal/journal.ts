@@ -140,15 +140,17 @@ export class Journal {
         this.opts.logger?.warn({ event: 'journal-unreadable', path: file, err: message(err) }, `${file} skipped: ${message(err)}`);
       }
     }
+    let action: 'open' | 'read' = 'open';
     try {
       this.openFile();
+      action = 'read';
       // The one read of the current file, through the descriptor that appends to it.
       const t = readTail(this.fd!, this.size, this.maxBytes);
       this.pendingNewline = t.torn;
       take(this.path, t);
     } catch (err) {
       this.closeQuietly();
-      this.failed('open', err);
+      this.failed(action, err);
     }
     this.history = replay(records).slice(-MAX_EPISODES_IN_MEMORY);
     const ms = Math.round(performance.now() - t0);
@@ -276,7 +278,7 @@ export class Journal {
   }
 
   /** Counts a failure, turns history off, and logs it (at most once per ERROR_LOG_INTERVAL_MS). */
-  private failed(action: 'open' | 'write' | 'flush' | 'sync the directory of', err: unknown): void {
+  private failed(action: 'open' | 'read' | 'write' | 'flush' | 'sync the directory of', err: unknown): void {
     this.writeErrors++;
     const why = message(err);
     if (action !== 'sync the directory of') this.off = why;
