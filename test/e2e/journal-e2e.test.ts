@@ -83,6 +83,7 @@ describe.skipIf(need.skip)(need.title('a journal that never stops the real daemo
     const [h0, h1] = [l.host(0), l.host(1)];
     await h0.addAddress(`${A}/24`);
     const emptyDir = mkdtempSync(join(tmpdir(), 'dupip-journal-e2e-'));
+    const emptyDir2 = mkdtempSync(join(tmpdir(), 'dupip-journal-e2e-'));
     const bigDir = mkdtempSync(join(tmpdir(), 'dupip-journal-e2e-'));
     try {
       const base = await startMeasured(h0, emptyDir);
@@ -91,14 +92,20 @@ describe.skipIf(need.skip)(need.title('a journal that never stops the real daemo
       writeHugeJournal(join(bigDir, JOURNAL_FILE), 300 * MB);
       const size = statSync(join(bigDir, JOURNAL_FILE)).size;
       expect(size).toBeGreaterThan(300 * MB);
+      const again = await startMeasured(h0, emptyDir2); // the machine's load right before, for the start bound
+      await again.d.stop();
       const big = await startMeasured(h0, bigDir);
       try {
-        expect(big.startMs).toBeLessThan(2000);
-        expect(big.rss - base.rss).toBeLessThan(20 * MB);
+        // 2 s; on a loaded machine, plus however much more than 1 s an empty-journal daemon needs right now.
+        const slack = Math.max(0, Math.max(base.startMs, again.startMs) - 1000);
+        const figures = JSON.stringify({ startMs: big.startMs, emptyStartMs: [base.startMs, again.startMs], rss: big.rss, emptyRss: base.rss });
+        expect(big.startMs, figures).toBeLessThan(2000 + slack);
+        expect(big.rss - base.rss, figures).toBeLessThan(20 * MB);
         expect(big.d.events('journal-oversize')).toMatchObject([{ path: join(bigDir, JOURNAL_FILE) }]);
         const loaded = big.d.events('journal-loaded');
         expect(loaded).toHaveLength(1);
         expect(loaded[0]!.bytesRead).toBeLessThanOrEqual(MB + 1); // the default rotation size, plus the byte before it
+        expect(loaded[0]!.ms).toBeLessThan(1000); // the daemon's own figure for reading and decoding it
         const before = await report(big.d.controlSocket);
         expect(before.historyTotal).toBeGreaterThan(1000); // the tail: ~1 MiB of records
         expect(before.historyTotal).toBeLessThan(10_000);
@@ -116,6 +123,7 @@ describe.skipIf(need.skip)(need.title('a journal that never stops the real daemo
       }
     } finally {
       rmSync(emptyDir, { recursive: true, force: true });
+      rmSync(emptyDir2, { recursive: true, force: true });
       rmSync(bigDir, { recursive: true, force: true });
     }
   });
