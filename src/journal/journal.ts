@@ -5,8 +5,10 @@
  *
  * - At start only the tail of each file is read (tail.ts: the last `maxBytes`, what rotation lets a
  *   file hold), so memory stays bounded whatever the file's size; the current file is opened once,
- *   for reading its tail and for appending. Corrupt lines and a line torn by a crash are skipped
- *   and counted; the next record starts on a new line.
+ *   for reading its tail and for appending. That is all history needs: a journal written by
+ *   rotation holds no more, `dupip status` shows the last HISTORY_LIMIT (500) episodes and counts
+ *   per address, recurrence looks at the last 48 starts of an address. Corrupt lines and a line
+ *   torn by a crash are skipped and counted; the next record starts on a new line.
  * - Files are opened with O_NOFOLLOW|O_CLOEXEC (appends with O_APPEND) and only when lstat says they
  *   are regular files: a symbolic link, a directory or a device at the path is never followed,
  *   read or written. Such a path, an unusable state directory or a failed write (ENOSPC, EIO,
