@@ -71,7 +71,7 @@ export class DupipMetrics implements Observer {
     countsCounter(r, 'dupip_send_errors_total', 'Frames that could not be sent, by reason.', this.sendErrors, ['interface', 'reason']);
     const journalErrors: Counter = new Counter({
       name: 'dupip_journal_write_errors_total',
-      help: 'Conflict history records not written: the journal path unusable or a write, flush or rotation failed (history is off meanwhile).',
+      help: 'Conflict history journal failures: records not written (the path unusable, a write or rotation failed; history is off meanwhile) and failed flushes.',
       registers: [r],
       collect: () => {
         journalErrors.reset();
