@@ -1,9 +1,10 @@
 /**
  * Builds the daemon's observers from the configuration: metrics and their HTTP(S) endpoint, the
  * conflict history journal, the control socket for `dupip status`. Everything that can fail at
- * startup (an invalid web config, a port in use, an unwritable state directory, a control socket
- * in use) fails here, before the daemon opens a raw socket: ConfigError (exit 78) for the web
- * config, a plain Error naming what and why otherwise.
+ * startup (an invalid web config, a port in use, a control socket in use) fails here, before the
+ * daemon opens a raw socket: ConfigError (exit 78) for the web config, a plain Error naming what
+ * and why otherwise. The journal never fails startup: an unusable state directory or journal
+ * path turns history off (logged, counted in dupip_journal_write_errors_total).
  */
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config/index.js';
@@ -41,12 +42,8 @@ export async function createObservers(config: DaemonConfig, logger: Logger): Pro
       `metrics on ${config.web.listenAddresses.join(', ')}${web.tls ? ' (TLS)' : ''}${web.users.size ? ' with basic auth' : ''}`,
     );
 
-    let journal: Journal;
-    try {
-      journal = Journal.open(config.stateDir, { logger });
-    } catch (err) {
-      throw new Error(`cannot open the conflict history in ${config.stateDir} (--state-dir): ${(err as Error).message}`);
-    }
+    const journal = Journal.open(config.stateDir, { logger });
+    metrics.watchJournal(journal);
     cleanup.push(() => journal.close());
 
     const control = await controlObserver(config.controlSocket, journal, VERSION, (err) => logger.error({ event: 'control-error', err: err.message }, `control socket: ${err.message}`));

@@ -60,6 +60,7 @@ export function renderStatus(report: StatusReport, now: number, colour: boolean)
   for (const a of report.addresses) counts.set(a.state, (counts.get(a.state) ?? 0) + 1);
   const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(', ');
   out.push('', `${report.addresses.length} address(es)${summary ? `: ${summary}` : ''}; ${report.historyTotal} episode(s) in the history${report.daemon.healthy ? '' : '; the daemon is NOT healthy (see its log)'}`);
+  if (report.journal?.off) out.push(`history is off, new episodes are not recorded: ${report.journal.off}`);
   return `${out.join('\n')}\n`;
 }
 

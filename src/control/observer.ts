@@ -16,7 +16,9 @@ export async function controlObserver(path: string, journal: Journal | null, ver
         pid: process.pid,
         now,
         tzOffsetMinutes: -new Date(now).getTimezoneOffset(),
-        journal: journal ? { path: journal.path, corruptLines: journal.corruptLines, writeErrors: journal.writeErrors } : null,
+        journal: journal
+          ? { path: journal.path, corruptLines: journal.corruptLines, readErrors: journal.readErrors, writeErrors: journal.writeErrors, off: journal.off }
+          : null,
       });
     },
     onError,

@@ -41,7 +41,8 @@ export interface StatusReport {
   /** The most recent episodes, oldest first (at most HISTORY_LIMIT; historyTotal says how many exist). */
   history: HistoryEpisode[];
   historyTotal: number;
-  journal: { path: string; corruptLines: number; writeErrors: number } | null;
+  /** `off`: why new episodes are not being written (the last journal error), null while they are. */
+  journal: { path: string; corruptLines: number; readErrors: number; writeErrors: number; off: string | null } | null;
 }
 
 export interface ControlErrorReply {

@@ -1,10 +1,23 @@
 /**
  * The conflict history journal in the state directory: append-only JSON lines (records.ts), each
- * record written at once and fsync'ed off the event loop (episodes are rare, and the point is to survive a crash), rotated at a size
- * limit, reloaded at start. A corrupt or truncated line is skipped and counted, never fatal; a write
- * error is logged and counted, and never stops detection.
+ * record written at once and fsync'ed off the event loop (episodes are rare, and the point is to
+ * survive a crash), rotated at a size limit, reloaded at start. Nothing about it is fatal:
+ *
+ * - At start only the tail of each file is read (tail.ts: the last `maxBytes`, what rotation lets a
+ *   file hold), so memory stays bounded whatever the file's size; the current file is opened once,
+ *   for reading its tail and for appending. That is all history needs: a journal written by
+ *   rotation holds no more, `dupip status` shows the last HISTORY_LIMIT (500) episodes and counts
+ *   per address, recurrence looks at the last 48 starts of an address. Corrupt lines and a line
+ *   torn by a crash are skipped and counted; the next record starts on a new line.
+ * - Files are opened with O_NOFOLLOW|O_CLOEXEC (appends with O_APPEND) and only when lstat says they
+ *   are regular files: a symbolic link, a directory or a device at the path is never followed,
+ *   read or written. Such a path, an unusable state directory or a failed write (ENOSPC, EIO,
+ *   EACCES, …) turns history off: the record is dropped, counted in `writeErrors`
+ *   (dupip_journal_write_errors_total), logged at most once a minute, and the next record tries
+ *   again from a fresh open, so history resumes by itself once the path is fixed. Detection never
+ *   waits on it.
  */
-import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Role } from '../core/watchlist.js';
@@ -12,24 +25,33 @@ import {
   type EpisodeKind,
   type EpisodeRecord,
   type HistoryEpisode,
+  MAX_RECORD_MACS,
   RECORD_VERSION,
-  decodeRecord,
   encodeRecord,
-  mergeMacs,
   replay,
 } from './records.js';
+import { NotAFileError, O_CLOEXEC, type Tail, checkRegular, readAt, readFileTail, readTail } from './tail.js';
 
 export const JOURNAL_FILE = 'history.jsonl';
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 /** Episodes kept in memory (the files hold fewer: ~2 x 1 MiB of ~250-byte records). */
 const MAX_EPISODES_IN_MEMORY = 10_000;
+/** Distinct MACs beyond MAX_RECORD_MACS counted per episode (memory stays bounded under a flood). */
+const MAX_UNLISTED = 1024;
+/** At most one error line per this interval; the others are counted in the next line. */
+export const ERROR_LOG_INTERVAL_MS = 60_000;
+const { O_RDWR, O_WRONLY, O_RDONLY, O_APPEND, O_CREAT, O_TRUNC, O_NOFOLLOW, O_DIRECTORY } = constants;
+const APPEND_FLAGS = O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
+const TRUNCATE_FLAGS = O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC;
 
 export interface JournalOptions {
-  /** Size at which the file is rotated (default 1 MiB). */
+  /** Size at which the file is rotated (default 1 MiB); also how much of each file is read at start. */
   maxBytes?: number;
   /** Rotated files kept: history.jsonl.1 … .N (default 1). */
   keep?: number;
-  logger?: Pick<Logger, 'warn' | 'error'>;
+  logger?: Pick<Logger, 'warn' | 'error'> & Partial<Pick<Logger, 'info'>>;
+  /** Wall clock for the error log's rate limit (default Date.now). */
+  now?: () => number;
 }
 
 export interface EpisodeStart {
@@ -42,72 +64,119 @@ export interface EpisodeStart {
   macs: string[];
 }
 
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+const strings = (macs: readonly unknown[]) => macs.filter((m): m is string => typeof m === 'string' && m.length > 0);
+/** An ISO time; a time that is not one (NaN from a broken clock) is told as now rather than thrown on. */
+const iso = (ms: number) => new Date(Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? ms : Date.now()).toISOString();
+
 export class Journal {
   readonly path: string;
   /** Lines skipped at load because they were not valid records. */
-  readonly corruptLines: number;
+  corruptLines = 0;
+  /** Journal files that could not be read at load (not regular files, I/O errors). */
+  readErrors = 0;
+  /** Failed opens, writes, flushes and rotations; each dropped record counts once. */
   writeErrors = 0;
+  /** Why records are not being written (the last error), or null while they are. */
+  off: string | null = null;
   private fd: number | null = null;
   private size = 0;
+  /** The file does not end with a newline: the next record starts with one. */
+  private pendingNewline = false;
   private readonly maxBytes: number;
   private readonly keep: number;
-  private readonly history: HistoryEpisode[];
+  private readonly now: () => number;
+  private history: HistoryEpisode[] = [];
   /** Episodes begun by this process and not yet over, by interface/address. */
   private readonly open = new Map<string, HistoryEpisode>();
   /** The entry's cumulative MAC overflow when its open episode began. */
   private readonly overflowAtStart = new Map<string, number>();
+  /** MACs not listed because the record already lists MAX_RECORD_MACS, by interface/address (at most MAX_UNLISTED each). */
+  private readonly unlisted = new Map<string, Set<string>>();
+  private lastErrorLog = Number.NEGATIVE_INFINITY;
+  private suppressed = 0;
 
   private constructor(
     readonly dir: string,
     private readonly opts: JournalOptions,
   ) {
     this.path = join(dir, JOURNAL_FILE);
-    this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+    this.maxBytes = Math.max(1, opts.maxBytes ?? DEFAULT_MAX_BYTES);
     this.keep = Math.max(0, opts.keep ?? 1);
-    const { records, corrupt } = this.load();
-    this.corruptLines = corrupt;
-    this.history = replay(records).slice(-MAX_EPISODES_IN_MEMORY);
-    if (corrupt > 0) opts.logger?.warn({ event: 'journal-corrupt', path: this.path, lines: corrupt }, `${this.path}: skipped ${corrupt} corrupt line(s)`);
+    this.now = opts.now ?? Date.now;
   }
 
-  /** Creates the directory (0750) if missing, loads the history, opens the file for appending. Throws on I/O errors. */
+  /**
+   * Loads the history and opens the file for appending, creating the directory (0750) and the
+   * file (0640) if missing. Never throws: what cannot be read or opened is logged and counted, and
+   * the journal runs with history off (see the header).
+   */
   static open(dir: string, opts: JournalOptions = {}): Journal {
-    mkdirSync(dir, { recursive: true, mode: 0o750 });
     const j = new Journal(dir, opts);
-    j.openFile();
+    j.load();
     return j;
   }
 
-  private files(): string[] {
-    const rotated = Array.from({ length: this.keep }, (_, i) => `${this.path}.${this.keep - i}`);
-    return [...rotated, this.path];
-  }
-
-  private load(): { records: EpisodeRecord[]; corrupt: number } {
+  private load(): void {
+    const t0 = performance.now();
+    let bytesRead = 0;
     const records: EpisodeRecord[] = [];
-    let corrupt = 0;
-    for (const file of this.files()) {
-      if (!existsSync(file)) continue;
-      for (const line of readFileSync(file, 'utf8').split('\n')) {
-        if (line.trim() === '') continue;
-        const r = decodeRecord(line);
-        if (r) records.push(r);
-        else corrupt++;
+    const take = (file: string, t: Tail) => {
+      bytesRead += t.bytes;
+      for (const r of t.records) records.push(r);
+      this.corruptLines += t.corrupt;
+      if (t.skipped > 0) {
+        this.opts.logger?.warn(
+          { event: 'journal-oversize', path: file, skippedBytes: t.skipped },
+          `${file} is larger than rotation allows: only its last ${this.maxBytes} bytes are read`,
+        );
+      }
+    };
+    for (let i = this.keep; i >= 1; i--) {
+      const file = `${this.path}.${i}`;
+      try {
+        const t = readFileTail(file, this.maxBytes);
+        if (t) take(file, t);
+      } catch (err) {
+        this.readErrors++;
+        this.opts.logger?.warn({ event: 'journal-unreadable', path: file, err: message(err) }, `${file} skipped: ${message(err)}`);
       }
     }
-    return { records, corrupt };
+    let action: 'open' | 'read' = 'open';
+    try {
+      this.openFile();
+      action = 'read';
+      // The one read of the current file, through the descriptor that appends to it.
+      const t = readTail(this.fd!, this.size, this.maxBytes);
+      this.pendingNewline = t.torn;
+      take(this.path, t);
+    } catch (err) {
+      this.closeQuietly();
+      this.failed(action, err);
+    }
+    this.history = replay(records).slice(-MAX_EPISODES_IN_MEMORY);
+    const ms = Math.round(performance.now() - t0);
+    this.opts.logger?.info?.({ event: 'journal-loaded', path: this.path, episodes: this.history.length, bytesRead, ms }, `conflict history: ${this.history.length} episode(s) from ${bytesRead} bytes in ${ms} ms`);
+    if (this.corruptLines > 0) {
+      this.opts.logger?.warn({ event: 'journal-corrupt', path: this.path, lines: this.corruptLines }, `${this.path}: skipped ${this.corruptLines} corrupt line(s)`);
+    }
   }
 
-  private openFile(): void {
-    const created = !existsSync(this.path);
-    this.fd = openSync(this.path, 'a', 0o640);
-    if (created) this.syncDir();
-    this.size = statSync(this.path).size;
-    if (this.size > 0) {
-      // A line cut short by a crash must not swallow the next record.
-      const buf = readFileSync(this.path);
-      if (buf[buf.length - 1] !== 0x0a) this.size += writeSync(this.fd, '\n');
+  /** Opens (creating) the current file for appending; throws when it is not a regular file or cannot be opened. */
+  private openFile(truncate = false): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o750 });
+    const existed = checkRegular(this.path);
+    const fd = openSync(this.path, truncate ? TRUNCATE_FLAGS : APPEND_FLAGS, 0o640);
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile()) throw new NotAFileError(`${this.path} is not a regular file`);
+      this.size = st.size;
+    } catch (err) {
+      closeSync(fd);
+      throw err;
     }
+    this.fd = fd;
+    if (!existed || truncate) this.syncDir();
   }
 
   /** Every episode known, oldest first: reloaded ones, then this run's (open ones with end null). */
@@ -123,13 +192,15 @@ export class Journal {
       interface: s.interface,
       role: s.role,
       kind: s.kind,
-      start: new Date(s.start).toISOString(),
+      start: iso(s.start),
       end: null,
       status: 'open',
-      macs: [...s.macs],
+      macs: [],
       macOverflow: 0,
     };
     this.open.set(key, e);
+    this.unlisted.set(key, new Set());
+    this.listMacs(key, e, s.macs);
     this.overflowAtStart.set(key, overflow);
     this.history.push(e);
     if (this.history.length > MAX_EPISODES_IN_MEMORY) this.history.shift();
@@ -139,19 +210,33 @@ export class Journal {
   /** A MAC seen during the open episode of interface/address (kept in memory; written with the end). */
   addMac(key: string, mac: string): void {
     const e = this.open.get(key);
-    if (e && !e.macs.includes(mac)) e.macs.push(mac);
+    if (e) this.listMacs(key, e, [mac]);
+  }
+
+  /** Adds MACs to an open episode: strings only (a record must stay decodable), at most MAX_RECORD_MACS, the rest counted. */
+  private listMacs(key: string, e: HistoryEpisode, macs: readonly unknown[]): void {
+    for (const mac of strings(macs)) {
+      if (e.macs.includes(mac)) continue;
+      if (e.macs.length < MAX_RECORD_MACS) e.macs.push(mac);
+      else {
+        const unlisted = this.unlisted.get(key);
+        if (unlisted && unlisted.size < MAX_UNLISTED) unlisted.add(mac);
+      }
+    }
   }
 
   /** Ends the open episode of interface/address (key), if any. `overflow` is the entry's cumulative MAC overflow. */
   end(key: string, at: number, macs: string[], overflow = 0): void {
     const e = this.open.get(key);
     if (!e) return;
+    this.listMacs(key, e, macs);
     this.open.delete(key);
-    e.end = new Date(at).toISOString();
+    e.end = iso(at);
     e.status = 'ended';
-    e.macs = mergeMacs(e.macs, macs);
-    e.macOverflow = Math.max(0, overflow - (this.overflowAtStart.get(key) ?? 0));
+    const counted = Number.isFinite(overflow) ? overflow - (this.overflowAtStart.get(key) ?? 0) : 0;
+    e.macOverflow = Math.max(0, Math.trunc(counted)) + (this.unlisted.get(key)?.size ?? 0);
     this.overflowAtStart.delete(key);
+    this.unlisted.delete(key);
     this.write({ v: RECORD_VERSION, event: 'end', ...this.fields(e), end: e.end, macOverflow: e.macOverflow });
   }
 
@@ -165,30 +250,57 @@ export class Journal {
 
   private write(r: EpisodeRecord): void {
     const line = encodeRecord(r);
-    const bytes = Buffer.byteLength(line);
     try {
-      if (this.fd === null) this.openFile();
-      if (this.size > 0 && this.size + bytes > this.maxBytes) this.rotate();
-      this.size += writeSync(this.fd!, line);
+      if (this.fd === null) {
+        this.openFile();
+        this.pendingNewline = this.size > 0 && readAt(this.fd!, this.size - 1, 1)[0] !== 0x0a;
+      }
+      if (this.size > 0 && this.size + Buffer.byteLength(line) > this.maxBytes) this.rotate();
+      const fd = this.fd!;
+      const data = Buffer.from(this.pendingNewline && this.size > 0 ? `\n${line}` : line);
+      const n = writeSync(fd, data);
+      this.size += n;
+      if (n < data.length) throw new Error(`short write (${n} of ${data.length} bytes)`);
+      this.pendingNewline = false;
       // The record is in the page cache now (it survives the process being killed); the fsync
       // that makes it survive the machine runs on libuv's thread pool, because a stalled disk
       // must not stall frame handling on the event loop.
-      const fd = this.fd!;
       fsync(fd, (err) => {
-        if (err && this.fd === fd) this.syncFailed(err);
+        if (err && this.fd === fd) this.failed('flush', err);
       });
+      if (this.off !== null) {
+        this.off = null;
+        this.opts.logger?.info?.({ event: 'journal-resumed', path: this.path }, `the conflict history ${this.path} is written again`);
+      }
     } catch (err) {
-      this.writeErrors++;
-      this.opts.logger?.error({ event: 'journal-error', path: this.path, err: (err as Error).message }, `cannot write the conflict history ${this.path}: ${(err as Error).message}`);
+      // A fresh open for the next record: it finds out whether this one left a torn line.
+      this.closeQuietly();
+      this.failed('write', err);
     }
   }
 
-  private syncFailed(err: Error): void {
+  /** Counts a failure, turns history off, and logs it (at most once per ERROR_LOG_INTERVAL_MS). */
+  private failed(action: 'open' | 'read' | 'write' | 'flush' | 'sync the directory of', err: unknown): void {
     this.writeErrors++;
-    this.opts.logger?.error({ event: 'journal-error', path: this.path, err: err.message }, `cannot flush the conflict history ${this.path}: ${err.message}`);
+    const why = message(err);
+    if (action !== 'sync the directory of') this.off = why;
+    const now = this.now();
+    if (now - this.lastErrorLog < ERROR_LOG_INTERVAL_MS) {
+      this.suppressed++;
+      return;
+    }
+    const suppressed = this.suppressed;
+    this.suppressed = 0;
+    this.lastErrorLog = now;
+    const off = this.fd === null ? '; history is off (detection goes on), the next record tries again' : '';
+    const more = suppressed ? ` (and ${suppressed} more error(s) since the last such line)` : '';
+    this.opts.logger?.error(
+      { event: 'journal-error', path: this.path, action, err: why, historyOff: this.fd === null, writeErrors: this.writeErrors, suppressed },
+      `cannot ${action} the conflict history ${this.path}: ${why}${off}${more}`,
+    );
   }
 
-  /** Flushes and closes the current file (rotation and shutdown). */
+  /** Flushes and closes the current file (rotation and shutdown); throws if the flush fails (the file is closed anyway). */
   private closeFile(): void {
     if (this.fd === null) return;
     const fd = this.fd;
@@ -200,33 +312,58 @@ export class Journal {
     }
   }
 
+  private closeQuietly(): void {
+    if (this.fd === null) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already gone
+    }
+    this.fd = null;
+  }
+
   private rotate(): void {
     this.closeFile();
-    this.fd = null;
     if (this.keep === 0) {
-      this.fd = openSync(this.path, 'w', 0o640);
+      this.openFile(true);
     } else {
+      // rename() moves a symbolic link itself, never its target.
       for (let i = this.keep; i >= 1; i--) {
         const from = i === 1 ? this.path : `${this.path}.${i - 1}`;
-        if (existsSync(from)) renameSync(from, `${this.path}.${i}`);
+        if (exists(from)) renameSync(from, `${this.path}.${i}`);
       }
-      this.fd = openSync(this.path, 'a', 0o640);
+      this.openFile();
     }
-    this.size = 0;
-    this.syncDir();
+    this.pendingNewline = false;
   }
 
   /** Makes a new or renamed file's directory entry durable. */
   private syncDir(): void {
-    const dirFd = openSync(this.dir, 'r');
+    let dirFd: number | null = null;
     try {
+      dirFd = openSync(this.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       fsyncSync(dirFd);
+    } catch (err) {
+      this.failed('sync the directory of', err);
     } finally {
-      closeSync(dirFd);
+      if (dirFd !== null) closeSync(dirFd);
     }
   }
 
   close(): void {
-    this.closeFile();
+    try {
+      this.closeFile();
+    } catch (err) {
+      this.failed('flush', err);
+    }
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    checkRegular(path);
+    return true;
+  } catch (err) {
+    return err instanceof NotAFileError;
   }
 }

@@ -14,12 +14,13 @@ export function journalObserver(journal: Journal): Observer {
     },
     event(e: DetectorEvent) {
       if (e.type === 'conflict-mac') {
-        journal.addMac(`${e.entry.interface}/${e.entry.address}`, e.mac.mac);
+        if (typeof e.mac?.mac === 'string') journal.addMac(`${e.entry.interface}/${e.entry.address}`, e.mac.mac);
         return;
       }
       if (e.type !== 'state') return;
       const key = `${e.entry.interface}/${e.entry.address}`;
-      const macs = e.entry.macs.map((m) => m.mac);
+      // Only defined MACs: a record must stay decodable whatever the detector hands over.
+      const macs = e.entry.macs.flatMap((m) => (typeof m?.mac === 'string' ? [m.mac] : []));
       if (isEpisodeState(e.from)) journal.end(key, wall(e.at), macs, e.entry.macOverflow);
       if (isEpisodeState(e.to)) {
         journal.begin(

@@ -22,7 +22,7 @@ export interface EpisodeRecord {
   /** ISO 8601 wall-clock times. */
   start: string;
   end?: string;
-  /** Foreign MACs seen (at most 8: the detector's cap). */
+  /** Foreign MACs seen (at most 8: the detector's cap; at most MAX_RECORD_MACS are accepted). */
   macs: string[];
   /** MACs beyond the cap during the episode (end records). */
   macOverflow?: number;
@@ -50,8 +50,26 @@ export function encodeRecord(r: EpisodeRecord): string {
 const isIso = (v: unknown): v is string => typeof v === 'string' && v.length <= 40 && !Number.isNaN(Date.parse(v));
 const isShortString = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 64;
 
-/** The record on one line, or null when the line is not a valid record (corrupt, truncated, foreign). */
+/** MACs a record may list (the detector lists at most 8; older records and foreign tools may hold more). */
+export const MAX_RECORD_MACS = 64;
+/** Longer lines are not records (the longest valid one is ~5 KB): refused before they are parsed. */
+export const MAX_RECORD_CHARS = 64 * 1024;
+
+/**
+ * The record on one line, or null when the line is not a valid record (corrupt, truncated, foreign).
+ * Never throws, whatever the line. A null among the MACs (written by versions whose detector could
+ * list an unrecorded MAC) is dropped and the rest of the record kept.
+ */
 export function decodeRecord(line: string): EpisodeRecord | null {
+  try {
+    return decode(line);
+  } catch {
+    return null;
+  }
+}
+
+function decode(line: string): EpisodeRecord | null {
+  if (typeof line !== 'string' || line.length > MAX_RECORD_CHARS) return null;
   let o: unknown;
   try {
     o = JSON.parse(line);
@@ -67,8 +85,10 @@ export function decodeRecord(line: string): EpisodeRecord | null {
   if (r.kind !== 'conflict' && r.kind !== 'split-brain') return null;
   if (!isIso(r.start)) return null;
   if (r.event === 'end' && !isIso(r.end)) return null;
-  if (!Array.isArray(r.macs) || r.macs.length > 64 || !r.macs.every(isShortString)) return null;
-  if (r.macOverflow !== undefined && !(Number.isInteger(r.macOverflow) && (r.macOverflow as number) >= 0)) return null;
+  if (!Array.isArray(r.macs) || r.macs.length > MAX_RECORD_MACS) return null;
+  const macs = (r.macs as unknown[]).filter((m) => m !== null);
+  if (!macs.every(isShortString)) return null;
+  if (r.macOverflow !== undefined && !(Number.isSafeInteger(r.macOverflow) && (r.macOverflow as number) >= 0)) return null;
   return {
     v: RECORD_VERSION,
     event: r.event,
@@ -78,7 +98,7 @@ export function decodeRecord(line: string): EpisodeRecord | null {
     kind: r.kind,
     start: r.start,
     ...(r.event === 'end' ? { end: r.end as string } : {}),
-    macs: r.macs as string[],
+    macs: [...new Set(macs as string[])],
     ...(r.macOverflow !== undefined ? { macOverflow: r.macOverflow as number } : {}),
   };
 }
@@ -106,7 +126,11 @@ export function replay(records: Iterable<EpisodeRecord>): HistoryEpisode[] {
     if (seen?.status === 'ended' && !ended) continue; // a duplicated start after its end
     byKey.set(key, episode);
   }
-  return [...byKey.values()].sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  // Each start parsed once, not once per comparison: a full journal holds thousands of episodes.
+  return [...byKey.values()]
+    .map((e) => ({ t: Date.parse(e.start), e }))
+    .sort((a, b) => a.t - b.t)
+    .map((x) => x.e);
 }
 
 export function mergeMacs(a: readonly string[], b: readonly string[]): string[] {

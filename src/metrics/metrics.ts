@@ -40,6 +40,7 @@ export class DupipMetrics implements Observer {
   private readonly received = new Counts<Iface>(['interface']);
   private readonly invalid = new Counts(['interface', 'reason'] as const);
   private readonly sendErrors = new Counts(['interface', 'reason'] as const);
+  private journal: { readonly writeErrors: number } | null = null;
 
   constructor(opts: MetricsOptions) {
     const source = () => this.view;
@@ -68,6 +69,15 @@ export class DupipMetrics implements Observer {
     countsCounter(r, 'dupip_frames_received_total', 'ARP frames received through the kernel filter.', this.received, ['interface']);
     countsCounter(r, 'dupip_frames_invalid_total', 'Received ARP frames refused as malformed, by reason.', this.invalid, ['interface', 'reason']);
     countsCounter(r, 'dupip_send_errors_total', 'Frames that could not be sent, by reason.', this.sendErrors, ['interface', 'reason']);
+    const journalErrors: Counter = new Counter({
+      name: 'dupip_journal_write_errors_total',
+      help: 'Conflict history journal failures: records not written (the path unusable, a write or rotation failed; history is off meanwhile) and failed flushes.',
+      registers: [r],
+      collect: () => {
+        journalErrors.reset();
+        journalErrors.inc(this.journal?.writeErrors ?? 0);
+      },
+    });
     if (opts.processMetrics ?? true) {
       // The event-loop-delay histogram samples with a timer at this resolution: prom-client's default
       // (10 ms, 100 wake-ups a second) alone costs ~23 CPU-seconds an hour, ten times dupip's budget.
@@ -79,6 +89,11 @@ export class DupipMetrics implements Observer {
 
   attach(view: DaemonView): void {
     this.view = view;
+  }
+
+  /** The journal whose failures dupip_journal_write_errors_total shows (0 until one is given). */
+  watchJournal(journal: { readonly writeErrors: number }): void {
+    this.journal = journal;
   }
 
   /** Creates at 0 the series of what is monitored now, and drops those of addresses and interfaces no longer monitored. */

@@ -107,11 +107,19 @@ describe('Journal', () => {
     expect(reloaded.every((e) => e.status === 'ended')).toBe(true);
   });
 
-  it('refuses to start when the journal cannot be opened', () => {
+  it('a state directory that cannot be made does not stop the daemon: history is off and the next record tries again', () => {
     Journal.open(dir).close();
     rmSync(join(dir, JOURNAL_FILE));
     writeFileSync(join(dir, 'x'), '');
-    expect(() => Journal.open(join(dir, 'x'))).toThrow(/ENOTDIR|EEXIST/);
+    const errors: Array<{ event: string; historyOff: boolean }> = [];
+    const j = Journal.open(join(dir, 'x'), { logger: { warn: () => {}, error: ((o: never) => errors.push(o)) as never } });
+    expect(j.off).toMatch(/ENOTDIR|EEXIST/);
+    expect(j.writeErrors).toBe(1);
+    expect(errors).toMatchObject([{ event: 'journal-error', historyOff: true }]);
+    j.begin(start(T));
+    expect(j.writeErrors).toBe(2);
+    expect(j.episodes().map((e) => e.status)).toEqual(['open']); // still shown by `dupip status`
+    j.close();
   });
 });
 
