@@ -14,6 +14,7 @@ import type { DetectorEvent } from '../core/events.js';
 import type { DaemonView, Observer, SendErrorReason } from '../daemon/observer.js';
 import { Counts, countsCounter } from './counts.js';
 import { registerGauges, sortedAddresses } from './gauges.js';
+import { ServerStats, registerServerMetrics } from './servers.js';
 
 /** Resolution of nodejs_eventloop_lag_*: one sample every 5 s is plenty for a daemon that idles. */
 const EVENT_LOOP_SAMPLE_MS = 5000;
@@ -40,6 +41,8 @@ export class DupipMetrics implements Observer {
   private readonly received = new Counts<Iface>(['interface']);
   private readonly invalid = new Counts(['interface', 'reason'] as const);
   private readonly sendErrors = new Counts(['interface', 'reason'] as const);
+  /** Written by the HTTP and control listeners. */
+  readonly servers = new ServerStats();
 
   constructor(opts: MetricsOptions) {
     const source = () => this.view;
@@ -68,6 +71,7 @@ export class DupipMetrics implements Observer {
     countsCounter(r, 'dupip_frames_received_total', 'ARP frames received through the kernel filter.', this.received, ['interface']);
     countsCounter(r, 'dupip_frames_invalid_total', 'Received ARP frames refused as malformed, by reason.', this.invalid, ['interface', 'reason']);
     countsCounter(r, 'dupip_send_errors_total', 'Frames that could not be sent, by reason.', this.sendErrors, ['interface', 'reason']);
+    registerServerMetrics(r, this.servers);
     if (opts.processMetrics ?? true) {
       // The event-loop-delay histogram samples with a timer at this resolution: prom-client's default
       // (10 ms, 100 wake-ups a second) alone costs ~23 CPU-seconds an hour, ten times dupip's budget.
