@@ -20,7 +20,7 @@ export type AuthResult = 'ok' | 'denied' | 'throttled';
 /** Successful verifications remembered (least recently used dropped first). */
 const SUCCESS_CACHE = 64;
 const PENDING_MAX = 8;
-const PENDING_PER_CLIENT = 2;
+const PENDING_PER_CLIENT = 1;
 /** Per client: comparisons allowed at once, then this many per second. */
 const BURST = 10;
 const REFILL_PER_S = 1;

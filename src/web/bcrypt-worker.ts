@@ -31,6 +31,11 @@ export class BcryptWorker implements Verifier {
   private closed = false;
   private readonly bcryptPath = createRequire(import.meta.url).resolve('bcryptjs');
 
+  constructor() {
+    // Started now, not at the first login: that one should not wait for a thread to boot.
+    this.worker = this.start();
+  }
+
   private start(): Worker {
     const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcrypt: this.bcryptPath }, resourceLimits: { maxOldGenerationSizeMb: 64 } });
     w.unref();
