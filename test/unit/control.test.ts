@@ -105,18 +105,23 @@ describe('control socket', () => {
     await serve(() => ({ n: ++calls }));
     const session = (flood: boolean) =>
       new Promise<{ reply: string; accepted: number }>((resolve) => {
-        const c = connect(sock);
+        // allowHalfOpen: the client keeps sending after the daemon's reply and end, as a hostile one would.
+        const c = connect({ path: sock, allowHalfOpen: true });
         let reply = '';
         let accepted = 0;
         c.setEncoding('utf8').on('data', (d: string) => (reply += d));
         c.on('error', () => {}); // EPIPE once the daemon has closed
         c.on('close', () => resolve({ reply, accepted }));
         c.write('{"command":"status"}\n{"command":"status"}\n');
-        if (!flood) return;
+        if (!flood) {
+          c.on('end', () => c.end());
+          return;
+        }
         // A server that kept reading (and buffering) would take all 64 MiB.
         const junk = Buffer.alloc(64 * 1024, 0x61);
         const pump = () => {
-          if (c.destroyed || accepted >= 64 * 1024 * 1024) return;
+          if (c.destroyed) return;
+          if (accepted >= 64 * 1024 * 1024) return void c.end();
           c.write(junk, (err) => {
             if (err) return;
             accepted += junk.length;
