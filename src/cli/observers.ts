@@ -14,7 +14,7 @@ import { Journal } from '../journal/journal.js';
 import { journalObserver } from '../journal/observer.js';
 import { DupipMetrics } from '../metrics/metrics.js';
 import { BasicAuth } from '../web/basic-auth.js';
-import { createHandler } from '../web/routes.js';
+import { createHandler, webReporter } from '../web/routes.js';
 import { startWebServer } from '../web/server.js';
 import { loadWebConfig } from '../web/web-config-load.js';
 import { VERSION } from './help.js';
@@ -25,20 +25,24 @@ export async function createObservers(config: DaemonConfig, logger: Logger): Pro
   try {
     const metrics = new DupipMetrics({ version: VERSION });
     let view: DaemonView | null = null;
+    const reporter = webReporter(metrics.servers, logger);
+    const auth = web.users.size ? new BasicAuth(web.users) : null;
+    if (auth) cleanup.push(() => auth.close());
     const handler = createHandler(
       { version: VERSION, metrics: () => metrics.metrics(), metricsContentType: metrics.contentType, healthy: () => (view ? view.healthy() : null) },
-      { auth: web.users.size ? new BasicAuth(web.users) : null, headers: web.headers, onError: (err) => logger.error({ event: 'http-error', err: err.message }, `HTTP: ${err.message}`) },
+      { auth, headers: web.headers, reporter },
     );
     const server = await startWebServer(
       config.web.listenAddresses,
       web.tls,
       handler,
-      (err) => logger.error({ event: 'http-error', err: err.message }, `HTTP server: ${err.message}`),
+      (err) => reporter.errors.note('server', undefined, err), // e.g. EMFILE on accept: rate-limited
       web.file ? { configFile: web.file, log: { info: (m) => logger.info({ event: 'tls-reload' }, m), error: (m) => logger.error({ event: 'tls-reload' }, m) } } : undefined,
+      { maxConnections: config.web.maxConnections, reporter },
     );
     cleanup.push(() => server.close());
     logger.info(
-      { event: 'listening', addresses: server.addresses.map((a) => `${a.address}:${a.port}`), tls: web.tls !== null, basicAuth: web.users.size > 0 },
+      { event: 'listening', addresses: server.addresses.map((a) => `${a.address}:${a.port}`), tls: web.tls !== null, basicAuth: web.users.size > 0, maxConnections: config.web.maxConnections },
       `metrics on ${config.web.listenAddresses.join(', ')}${web.tls ? ' (TLS)' : ''}${web.users.size ? ' with basic auth' : ''}`,
     );
 
@@ -46,14 +50,19 @@ export async function createObservers(config: DaemonConfig, logger: Logger): Pro
     metrics.watchJournal(journal);
     cleanup.push(() => journal.close());
 
-    const control = await controlObserver(config.controlSocket, journal, VERSION, (err) => logger.error({ event: 'control-error', err: err.message }, `control socket: ${err.message}`));
+    const control = await controlObserver(config.controlSocket, journal, VERSION, (err) => logger.error({ event: 'control-error', err: err.message }, `control socket: ${err.message}`), { stats: metrics.servers });
     logger.info({ event: 'control-socket', path: config.controlSocket }, `dupip status answers on ${config.controlSocket}`);
 
     const http: Observer = {
       attach(v) {
         view = v;
       },
-      close: () => server.close(),
+      close: async () => {
+        await server.close();
+        await auth?.close();
+        reporter.refusals.close();
+        reporter.errors.close();
+      },
     };
     // Journal before control: a status request must see the episode its state reports.
     return [metrics, journalObserver(journal), control, http];

@@ -175,6 +175,7 @@ class FileReader {
       listen_addresses: 'web.listen_addresses',
       listen_address: 'web.listen_addresses',
       config_file: 'web.config_file',
+      max_connections: 'web.max_connections',
       allowed_macs: 'delegates[].allowed_macs',
     });
     // A key with no value (`interfaces:`) is the same as leaving it out.
@@ -261,6 +262,10 @@ class FileReader {
       } else {
         this.set('webConfigFile', path, this.value(path, checkAbsolutePath(raw.config_file)));
       }
+    }
+    if (raw.max_connections !== null && raw.max_connections !== undefined) {
+      const path = ['web', 'max_connections'];
+      this.set('webMaxConnections', path, this.value(path, checkInteger(raw.max_connections, LIMITS.webMaxConnectionsMin, LIMITS.webMaxConnectionsMax)));
     }
   }
 

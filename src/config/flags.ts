@@ -85,6 +85,13 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
     help: 'exporter-toolkit web configuration file for TLS and basic auth',
     default: 'none, plain HTTP',
   },
+  {
+    name: 'web.max-connections',
+    arg: 'N',
+    key: 'web.max_connections',
+    help: 'most HTTP connections at once, shared fairly between clients; 1 to 10000',
+    default: '64',
+  },
   { name: 'log-level', arg: 'L', key: 'log_level', help: 'trace, debug, info, warn, error or fatal', default: 'info' },
   { name: 'check-config', help: 'check the configuration and exit: status 0 if valid, 78 if not', default: 'off' },
 ];
@@ -245,6 +252,7 @@ export function parseDaemonFlags(argv: readonly string[], issues: Issues): Parse
   set('controlSocket', 'control-socket', (t) => checkAbsolutePath(t, LIMITS.socketPathMaxBytes));
   setList('webListenAddresses', 'web.listen-address', checkListenAddress, (a) => JSON.stringify(a), (l) => l);
   set('webConfigFile', 'web.config.file', (t): Check<string | undefined> => (t === '' ? { ok: true, value: undefined } : checkAbsolutePath(t)));
+  set('webMaxConnections', 'web.max-connections', (t) => checkInteger(t, LIMITS.webMaxConnectionsMin, LIMITS.webMaxConnectionsMax, true));
   set('logLevel', 'log-level', checkLogLevel);
   return result;
 }

@@ -12,6 +12,7 @@ export type LayerValues = Pick<DaemonConfig, FlatKey> & {
   webListenAddresses: string[];
   /** undefined: explicitly none (`config_file: ""`, `--web.config.file=`). */
   webConfigFile: string | undefined;
+  webMaxConnections: number;
 };
 
 export type LayerKey = keyof LayerValues;
@@ -38,6 +39,8 @@ export function applyLayer(config: DaemonConfig, layer: Layer): void {
   for (const key of Object.keys(v) as LayerKey[]) {
     if (key === 'webListenAddresses') {
       if (v.webListenAddresses !== undefined) config.web.listenAddresses = v.webListenAddresses;
+    } else if (key === 'webMaxConnections') {
+      if (v.webMaxConnections !== undefined) config.web.maxConnections = v.webMaxConnections;
     } else if (key === 'webConfigFile') {
       if (v.webConfigFile === undefined) delete config.web.configFile;
       else config.web.configFile = v.webConfigFile;

@@ -35,6 +35,8 @@ export interface WebConfig {
   listenAddresses: string[];
   /** exporter-toolkit web configuration file (TLS, basic_auth_users); absent: plain HTTP, no auth. */
   configFile?: string;
+  /** HTTP connections over all listen addresses, at most (shared fairly between clients). */
+  maxConnections: number;
 }
 
 export interface DaemonConfig {
@@ -78,7 +80,7 @@ export const DEFAULTS: Readonly<DaemonConfig> = deepFreeze({
   maxSendRate: 50,
   stateDir: '/var/lib/dupip',
   controlSocket: '/run/dupip/dupip.sock',
-  web: { listenAddresses: [`:${DEFAULT_METRICS_PORT}`] },
+  web: { listenAddresses: [`:${DEFAULT_METRICS_PORT}`], maxConnections: 64 },
   logLevel: 'info',
 } satisfies DaemonConfig);
 
@@ -97,6 +99,8 @@ export const LIMITS = {
   clearAfterMax: 1_000_000,
   maxSendRateMin: 1,
   maxSendRateMax: 10_000,
+  webMaxConnectionsMin: 1,
+  webMaxConnectionsMax: 10_000,
   /** sockaddr_un.sun_path is 108 bytes including the terminating NUL. */
   socketPathMaxBytes: 107,
   /** IFNAMSIZ - 1. */
@@ -362,7 +366,7 @@ export const TOP_LEVEL_KEYS = [
   'log_level',
 ] as const;
 export const DELEGATE_KEYS = ['address', 'interface', 'allowed_macs'] as const;
-export const WEB_KEYS = ['listen_addresses', 'config_file'] as const;
+export const WEB_KEYS = ['listen_addresses', 'config_file', 'max_connections'] as const;
 
 function normalizeKey(k: string): string {
   return k

@@ -2,9 +2,9 @@
 import type { DaemonView, Observer } from '../daemon/observer.js';
 import type { Journal } from '../journal/journal.js';
 import { buildStatus } from './report.js';
-import { startControlServer } from './server.js';
+import { type ControlLimits, startControlServer } from './server.js';
 
-export async function controlObserver(path: string, journal: Journal | null, version: string, onError: (err: Error) => void): Promise<Observer> {
+export async function controlObserver(path: string, journal: Journal | null, version: string, onError: (err: Error) => void, limits: ControlLimits = {}): Promise<Observer> {
   let view: DaemonView | null = null;
   const server = await startControlServer(
     path,
@@ -22,6 +22,7 @@ export async function controlObserver(path: string, journal: Journal | null, ver
       });
     },
     onError,
+    limits,
   );
   return {
     attach(v) {

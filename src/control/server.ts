@@ -2,10 +2,15 @@
  * The control socket: a Unix domain socket (mode 0660, parent directory created 0750) serving one
  * JSON request per connection. A stale socket file left by a killed daemon is removed at start; a
  * socket another daemon still answers on, or a path that is not a socket, refuses the start.
+ *
+ * Bounded against its clients: at most MAX_CONNECTIONS at once (more are closed at once and
+ * counted), a request line of at most MAX_REQUEST_BYTES, nothing read after it, and every
+ * connection closed REQUEST_DEADLINE_MS after it was accepted, answered or not.
  */
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { dirname } from 'node:path';
+import type { ServerStats } from '../metrics/servers.js';
 import { type ControlErrorReply, type ControlRequest, MAX_REQUEST_BYTES } from './protocol.js';
 
 export type ControlHandler = (request: ControlRequest) => unknown;
@@ -15,7 +20,16 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-const REQUEST_TIMEOUT_MS = 5000;
+/** `dupip status` needs one; a few more for scripts polling it. */
+export const MAX_CONNECTIONS = 16;
+export const REQUEST_DEADLINE_MS = 5000;
+
+export interface ControlLimits {
+  maxConnections?: number;
+  /** From accept to close, whatever the client does. */
+  deadlineMs?: number;
+  stats?: ServerStats;
+}
 
 /** Resolves true when something accepts connections on `path`. */
 function answers(path: string): Promise<boolean> {
@@ -62,41 +76,62 @@ function parseRequest(text: string): ControlRequest | ControlErrorReply {
   return { error: `unknown command (known: status)` };
 }
 
-function serve(socket: Socket, handle: ControlHandler, onError: (err: Error) => void): void {
+function serve(socket: Socket, handle: ControlHandler, onError: (err: Error) => void, deadlineMs: number): void {
   let buf = '';
   let done = false;
   socket.setEncoding('utf8');
-  socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
+  const deadline = setTimeout(() => socket.destroy(), deadlineMs);
+  socket.on('close', () => clearTimeout(deadline));
   socket.on('error', () => {}); // a client that went away
-  const answer = (request: string) => {
+  /** Replies once and stops reading: whatever the client sends after its request is never buffered. */
+  const reply = (answer: () => unknown) => {
     if (done) return;
     done = true;
-    const parsed = parseRequest(request);
-    let reply: unknown;
+    socket.off('data', onData);
+    socket.pause();
+    buf = '';
+    let text: string;
     try {
-      reply = 'error' in parsed ? parsed : handle(parsed);
+      text = JSON.stringify(answer());
     } catch (err) {
       onError(err as Error);
-      reply = { error: `internal error: ${(err as Error).message}` };
+      text = JSON.stringify({ error: `internal error: ${(err as Error).message}` });
     }
-    socket.end(`${JSON.stringify(reply)}\n`);
+    socket.end(`${text}\n`, () => socket.destroy());
   };
-  socket.on('data', (chunk: string) => {
+  const answer = (request: string) => () => {
+    const parsed = parseRequest(request);
+    return 'error' in parsed ? parsed : handle(parsed);
+  };
+  const onData = (chunk: string) => {
+    const nl = chunk.indexOf('\n');
+    const size = buf.length + (nl >= 0 ? nl : chunk.length);
+    if (size > MAX_REQUEST_BYTES) return reply(() => ({ error: 'request too long' }));
+    if (nl >= 0) return reply(answer(buf + chunk.slice(0, nl)));
     buf += chunk;
-    const nl = buf.indexOf('\n');
-    if (nl >= 0) answer(buf.slice(0, nl));
-    else if (buf.length > MAX_REQUEST_BYTES) {
-      done = true;
-      socket.end(`${JSON.stringify({ error: 'request too long' })}\n`);
-    }
-  });
-  socket.on('end', () => answer(buf));
+  };
+  socket.on('data', onData);
+  socket.on('end', () => reply(answer(buf)));
 }
 
-export async function startControlServer(path: string, handle: ControlHandler, onError: (err: Error) => void = () => {}): Promise<ControlServer> {
+export async function startControlServer(
+  path: string,
+  handle: ControlHandler,
+  onError: (err: Error) => void = () => {},
+  limits: ControlLimits = {},
+): Promise<ControlServer> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
   await clearStale(path);
-  const server: Server = createServer((socket) => serve(socket, handle, onError));
+  const stats = limits.stats;
+  const server: Server = createServer((socket) => {
+    if (stats) {
+      stats.open.control++;
+      socket.once('close', () => stats.open.control--);
+    }
+    serve(socket, handle, onError, limits.deadlineMs ?? REQUEST_DEADLINE_MS);
+  });
+  server.maxConnections = limits.maxConnections ?? MAX_CONNECTIONS;
+  server.on('drop', () => stats && stats.rejected.control++);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot create the control socket ${path}: ${err.code === 'EACCES' ? 'permission denied' : err.message}`)));
     // The socket is created by listen(); a tight umask keeps it from ever being wider than 0660.

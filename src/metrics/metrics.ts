@@ -14,6 +14,7 @@ import type { DetectorEvent } from '../core/events.js';
 import type { DaemonView, Observer, SendErrorReason } from '../daemon/observer.js';
 import { Counts, countsCounter } from './counts.js';
 import { registerGauges, sortedAddresses } from './gauges.js';
+import { ServerStats, registerServerMetrics } from './servers.js';
 
 /** Resolution of nodejs_eventloop_lag_*: one sample every 5 s is plenty for a daemon that idles. */
 const EVENT_LOOP_SAMPLE_MS = 5000;
@@ -41,6 +42,8 @@ export class DupipMetrics implements Observer {
   private readonly invalid = new Counts(['interface', 'reason'] as const);
   private readonly sendErrors = new Counts(['interface', 'reason'] as const);
   private journal: { readonly writeErrors: number } | null = null;
+  /** Written by the HTTP and control listeners. */
+  readonly servers = new ServerStats();
 
   constructor(opts: MetricsOptions) {
     const source = () => this.view;
@@ -78,6 +81,7 @@ export class DupipMetrics implements Observer {
         journalErrors.inc(this.journal?.writeErrors ?? 0);
       },
     });
+    registerServerMetrics(r, this.servers);
     if (opts.processMetrics ?? true) {
       // The event-loop-delay histogram samples with a timer at this resolution: prom-client's default
       // (10 ms, 100 wake-ups a second) alone costs ~23 CPU-seconds an hour, ten times dupip's budget.

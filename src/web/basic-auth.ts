@@ -1,21 +1,32 @@
 /**
- * HTTP basic authentication against bcrypt hashes, as exporter-toolkit does it: the user is looked
- * up in constant time (an unknown user costs a bcrypt comparison too, against a hash that matches
- * nothing), bcrypt comparisons run one at a time so a burst of logins cannot eat the CPU the probes
- * need, and results are cached (by a digest, never the password) so a scraper every 15 s costs one
- * bcrypt comparison, not one per scrape.
+ * HTTP basic authentication against bcrypt hashes (exporter-toolkit's basic_auth_users), built so
+ * that password guessing cannot starve the real scraper:
+ *
+ * - comparisons run on a worker thread, one at a time (bcrypt-worker.ts), never on the event loop;
+ * - only successful verifications are cached (by a keyed digest of user, password and hash, never
+ *   the password): a scraper's credentials are compared once, and wrong guesses, which are never
+ *   cached, cannot evict them;
+ * - each client (address, or IPv6 /64) may cause a burst of BURST comparisons, then one per
+ *   second; beyond that, and when PENDING_MAX comparisons already wait (PENDING_PER_CLIENT for one
+ *   client), the answer is "throttled" (HTTP 429) without comparing;
+ * - the user is looked up in constant time, and an unknown user costs a comparison against a dummy
+ *   hash as dear as the dearest configured one, so timing does not tell which users exist.
  */
-import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { BcryptWorker, type Verifier } from './bcrypt-worker.js';
 
-export type AuthResult = 'ok' | 'denied' | 'busy';
+export type AuthResult = 'ok' | 'denied' | 'throttled';
 
-const CACHE_SIZE = 128;
-/** Comparisons waiting beyond this are refused ("busy", HTTP 429) instead of queued. */
-const MAX_PENDING = 32;
+/** Successful verifications remembered (least recently used dropped first). */
+const SUCCESS_CACHE = 64;
+const PENDING_MAX = 8;
+const PENDING_PER_CLIENT = 1;
+/** Per client: comparisons allowed at once, then this many per second. */
+const BURST = 10;
+const REFILL_PER_S = 1;
+/** Clients whose budget is remembered; the oldest is forgotten first. */
+const MAX_CLIENTS = 4096;
 const BCRYPT_ALPHABET = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest();
 
 /** "Basic base64(user:password)" → [user, password], or null. */
 export function parseBasicAuth(header: string | undefined): [string, string] | null {
@@ -27,30 +38,49 @@ export function parseBasicAuth(header: string | undefined): [string, string] | n
   return colon < 0 ? null : [text.slice(0, colon), text.slice(colon + 1)];
 }
 
-export class BasicAuth {
-  private readonly users: Array<{ id: Buffer; hash: string }>;
-  private readonly dummy: string;
-  private readonly cache = new Map<string, boolean>();
-  private queue: Promise<unknown> = Promise.resolve();
-  private pending = 0;
+export const bcryptCost = (hash: string): number => Number(hash.split('$')[2]);
 
-  constructor(users: ReadonlyMap<string, string>) {
-    this.users = [...users].map(([user, hash]) => ({ id: digest(user), hash }));
-    // Same cost as the dearest real hash, so an unknown user takes as long as a wrong password.
-    const cost = Math.max(10, ...this.users.map((u) => Number(u.hash.split('$')[2])));
+export interface BasicAuthOptions {
+  verifier?: Verifier;
+  /** Monotonic ms; default performance.now. */
+  now?: () => number;
+}
+
+export class BasicAuth {
+  private readonly key = randomBytes(32);
+  private readonly users: Array<{ id: Buffer; hash: string }>;
+  /** The hash an unknown user is compared against; its cost is the highest configured. */
+  readonly dummy: string;
+  private readonly verified = new Map<string, true>();
+  private readonly budgets = new Map<string, { tokens: number; at: number }>();
+  private readonly pendingBy = new Map<string, number>();
+  private pending = 0;
+  private verifier: Verifier | null;
+  private readonly now: () => number;
+
+  constructor(users: ReadonlyMap<string, string>, opts: BasicAuthOptions = {}) {
+    this.users = [...users].map(([user, hash]) => ({ id: this.digest(user), hash }));
+    const cost = Math.max(4, ...this.users.map((u) => bcryptCost(u.hash)));
     this.dummy = `$2b$${String(cost).padStart(2, '0')}$${Array.from({ length: 53 }, () => BCRYPT_ALPHABET[randomInt(64)]).join('')}`;
+    this.verifier = this.users.length ? (opts.verifier ?? new BcryptWorker()) : null;
+    this.now = opts.now ?? (() => performance.now());
   }
 
   get enabled(): boolean {
     return this.users.length > 0;
   }
 
-  async check(authorization: string | undefined): Promise<AuthResult> {
+  private digest(...parts: string[]): Buffer {
+    return createHmac('sha256', this.key).update(parts.join('\u0000')).digest();
+  }
+
+  /** `client`: the connection's remote address (clientKey()), for the per-client budget. */
+  async check(authorization: string | undefined, client = 'unknown'): Promise<AuthResult> {
     if (!this.enabled) return 'ok';
     const creds = parseBasicAuth(authorization);
     if (!creds) return 'denied';
     const [user, password] = creds;
-    const id = digest(user);
+    const id = this.digest(user);
     let hash = this.dummy;
     let known = false;
     for (const u of this.users) {
@@ -59,27 +89,53 @@ export class BasicAuth {
       if (match) hash = u.hash;
       known ||= match;
     }
-    const key = digest(user, password, hash).toString('hex');
-    const cached = this.cache.get(key);
-    if (cached !== undefined) return cached ? 'ok' : 'denied';
-    if (this.pending >= MAX_PENDING) return 'busy';
+    const key = this.digest(user, password, hash).toString('hex');
+    if (this.verified.has(key)) {
+      this.verified.delete(key); // most recently used last
+      this.verified.set(key, true);
+      return 'ok';
+    }
+    const mine = this.pendingBy.get(client) ?? 0;
+    if (this.pending >= PENDING_MAX || mine >= PENDING_PER_CLIENT || !this.spend(client)) return 'throttled';
     this.pending++;
-    const run = this.queue.then(() => bcrypt.compare(password, hash));
-    this.queue = run.catch(() => false);
+    this.pendingBy.set(client, mine + 1);
     let ok: boolean;
     try {
-      ok = (await run) && known;
+      ok = (await this.verifier!.compare(password, hash)) && known;
     } catch {
-      ok = false;
+      return 'throttled'; // the worker failed: not the client's fault, let it retry
     } finally {
       this.pending--;
+      const left = (this.pendingBy.get(client) ?? 1) - 1;
+      if (left > 0) this.pendingBy.set(client, left);
+      else this.pendingBy.delete(client);
     }
-    this.remember(key, ok);
-    return ok ? 'ok' : 'denied';
+    if (!ok) return 'denied';
+    if (this.verified.size >= SUCCESS_CACHE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(key, true);
+    return 'ok';
   }
 
-  private remember(key: string, ok: boolean): void {
-    if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(key, ok);
+  /** Takes one comparison from the client's budget; false when it has none left. */
+  private spend(client: string): boolean {
+    const now = this.now();
+    let b = this.budgets.get(client);
+    if (b) {
+      this.budgets.delete(client);
+      b.tokens = Math.min(BURST, b.tokens + ((now - b.at) / 1000) * REFILL_PER_S);
+      b.at = now;
+    } else {
+      if (this.budgets.size >= MAX_CLIENTS) this.budgets.delete(this.budgets.keys().next().value!);
+      b = { tokens: BURST, at: now };
+    }
+    this.budgets.set(client, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await this.verifier?.close();
+    this.verifier = null;
   }
 }

@@ -46,7 +46,7 @@ describe('fixtures', () => {
       maxSendRate: 200,
       stateDir: '/var/tmp/dupip-state',
       controlSocket: '/tmp/dupip-test.sock',
-      web: { listenAddresses: ['127.0.0.1:10227', '[::1]:10227'], configFile: '/etc/dupip/web.yml' },
+      web: { listenAddresses: ['127.0.0.1:10227', '[::1]:10227'], configFile: '/etc/dupip/web.yml', maxConnections: 32 },
       logLevel: 'debug',
     });
     // Every key of the schema is present in the fixture, so "sets every key" stays true.

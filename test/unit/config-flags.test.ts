@@ -44,6 +44,7 @@ describe('the flag set', () => {
       'control-socket',
       'web.listen-address',
       'web.config.file',
+      'web.max-connections',
       'log-level',
       'check-config',
     ]);

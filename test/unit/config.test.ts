@@ -61,7 +61,7 @@ describe('defaults', () => {
       maxSendRate: 50,
       stateDir: '/var/lib/dupip',
       controlSocket: '/run/dupip/dupip.sock',
-      web: { listenAddresses: [':10227'] },
+      web: { listenAddresses: [':10227'], maxConnections: 64 },
       logLevel: 'info',
     });
     expect(config.web.configFile).toBeUndefined();
@@ -215,7 +215,7 @@ describe('unknown keys', () => {
     const e = fail('web:\n  listen_address: ":1"\ndelegates:\n  - address: 198.51.100.10\n    allowed_mac: [02:00:00:00:00:01]\n');
     expect(e.issues.map((i) => i.text)).toEqual([
       `dupip: ${FILE}: delegates[0].allowed_mac: unknown key (did you mean "allowed_macs"?); known keys: address, interface, allowed_macs`,
-      `dupip: ${FILE}: web.listen_address: unknown key (did you mean "listen_addresses"?); known keys: listen_addresses, config_file`,
+      `dupip: ${FILE}: web.listen_address: unknown key (did you mean "listen_addresses"?); known keys: listen_addresses, config_file, max_connections`,
     ]);
     expect(e.issues.map((i) => (i.where.kind === 'file' ? i.where.line : null))).toEqual([5, 2]);
   });
@@ -501,7 +501,16 @@ describe('web', () => {
     expect(config.web).toEqual({
       listenAddresses: ['127.0.0.1:10227', '[::1]:10227', '[::]:9', ':0', 'localhost:8080', 'metrics.example.org:443'],
       configFile: '/etc/dupip/web.yml',
+      maxConnections: 64,
     });
+  });
+
+  it('max_connections: an integer from 1 to 10000', () => {
+    expect(load('web:\n  max_connections: 8\n').config.web.maxConnections).toBe(8);
+    expect(load(null, ['--web.max-connections', '300']).config.web.maxConnections).toBe(300);
+    expect(message('web:\n  max_connections: 0\n')).toBe(`dupip: ${FILE}: web.max_connections: 0 is too small: at least 1`);
+    expect(message(null, ['--web.max-connections', '10001'])).toBe('dupip: --web.max-connections: 10001 is too large: at most 10000');
+    expect(message('max_connections: 8\n')).toContain('(did you mean "web.max_connections"?)');
   });
 
   it('an empty config_file means none', () => {
@@ -600,6 +609,7 @@ describe('flags over the file', () => {
       '--web.listen-address', '127.0.0.1:2',
       '--web.listen-address', '[::1]:2',
       '--web.config.file', '/etc/b-web.yml',
+      '--web.max-connections', '5',
       '--log-level', 'error',
     ]);
     expect(config).toEqual({
@@ -618,7 +628,7 @@ describe('flags over the file', () => {
       maxSendRate: 9,
       stateDir: '/srv/b',
       controlSocket: '/run/b.sock',
-      web: { listenAddresses: ['127.0.0.1:2', '[::1]:2'], configFile: '/etc/b-web.yml' },
+      web: { listenAddresses: ['127.0.0.1:2', '[::1]:2'], configFile: '/etc/b-web.yml', maxConnections: 5 },
       logLevel: 'error',
     });
   });

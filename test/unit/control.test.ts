@@ -3,12 +3,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { statusCommand } from '../../src/cli/status.js';
 import { ControlUnreachable, controlRequest, explain } from '../../src/control/client.js';
 import type { StatusReport } from '../../src/control/protocol.js';
 import { buildStatus } from '../../src/control/report.js';
-import { type ControlServer, startControlServer } from '../../src/control/server.js';
+import { type ControlLimits, type ControlServer, startControlServer } from '../../src/control/server.js';
+import { ServerStats } from '../../src/metrics/servers.js';
+import { connect, type Socket } from 'node:net';
 import type { HistoryEpisode } from '../../src/journal/records.js';
 import { FakeView, OFFSET, entry, iface, sighting } from '../support/fake-view.js';
 
@@ -27,8 +29,8 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function serve(handle: () => unknown): Promise<ControlServer> {
-  const s = await startControlServer(sock, handle);
+async function serve(handle: () => unknown, limits?: ControlLimits): Promise<ControlServer> {
+  const s = await startControlServer(sock, handle, undefined, limits);
   servers.push(s);
   return s;
 }
@@ -96,6 +98,80 @@ describe('control socket', () => {
     await s.close();
     servers.length = 0;
     expect(existsSync(sock)).toBe(false);
+  });
+
+  it('stops reading after the request line: a second request is not answered, a flood after it is cut off', async () => {
+    let calls = 0;
+    await serve(() => ({ n: ++calls }));
+    const session = (flood: boolean) =>
+      new Promise<{ reply: string; accepted: number }>((resolve) => {
+        // allowHalfOpen: the client keeps sending after the daemon's reply and end, as a hostile one would.
+        const c = connect({ path: sock, allowHalfOpen: true });
+        let reply = '';
+        let accepted = 0;
+        c.setEncoding('utf8').on('data', (d: string) => (reply += d));
+        c.on('error', () => {}); // EPIPE once the daemon has closed
+        c.on('close', () => resolve({ reply, accepted }));
+        c.write('{"command":"status"}\n{"command":"status"}\n');
+        if (!flood) {
+          c.on('end', () => c.end());
+          return;
+        }
+        // A server that kept reading (and buffering) would take all 64 MiB.
+        const junk = Buffer.alloc(64 * 1024, 0x61);
+        const pump = () => {
+          if (c.destroyed) return;
+          if (accepted >= 64 * 1024 * 1024) return void c.end();
+          c.write(junk, (err) => {
+            if (err) return;
+            accepted += junk.length;
+            pump();
+          });
+        };
+        pump();
+      });
+    expect(JSON.parse((await session(false)).reply)).toEqual({ n: 1 });
+    expect(calls).toBe(1);
+    const flooded = await session(true);
+    expect(flooded.accepted).toBeLessThan(8 * 1024 * 1024);
+    expect(calls).toBe(2);
+  });
+
+  it('a request line over 4 KiB is refused; a silent client is closed at the deadline', async () => {
+    await serve(() => ({ ok: true }), { deadlineMs: 300 });
+    const talk = (text: string | null) =>
+      new Promise<{ reply: string; ms: number }>((resolve) => {
+        const t0 = Date.now();
+        const c = connect(sock);
+        let reply = '';
+        c.setEncoding('utf8').on('data', (d: string) => (reply += d));
+        c.on('error', () => {});
+        c.on('close', () => resolve({ reply, ms: Date.now() - t0 }));
+        if (text !== null) c.write(text);
+      });
+    expect(JSON.parse((await talk('x'.repeat(5000))).reply)).toEqual({ error: 'request too long' });
+    const silent = await talk(null);
+    expect(silent.reply).toBe('');
+    expect(silent.ms).toBeGreaterThanOrEqual(250);
+    expect(silent.ms).toBeLessThan(3000);
+  });
+
+  it('takes at most maxConnections at once; the rest are closed at once and counted', async () => {
+    const stats = new ServerStats();
+    await serve(() => ({ ok: true }), { maxConnections: 3, stats });
+    const open = (): Promise<Socket> =>
+      new Promise((resolve) => {
+        const c = connect(sock, () => resolve(c));
+        c.on('error', () => {});
+      });
+    const held = [await open(), await open(), await open()];
+    await vi.waitFor(() => expect(stats.open.control).toBe(3));
+    const extra = await open();
+    await new Promise<void>((r) => (extra.destroyed ? r() : extra.on('close', () => r())));
+    expect(stats.rejected.control).toBe(1);
+    for (const c of held) c.destroy();
+    await vi.waitFor(() => expect(stats.open.control).toBe(0));
+    expect(await controlRequest(sock, { command: 'status' })).toEqual({ ok: true });
   });
 
   it('answers an unknown command or a non-JSON request with an error', async () => {

@@ -43,6 +43,12 @@ function script(m: DupipMetrics, conflict: EntrySnapshot) {
   m.framesReceived('eth0', 40);
   m.framesReceived('eth1', 2);
   m.frameInvalid('eth0', 'truncated');
+  m.servers.open.http = 2;
+  m.servers.rejected.http = 5;
+  m.servers.evicted.http = 1;
+  m.servers.rejected.control = 1;
+  m.servers.refused['not-found'] = 7;
+  m.servers.refused.unauthorized = 3;
 }
 
 /** Only dupip's own families: process_* and nodejs_* vary from run to run. */
@@ -89,8 +95,13 @@ describe('metrics exposition', () => {
 
   it('before attach: build info, not healthy, and nothing else (unlabelled gauges read 0)', async () => {
     const m = new DupipMetrics({ version: '0.1.0', processMetrics: false });
-    const s = series(await m.metrics());
+    const all = series(await m.metrics());
+    // The listeners' counters do not depend on the view: they exist, at 0, from the start.
+    const listeners = /^dupip_(connections|http_requests_refused)/;
+    const s = all.filter((l) => !listeners.test(l));
     expect(s).toEqual([expect.stringMatching(/^dupip_build_info\{version="0.1.0",node_version="v20/), 'dupip_healthy 0', 'dupip_probe_interval_seconds 0', 'dupip_journal_write_errors_total 0']);
+    expect(all.filter((l) => listeners.test(l))).toHaveLength(13);
+    expect(all.filter((l) => listeners.test(l)).every((l) => l.endsWith(' 0'))).toBe(true);
   });
 
   it('an address that is no longer monitored disappears, gauges and counters alike', async () => {

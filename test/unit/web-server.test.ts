@@ -101,11 +101,15 @@ describe('plain HTTP', () => {
 
 describe('basic auth', () => {
   let web: WebServer;
+  let auth: BasicAuth;
   beforeAll(async () => {
-    const auth = new BasicAuth(new Map([['prometheus', HASH], ['other', bcrypt.hashSync('x', 4)]]));
+    auth = new BasicAuth(new Map([['prometheus', HASH], ['other', bcrypt.hashSync('x', 4)]]));
     web = await startWebServer(['127.0.0.1:0'], null, createHandler(endpoints, { auth, headers: {} }));
   });
-  afterAll(() => web.close());
+  afterAll(async () => {
+    await web.close();
+    await auth.close();
+  });
   const port = () => web.addresses[0]!.port;
 
   it('refuses without, with wrong and with unknown credentials, on every path', async () => {
