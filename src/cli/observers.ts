@@ -8,7 +8,8 @@
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config/index.js';
 import { controlObserver } from '../control/observer.js';
-import type { DaemonView, Observer } from '../daemon/observer.js';
+import type { Guard } from '../daemon/guard.js';
+import type { DaemonView, FaultPlace, Observer } from '../daemon/observer.js';
 import { Journal } from '../journal/journal.js';
 import { journalObserver } from '../journal/observer.js';
 import { DupipMetrics } from '../metrics/metrics.js';
@@ -18,7 +19,12 @@ import { startWebServer } from '../web/server.js';
 import { loadWebConfig } from '../web/web-config-load.js';
 import { VERSION } from './help.js';
 
-export async function createObservers(config: DaemonConfig, logger: Logger): Promise<Observer[]> {
+/** The observer, naming the place its exceptions are counted under. */
+const at = (where: FaultPlace, o: Observer): Observer => Object.assign(o, { where });
+
+export async function createObservers(config: DaemonConfig, logger: Logger, guard?: Guard): Promise<Observer[]> {
+  // A request that threw is answered with an error; the exception is logged (rate-limited) and counted.
+  const fault = (where: FaultPlace, log: (err: Error) => void) => (err: Error) => (guard ? guard.report(where, err) : log(err));
   const web = loadWebConfig(config.web.configFile);
   const cleanup: Array<() => void | Promise<void>> = [];
   try {
@@ -26,7 +32,7 @@ export async function createObservers(config: DaemonConfig, logger: Logger): Pro
     let view: DaemonView | null = null;
     const handler = createHandler(
       { version: VERSION, metrics: () => metrics.metrics(), metricsContentType: metrics.contentType, healthy: () => (view ? view.healthy() : null) },
-      { auth: web.users.size ? new BasicAuth(web.users) : null, headers: web.headers, onError: (err) => logger.error({ event: 'http-error', err: err.message }, `HTTP: ${err.message}`) },
+      { auth: web.users.size ? new BasicAuth(web.users) : null, headers: web.headers, onError: fault('http', (err) => logger.error({ event: 'http-error', err: err.message }, `HTTP: ${err.message}`)) },
     );
     const server = await startWebServer(
       config.web.listenAddresses,
@@ -49,7 +55,7 @@ export async function createObservers(config: DaemonConfig, logger: Logger): Pro
     }
     cleanup.push(() => journal.close());
 
-    const control = await controlObserver(config.controlSocket, journal, VERSION, (err) => logger.error({ event: 'control-error', err: err.message }, `control socket: ${err.message}`));
+    const control = await controlObserver(config.controlSocket, journal, VERSION, fault('control', (err) => logger.error({ event: 'control-error', err: err.message }, `control socket: ${err.message}`)));
     logger.info({ event: 'control-socket', path: config.controlSocket }, `dupip status answers on ${config.controlSocket}`);
 
     const http: Observer = {
@@ -59,7 +65,7 @@ export async function createObservers(config: DaemonConfig, logger: Logger): Pro
       close: () => server.close(),
     };
     // Journal before control: a status request must see the episode its state reports.
-    return [metrics, journalObserver(journal), control, http];
+    return [at('metrics', metrics), at('journal', journalObserver(journal)), at('control', control), at('http', http)];
   } catch (err) {
     for (const c of cleanup.reverse()) await c();
     throw err;
