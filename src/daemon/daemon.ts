@@ -25,6 +25,8 @@ export interface DaemonSocket {
   onError(listener: (err: Error & { kind?: string }) => void): void;
   /** Cumulative kernel counters; `drops`: frames lost to a full receive queue. */
   stats?(): { drops: number };
+  /** The receive buffer granted (src/platform/packet-socket.ts RECEIVE_BUFFER_BYTES). */
+  readonly receiveBuffer?: { requested: number; bytes: number; forced: boolean };
   close(): void;
 }
 
@@ -85,6 +87,7 @@ export class Daemon {
   private readonly drops: DropAccount;
   private dropPoll: NodeJS.Timeout | null = null;
   private timerHeld = false;
+  private toldSmallBuffer = false;
 
   constructor(private readonly deps: DaemonDeps) {
     this.guard = deps.guard ?? new Guard(deps.logger);
@@ -92,7 +95,8 @@ export class Daemon {
     this.config = deps.config;
     this.now = deps.now ?? monotonicNow;
     this.log = this.guard.wrap('log', eventLog(deps.logger, (t) => this.toWallClock(t)));
-    this.refresher = new Retrying(this.guard, 'refresh', () => this.refresh());
+    // A refresh that threw may have stopped half-way through re-arming the timer: re-arm it after the hold.
+    this.refresher = new Retrying(this.guard, 'refresh', () => this.refresh(), undefined, () => this.holdTimer());
     this.drops = new DropAccount(deps.logger, (ifname, n) => {
       for (const o of this.deps.observers) o.framesDropped?.(ifname, n);
     });
@@ -215,7 +219,7 @@ export class Daemon {
     }
     socket = this.trackDrops(ifc.name, socket);
     // A batch that threw: deliver the events of the frames before the fault, re-arm the timer.
-    socket.onFrames(this.guard.wrap('frames', (frames) => this.frames(ifc.name, frames), () => this.pump()));
+    socket.onFrames(this.guard.wrap('frames', (frames) => this.frames(ifc.name, frames), () => this.recover()));
     socket.onError(this.guard.wrap('frames', (err) => {
       if (err.kind === 'interface-down') return; // the link watcher reports it; the socket resumes on link-up
       this.deps.logger.error({ event: 'socket-error', interface: ifc.name, err: err.message }, `ARP socket on ${ifc.name}: ${err.message}`);
@@ -227,6 +231,15 @@ export class Daemon {
 
   /** The socket with its drops followed until it is closed. */
   private trackDrops(ifname: string, socket: DaemonSocket): DaemonSocket {
+    const rb = socket.receiveBuffer;
+    if (rb) {
+      const small = rb.bytes < rb.requested && !this.toldSmallBuffer;
+      this.toldSmallBuffer ||= small;
+      this.deps.logger[small ? 'info' : 'debug'](
+        { event: 'receive-buffer', interface: ifname, bytes: rb.bytes, requested: rb.requested, forced: rb.forced },
+        `ARP socket on ${ifname}: receive buffer ${Math.round(rb.bytes / 1024)} KiB${small ? ` (asked ${Math.round(rb.requested / 1024)} KiB: without CAP_NET_ADMIN the kernel caps it at net.core.rmem_max)` : ''}`,
+      );
+    }
     this.drops.track(ifname, socket);
     const close = socket.close.bind(socket);
     socket.close = () => {
@@ -301,20 +314,36 @@ export class Daemon {
       // not a reason for a second wake-up a millisecond later.
       this.detector.handleTimeout(Math.max(this.now(), d));
       this.pump();
-    }, () => this.holdTimer()), Math.max(0, Math.ceil(d - this.now())));
+    }, () => {
+      this.holdTimer();
+      this.pump();
+    }), Math.max(0, Math.ceil(d - this.now())));
   }
 
-  /** The timer callback threw: deliver what it did, then retry the deadlines a little later, not in a tight loop. */
+  /** After a fault: deliver the events of what was done before it and re-arm; if that throws too, hold the timer. */
+  private recover(): void {
+    try {
+      this.pump();
+    } catch (err) {
+      this.holdTimer();
+      throw err;
+    }
+  }
+
+  /**
+   * The timer (or what re-arms it) threw: run the detector's deadlines again TIMER_FAULT_HOLD_MS
+   * later, not in a tight loop at a deadline that keeps failing; frames are handled meanwhile.
+   */
   private holdTimer(): void {
     if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
     this.timerHeld = true;
     this.armedAt = null;
-    this.timer = setTimeout(() => {
+    this.timer = setTimeout(this.guard.wrap('timer', () => {
       this.timer = null;
       this.timerHeld = false;
-      this.guard.run('timer', () => this.pump());
-    }, TIMER_FAULT_HOLD_MS);
-    this.pump();
+      this.pump();
+    }, () => this.holdTimer()), TIMER_FAULT_HOLD_MS);
   }
 
   /**

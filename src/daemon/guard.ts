@@ -113,6 +113,8 @@ export class Retrying {
     private readonly where: FaultPlace,
     private readonly action: () => void,
     private readonly opts: { firstMs: number; maxMs: number } = { firstMs: 1000, maxMs: 30_000 },
+    /** Runs (guarded) after each failure, e.g. to repair what the action left half done. */
+    private readonly onFailure?: () => void,
   ) {
     this.delay = opts.firstMs;
   }
@@ -125,6 +127,7 @@ export class Retrying {
     } catch (err) {
       if (fatal?.(err)) throw err;
       this.guard.report(this.where, err);
+      if (this.onFailure) this.guard.run(this.where, this.onFailure);
       if (!this.timer) {
         const wait = this.delay;
         this.delay = Math.min(this.delay * 2, this.opts.maxMs);
