@@ -2,20 +2,21 @@
  * nodejs_eventloop_lag_* (the names and meaning of prom-client's), measured truthfully at a low
  * idle cost.
  *
- * Node's monitorEventLoopDelay() wakes a libuv timer every `resolution` ms (in C++, without
- * entering JavaScript) and records the time since the previous wake-up: resolution + lag. A fine
- * resolution (prom-client's default, 10 ms) costs ~23 CPU-seconds an hour on an idle daemon; a
- * coarse one read as lag (prom-client with 5 s) reports ~5 s of "lag" on an idle daemon. Here the
- * histogram runs at SAMPLE_MS and the resolution is subtracted from every statistic (a constant
- * shift moves min, max, mean and percentiles by the same amount and leaves the deviation alone),
- * clamped at 0 for the sub-millisecond early wake-ups of libuv's millisecond clock. A stall is
- * seen by the sample it overlaps: a stall longer than SAMPLE_MS always is.
+ * prom-client takes them from Node's monitorEventLoopDelay(), whose histogram records the time
+ * between two wake-ups of a timer: resolution + lag. A fine resolution (prom-client's default,
+ * 10 ms) costs ~23 CPU-seconds an hour on an idle daemon; a coarse one read as lag (5 s, as this
+ * daemon had) reports ~5 s of "lag" on an idle daemon. Its reset at each scrape also forgets the
+ * interval under way, so a stall just after a scrape went unseen.
+ *
+ * Here a timer wakes every SAMPLE_MS and records only its lateness (now − previous wake-up −
+ * SAMPLE_MS) in a histogram that is read and reset at each scrape; the previous wake-up survives
+ * the reset. A stall is seen by the sample it overlaps (a stall longer than SAMPLE_MS always is).
  * nodejs_eventloop_lag_seconds is, as in prom-client, the delay of a setImmediate at scrape time.
  */
-import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { type RecordableHistogram, createHistogram } from 'node:perf_hooks';
 import { Gauge, type Registry } from 'prom-client';
 
-/** One sample a second: ~3,600 C++ timer wake-ups an hour, no JavaScript. */
+/** One sample a second: ~3,600 short timer callbacks an hour. */
 export const SAMPLE_MS = 1000;
 
 export const EVENT_LOOP_LAG_METRICS = [
@@ -29,24 +30,29 @@ export const EVENT_LOOP_LAG_METRICS = [
   'nodejs_eventloop_lag_p99_seconds',
 ] as const;
 
-/** The lag statistics (seconds) of a histogram of wake-up intervals taken every `resolutionMs`. */
-export function lagStatistics(h: Pick<IntervalHistogram, 'min' | 'max' | 'mean' | 'stddev' | 'percentile' | 'count'>, resolutionMs: number) {
-  const lag = (ns: number) => (h.count > 0 && Number.isFinite(ns) ? Math.max(0, ns / 1e6 - resolutionMs) / 1000 : 0);
-  return {
-    min: lag(h.min),
-    max: lag(h.max),
-    mean: lag(h.mean),
-    stddev: h.count > 0 && Number.isFinite(h.stddev) ? h.stddev / 1e9 : 0,
-    p50: lag(h.percentile(50)),
-    p90: lag(h.percentile(90)),
-    p99: lag(h.percentile(99)),
-  };
+/** Statistics in seconds of a histogram of lateness in nanoseconds (all 0 when it is empty). */
+export function lagStatistics(h: Pick<RecordableHistogram, 'min' | 'max' | 'mean' | 'stddev' | 'percentile' | 'count'>) {
+  const s = (ns: number) => (h.count > 0 && Number.isFinite(ns) ? ns / 1e9 : 0);
+  return { min: s(h.min), max: s(h.max), mean: s(h.mean), stddev: s(h.stddev), p50: s(h.percentile(50)), p90: s(h.percentile(90)), p99: s(h.percentile(99)) };
+}
+
+/** Records how late each wake-up of a `periodMs` timer is (unref'd: it keeps no process alive). */
+export function sampleLateness(periodMs: number, histogram: RecordableHistogram): NodeJS.Timeout {
+  let last = process.hrtime.bigint();
+  const timer = setInterval(() => {
+    const now = process.hrtime.bigint();
+    const late = Number(now - last) - periodMs * 1e6;
+    last = now;
+    histogram.record(Math.max(1, Math.round(late))); // record() takes integers ≥ 1 (ns)
+  }, periodMs);
+  timer.unref();
+  return timer;
 }
 
 /** Registers the eight gauges; statistics cover the time since the previous scrape. */
-export function registerEventLoopLag(registry: Registry, resolutionMs = SAMPLE_MS): void {
-  const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
-  histogram.enable();
+export function registerEventLoopLag(registry: Registry, periodMs = SAMPLE_MS): void {
+  const histogram = createHistogram();
+  sampleLateness(periodMs, histogram);
   const registers = [registry];
   const gauges: Record<string, Gauge> = {};
   // Registered first: prom-client collects in registration order, and this collect sets the other
@@ -56,7 +62,7 @@ export function registerEventLoopLag(registry: Registry, resolutionMs = SAMPLE_M
     help: 'Lag of event loop in seconds.',
     registers,
     async collect() {
-      const s = lagStatistics(histogram, resolutionMs);
+      const s = lagStatistics(histogram);
       histogram.reset();
       for (const [k, v] of Object.entries(s)) gauges[k]!.set(v);
       const start = process.hrtime.bigint();
