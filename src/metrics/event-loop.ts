@@ -10,14 +10,18 @@
  *
  * Here a timer wakes every SAMPLE_MS and records only its lateness (now − previous wake-up −
  * SAMPLE_MS) in a histogram that is read and reset at each scrape; the previous wake-up survives
- * the reset. A stall is seen by the sample it overlaps (a stall longer than SAMPLE_MS always is).
+ * the reset.
  * nodejs_eventloop_lag_seconds is, as in prom-client, the delay of a setImmediate at scrape time.
  */
 import { type RecordableHistogram, createHistogram } from 'node:perf_hooks';
 import { Gauge, type Registry } from 'prom-client';
 
-/** One sample a second: ~3,600 short timer callbacks an hour. */
-export const SAMPLE_MS = 1000;
+/**
+ * One sample every 5 s: the idle cost of the 5 s histogram this replaces (measured on the 2-core
+ * lab VM, 60 s idle: +10 ms CPU a minute at 5 s, +49 ms at 1 s, against 66 ms for Node alone).
+ * A stall longer than 5 s is always seen, a shorter one when it overlaps a sample.
+ */
+export const SAMPLE_MS = 5000;
 
 export const EVENT_LOOP_LAG_METRICS = [
   'nodejs_eventloop_lag_seconds',
