@@ -87,7 +87,6 @@ export class Daemon {
   private readonly drops: DropAccount;
   private dropPoll: NodeJS.Timeout | null = null;
   private timerHeld = false;
-  private toldSmallBuffer = false;
 
   constructor(private readonly deps: DaemonDeps) {
     this.guard = deps.guard ?? new Guard(deps.logger);
@@ -97,7 +96,7 @@ export class Daemon {
     this.log = this.guard.wrap('log', eventLog(deps.logger, (t) => this.toWallClock(t)));
     // A refresh that threw may have stopped half-way through re-arming the timer: re-arm it after the hold.
     this.refresher = new Retrying(this.guard, 'refresh', () => this.refresh(), undefined, () => this.holdTimer());
-    this.drops = new DropAccount(deps.logger, (ifname, n) => {
+    this.drops = new DropAccount(deps.logger, this.guard, (ifname, n) => {
       for (const o of this.deps.observers) o.framesDropped?.(ifname, n);
     });
     this.detector = new Detector({
@@ -217,7 +216,7 @@ export class Daemon {
       this.deps.logger.warn({ event: 'socket-error', interface: ifc.name, code: e.code }, `cannot open an ARP socket on ${ifc.name}: ${e.message}`);
       return null;
     }
-    socket = this.trackDrops(ifc.name, socket);
+    socket = this.drops.follow(ifc.name, socket);
     // A batch that threw: deliver the events of the frames before the fault, re-arm the timer.
     socket.onFrames(this.guard.wrap('frames', (frames) => this.frames(ifc.name, frames), () => this.recover()));
     socket.onError(this.guard.wrap('frames', (err) => {
@@ -227,26 +226,6 @@ export class Daemon {
     const s = { ifindex: ifc.ifindex, socket, filterKey: '' };
     this.sockets.set(ifc.name, s);
     return s;
-  }
-
-  /** The socket with its drops followed until it is closed. */
-  private trackDrops(ifname: string, socket: DaemonSocket): DaemonSocket {
-    const rb = socket.receiveBuffer;
-    if (rb) {
-      const small = rb.bytes < rb.requested && !this.toldSmallBuffer;
-      this.toldSmallBuffer ||= small;
-      this.deps.logger[small ? 'info' : 'debug'](
-        { event: 'receive-buffer', interface: ifname, bytes: rb.bytes, requested: rb.requested, forced: rb.forced },
-        `ARP socket on ${ifname}: receive buffer ${Math.round(rb.bytes / 1024)} KiB${small ? ` (asked ${Math.round(rb.requested / 1024)} KiB: without CAP_NET_ADMIN the kernel caps it at net.core.rmem_max)` : ''}`,
-      );
-    }
-    this.drops.track(ifname, socket);
-    const close = socket.close.bind(socket);
-    socket.close = () => {
-      this.guard.run('frames', () => this.drops.untrack(ifname, socket));
-      close();
-    };
-    return socket;
   }
 
   private frames(ifname: string, frames: Array<{ payload: Uint8Array; sourceMac: Mac; packetType: number }>): void {

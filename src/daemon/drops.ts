@@ -6,13 +6,16 @@
  * the previous line.
  */
 import type { Logger } from 'pino';
+import type { Guard } from './guard.js';
 
 export const DROP_POLL_MS = 5000;
 const LOG_WINDOW_MS = 60_000;
 
-/** What the daemon needs of a socket's statistics: cumulative drops since it was opened. */
+/** What the daemon needs of a socket: cumulative drops since it was opened, the buffer it got. */
 export interface DropSource {
   stats?(): { drops: number };
+  readonly receiveBuffer?: { requested: number; bytes: number; forced: boolean };
+  close(): void;
 }
 
 interface Tracked {
@@ -25,12 +28,37 @@ interface Tracked {
 
 export class DropAccount {
   private readonly tracked = new Map<string, Tracked>();
+  private toldSmallBuffer = false;
 
   constructor(
     private readonly logger: Logger,
+    private readonly guard: Guard,
     private readonly onDrops: (ifname: string, count: number) => void,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /**
+   * Follows a freshly opened socket until it is closed (its close() takes the last drops first);
+   * logs the receive buffer it got: at info the first time it is smaller than asked, else at debug.
+   */
+  follow<S extends DropSource>(ifname: string, socket: S): S {
+    const rb = socket.receiveBuffer;
+    if (rb) {
+      const small = rb.bytes < rb.requested && !this.toldSmallBuffer;
+      this.toldSmallBuffer ||= small;
+      this.logger[small ? 'info' : 'debug'](
+        { event: 'receive-buffer', interface: ifname, bytes: rb.bytes, requested: rb.requested, forced: rb.forced },
+        `ARP socket on ${ifname}: receive buffer ${Math.round(rb.bytes / 1024)} KiB${small ? ` (asked ${Math.round(rb.requested / 1024)} KiB: without CAP_NET_ADMIN the kernel caps it at net.core.rmem_max)` : ''}`,
+      );
+    }
+    this.track(ifname, socket);
+    const close = socket.close.bind(socket);
+    socket.close = () => {
+      this.guard.run('frames', () => this.untrack(ifname, socket));
+      close();
+    };
+    return socket;
+  }
 
   /** Starts following a socket's drops; `ifname` keeps one socket at a time. */
   track(ifname: string, source: DropSource): void {
