@@ -34,10 +34,18 @@ export async function createObservers(config: DaemonConfig, logger: Logger, guar
       { version: VERSION, metrics: () => metrics.metrics(), metricsContentType: metrics.contentType, healthy: () => (view ? view.healthy() : null) },
       { auth: web.users.size ? new BasicAuth(web.users) : null, headers: web.headers, onError: fault('http', (err) => logger.error({ event: 'http-error', err: err.message }, `HTTP: ${err.message}`)) },
     );
+    // Whatever the handler does, a request that fails (even in its own error path) ends that request only.
+    const isolated: typeof handler = (req, res) =>
+      Promise.resolve()
+        .then(() => handler(req, res))
+        .catch((err: unknown) => {
+          fault('http', (e) => logger.error({ event: 'http-error', err: e.message }, `HTTP: ${e.message}`))(err as Error);
+          res.destroy();
+        });
     const server = await startWebServer(
       config.web.listenAddresses,
       web.tls,
-      handler,
+      isolated,
       (err) => logger.error({ event: 'http-error', err: err.message }, `HTTP server: ${err.message}`),
       web.file ? { configFile: web.file, log: { info: (m) => logger.info({ event: 'tls-reload' }, m), error: (m) => logger.error({ event: 'tls-reload' }, m) } } : undefined,
     );
