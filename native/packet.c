@@ -19,6 +19,10 @@
  *   start(handle, callback)                      callback(records, count) / callback(null, -errno)
  *   stop(handle), close(handle)                  close is idempotent
  *   stats(handle) -> {packets, drops}            kernel counters, reset by each read
+ *   setReceiveBuffer(handle, bytes, force) -> 0 | errno   SO_RCVBUF (SO_RCVBUFFORCE
+ *                 when force: needs CAP_NET_ADMIN); never throws for the setsockopt
+ *   receiveBuffer(handle) -> bytes               SO_RCVBUF as the kernel reports it
+ *                 (twice what was set: it includes the kernel's bookkeeping)
  *   watchLinks(callback) -> handle               callback(0) on change, callback(-errno) on error
  *   stopWatch(handle)
  *   ipv4Addresses() -> [{name, address, prefixLength}]   getifaddrs(), every
@@ -695,6 +699,50 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* setReceiveBuffer(handle, bytes, force) -> 0 on success, else a positive errno */
+static napi_value js_set_receive_buffer(napi_env env, napi_callback_info info) {
+  napi_value argv[3], result;
+  double bytes;
+  bool force = false;
+  int err = 0;
+  if (!get_args(env, info, 3, argv)) return NULL;
+  dp_handle *h = get_handle(env, argv[0], &PACKET_TAG);
+  if (h == NULL) return NULL;
+  if (napi_get_value_double(env, argv[1], &bytes) != napi_ok || !(bytes >= 1) || bytes > 1073741824.0 ||
+      bytes != (double)(int)bytes) {
+    throw_type(env, "bytes must be an integer from 1 to 1 GiB");
+    return NULL;
+  }
+  napi_get_value_bool(env, argv[2], &force); /* anything but true: false */
+  int value = (int)bytes;
+  if (h->fd < 0)
+    err = EBADF;
+  else if (setsockopt(h->fd, SOL_SOCKET, force ? SO_RCVBUFFORCE : SO_RCVBUF, &value, sizeof value) < 0)
+    err = errno;
+  NAPI_OK(env, napi_create_int32(env, err, &result));
+  return result;
+}
+
+/* receiveBuffer(handle) -> bytes */
+static napi_value js_receive_buffer(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  int value = 0;
+  socklen_t len = sizeof value;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  dp_handle *h = get_handle(env, argv[0], &PACKET_TAG);
+  if (h == NULL) return NULL;
+  if (h->fd < 0) {
+    throw_errno(env, EBADF, "getsockopt");
+    return NULL;
+  }
+  if (getsockopt(h->fd, SOL_SOCKET, SO_RCVBUF, &value, &len) < 0) {
+    throw_errno(env, errno, "getsockopt");
+    return NULL;
+  }
+  NAPI_OK(env, napi_create_int32(env, value, &result));
+  return result;
+}
+
 /* ---- link watcher ---------------------------------------------------------- */
 
 /*
@@ -828,6 +876,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"start", js_start},     {"stop", js_stop},            {"close", js_close},
       {"stats", js_stats},     {"watchLinks", js_watch_links}, {"stopWatch", js_stop_watch},
       {"ipv4Addresses", js_ipv4_addresses},
+      {"setReceiveBuffer", js_set_receive_buffer}, {"receiveBuffer", js_receive_buffer},
   };
   static const struct {
     const char *name;

@@ -4,6 +4,7 @@ import { ConfigError, type DaemonConfig, formatDuration, loadConfig } from '../c
 import { buildArpFilter } from '../core/bpf.js';
 import { formatIpv4 } from '../core/ipv4.js';
 import { Daemon } from '../daemon/daemon.js';
+import { Guard, installCrashPolicy } from '../daemon/guard.js';
 import type { Observer } from '../daemon/observer.js';
 import { readHostInterfaces } from '../platform/interfaces.js';
 import { loadWebConfig } from '../web/web-config-load.js';
@@ -48,9 +49,12 @@ export async function daemonCommand(argv: string[], io: Io): Promise<number> {
   // handling; the buffer is bounded, and flushed before the process exits.
   const destination = pino.destination({ fd: 1, sync: false, maxLength: LOG_BUFFER_BYTES });
   const logger = pino({ level: loaded.config.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  // Exceptions at the entry points are isolated (src/daemon/guard.ts); one anywhere else exits 70.
+  const removeCrashPolicy = installCrashPolicy(logger, () => destination.flushSync());
   try {
     return await runDaemon(argv, loaded.config, logger, io);
   } finally {
+    removeCrashPolicy();
     try {
       destination.flushSync();
     } catch {
@@ -62,8 +66,9 @@ export async function daemonCommand(argv: string[], io: Io): Promise<number> {
 async function runDaemon(argv: string[], config: DaemonConfig, logger: Logger, io: Io): Promise<number> {
   logger.info({ event: 'starting', version: VERSION, node: process.version }, `dupip ${VERSION} starting`);
   let observers: Observer[];
+  const guard = new Guard(logger);
   try {
-    observers = await createObservers(config, logger);
+    observers = await createObservers(config, logger, guard);
   } catch (err) {
     logger.fatal({ event: 'fatal', err: (err as Error).message }, (err as Error).message);
     if (err instanceof ConfigError) {
@@ -85,6 +90,7 @@ async function runDaemon(argv: string[], config: DaemonConfig, logger: Logger, i
     watchLinks: watchLinkChanges,
     logger,
     observers,
+    guard,
   });
   try {
     await daemon.start();

@@ -29,7 +29,7 @@ host's own MACs never count, and if not one probe could be sent the exit code is
 
 Options:
   -I, --interface IF      interface to probe on (default: the one whose subnet contains ADDRESS)
-  -c, --count N           probes to send, spread over the timeout (default 3)
+  -c, --count N           probes to send, spread over the timeout, 1 to 1000 (default 3)
   -w, --timeout DURATION  how long to probe and listen, e.g. 500ms, 3s (default 3s)
       --json              print {address, interface, duplicate, macs, sent, received}
   -h, --help              this help
@@ -57,5 +57,7 @@ split brain or unanswered, 2 the daemon cannot be reached (the message names the
 export const DAEMON_HELP = `${DAEMON_FLAGS_HELP}
 SIGTERM or SIGINT stop within a second; an invalid configuration on SIGHUP is refused and the
 running one kept. Exit status: 0 stopped cleanly, 1 fatal error (for example no permission to
-open raw sockets: needs CAP_NET_RAW), 78 invalid configuration.
+open raw sockets: needs CAP_NET_RAW), 78 invalid configuration, 70 an internal error outside the
+isolated entry points (logged with its stack; errors at the entry points are counted in
+dupip_internal_errors_total and the daemon carries on).
 `;

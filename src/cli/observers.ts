@@ -9,7 +9,8 @@
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config/index.js';
 import { controlObserver } from '../control/observer.js';
-import type { DaemonView, Observer } from '../daemon/observer.js';
+import type { Guard } from '../daemon/guard.js';
+import type { DaemonView, FaultPlace, Observer } from '../daemon/observer.js';
 import { Journal } from '../journal/journal.js';
 import { journalObserver } from '../journal/observer.js';
 import { DupipMetrics } from '../metrics/metrics.js';
@@ -19,7 +20,12 @@ import { startWebServer } from '../web/server.js';
 import { loadWebConfig } from '../web/web-config-load.js';
 import { VERSION } from './help.js';
 
-export async function createObservers(config: DaemonConfig, logger: Logger): Promise<Observer[]> {
+/** The observer, naming the place its exceptions are counted under. */
+const at = (where: FaultPlace, o: Observer): Observer => Object.assign(o, { where });
+
+export async function createObservers(config: DaemonConfig, logger: Logger, guard?: Guard): Promise<Observer[]> {
+  // A request that threw is answered with an error; the exception is logged (rate-limited) and counted.
+  const fault = (where: FaultPlace, log: (err: Error) => void) => (err: Error) => (guard ? guard.report(where, err) : log(err));
   const web = loadWebConfig(config.web.configFile);
   const cleanup: Array<() => void | Promise<void>> = [];
   try {
@@ -30,12 +36,20 @@ export async function createObservers(config: DaemonConfig, logger: Logger): Pro
     if (auth) cleanup.push(() => auth.close());
     const handler = createHandler(
       { version: VERSION, metrics: () => metrics.metrics(), metricsContentType: metrics.contentType, healthy: () => (view ? view.healthy() : null) },
-      { auth, headers: web.headers, reporter },
+      { auth, headers: web.headers, reporter, onError: fault('http', (err) => logger.error({ event: 'http-error', err: err.message }, `HTTP: ${err.message}`)) },
     );
+    // Whatever the handler does, a request that fails (even in its own error path) ends that request only.
+    const isolated: typeof handler = (req, res) =>
+      Promise.resolve()
+        .then(() => handler(req, res))
+        .catch((err: unknown) => {
+          fault('http', (e) => logger.error({ event: 'http-error', err: e.message }, `HTTP: ${e.message}`))(err as Error);
+          res.destroy();
+        });
     const server = await startWebServer(
       config.web.listenAddresses,
       web.tls,
-      handler,
+      isolated,
       (err) => reporter.errors.note('server', undefined, err), // e.g. EMFILE on accept: rate-limited
       web.file ? { configFile: web.file, log: { info: (m) => logger.info({ event: 'tls-reload' }, m), error: (m) => logger.error({ event: 'tls-reload' }, m) } } : undefined,
       { maxConnections: config.web.maxConnections, reporter },
@@ -50,7 +64,13 @@ export async function createObservers(config: DaemonConfig, logger: Logger): Pro
     metrics.watchJournal(journal);
     cleanup.push(() => journal.close());
 
-    const control = await controlObserver(config.controlSocket, journal, VERSION, (err) => logger.error({ event: 'control-error', err: err.message }, `control socket: ${err.message}`), { stats: metrics.servers });
+    const control = await controlObserver(
+      config.controlSocket,
+      journal,
+      VERSION,
+      fault('control', (err) => logger.error({ event: 'control-error', err: err.message }, `control socket: ${err.message}`)),
+      { stats: metrics.servers },
+    );
     logger.info({ event: 'control-socket', path: config.controlSocket }, `dupip status answers on ${config.controlSocket}`);
 
     const http: Observer = {
@@ -65,7 +85,7 @@ export async function createObservers(config: DaemonConfig, logger: Logger): Pro
       },
     };
     // Journal before control: a status request must see the episode its state reports.
-    return [metrics, journalObserver(journal), control, http];
+    return [at('metrics', metrics), at('journal', journalObserver(journal)), at('control', control), at('http', http)];
   } catch (err) {
     for (const c of cleanup.reverse()) await c();
     throw err;

@@ -42,7 +42,8 @@ function parse(argv: string[]): ProbeOptions | 'help' {
   if (positionals.length !== 1) throw new CannotProbe(positionals.length ? `one address at a time, not ${positionals.join(' ')}` : 'which address? usage: dupip probe ADDRESS');
   const address = parseIpv4(positionals[0]!);
   if (address === null || address === 0) throw new CannotProbe(`"${positionals[0]}" is not an IPv4 address`);
-  const count = values.count === undefined ? 3 : Number(values.count);
+  // Decimal digits only: Number() would also take "1e2", "0x10", " 5", "5.0".
+  const count = values.count === undefined ? 3 : /^[0-9]{1,4}$/.test(values.count) ? Number(values.count) : NaN;
   if (!Number.isInteger(count) || count < 1 || count > 1000) throw new CannotProbe(`--count: "${values.count}" is not a whole number from 1 to 1000`);
   let timeoutMs = 3000;
   if (values.timeout !== undefined) {
@@ -137,7 +138,12 @@ export async function probeCommand(argv: string[], io: Io): Promise<number> {
   const address = formatIpv4(opts.address);
   let ifname = opts.interface ?? null;
   try {
-    const host = readHostInterfaces();
+    let host: HostInterface[];
+    try {
+      host = readHostInterfaces();
+    } catch (err) {
+      throw new CannotProbe(`cannot read the host's interfaces: ${(err as Error).message}`);
+    }
     const ifc = chooseInterface(host, opts.address, opts.interface);
     ifname = ifc.name;
     if (!ifc.up) throw new CannotProbe(`interface ${ifc.name} is down`);

@@ -12,7 +12,9 @@ import type { Mac } from '../core/mac.js';
 import { PACKET_OUTGOING } from '../core/probe-session.js';
 import { type HostInterface, type WatchList, type WatchedInterface, deriveWatchList } from '../core/watchlist.js';
 import type { DaemonConfig } from '../config/index.js';
+import { DROP_POLL_MS, DropAccount } from './drops.js';
 import { eventLog } from './event-log.js';
+import { Guard, Retrying, isolateObservers } from './guard.js';
 import type { DaemonView, Observer } from './observer.js';
 
 /** The slice of the packet socket the daemon uses (src/platform/packet-socket.ts implements it). */
@@ -21,6 +23,10 @@ export interface DaemonSocket {
   send(payload: Uint8Array, destination: Mac): SendOutcome;
   onFrames(listener: (frames: Array<{ payload: Uint8Array; sourceMac: Mac; packetType: number }>) => void): void;
   onError(listener: (err: Error & { kind?: string }) => void): void;
+  /** Cumulative kernel counters; `drops`: frames lost to a full receive queue. */
+  stats?(): { drops: number };
+  /** The receive buffer granted (src/platform/packet-socket.ts RECEIVE_BUFFER_BYTES). */
+  readonly receiveBuffer?: { requested: number; bytes: number; forced: boolean };
   close(): void;
 }
 
@@ -34,6 +40,8 @@ export interface DaemonDeps {
   watchLinks: (onChange: () => void) => { close(): void };
   logger: Logger;
   observers: Observer[];
+  /** Isolates faults at the entry points (shared with the HTTP and control servers); default: a new one. */
+  guard?: Guard;
   /** Monotonic milliseconds on the epoch scale. */
   now?: () => number;
   random?: () => number;
@@ -43,6 +51,8 @@ export interface DaemonDeps {
 const LINK_SETTLE_MS = 20;
 /** Safety net if a netlink message is ever lost. */
 const HOST_POLL_MS = 30_000;
+/** After the timer callback threw, wait this long before running the detector's deadlines again. */
+const TIMER_FAULT_HOLD_MS = 1000;
 
 interface OpenSocket {
   ifindex: number;
@@ -71,11 +81,24 @@ export class Daemon {
   private wallOffset: number | null = null;
   readonly startedAt = Date.now();
   private readonly log: ReturnType<typeof eventLog>;
+  readonly guard: Guard;
+  /** refresh(), isolated: a failed host read keeps the last good view and is retried with backoff. */
+  private readonly refresher: Retrying;
+  private readonly drops: DropAccount;
+  private dropPoll: NodeJS.Timeout | null = null;
+  private timerHeld = false;
 
   constructor(private readonly deps: DaemonDeps) {
+    this.guard = deps.guard ?? new Guard(deps.logger);
+    this.deps = { ...deps, observers: isolateObservers(deps.observers, this.guard) };
     this.config = deps.config;
     this.now = deps.now ?? monotonicNow;
-    this.log = eventLog(deps.logger, (t) => this.toWallClock(t));
+    this.log = this.guard.wrap('log', eventLog(deps.logger, (t) => this.toWallClock(t)));
+    // A refresh that threw may have stopped half-way through re-arming the timer: re-arm it after the hold.
+    this.refresher = new Retrying(this.guard, 'refresh', () => this.refresh(), undefined, () => this.holdTimer());
+    this.drops = new DropAccount(deps.logger, this.guard, (ifname, n) => {
+      for (const o of this.deps.observers) o.framesDropped?.(ifname, n);
+    });
     this.detector = new Detector({
       ...this.detectorOptions(deps.config),
       random: deps.random ?? Math.random,
@@ -95,10 +118,12 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
-    this.refresh();
+    // Without CAP_NET_RAW nothing will ever work: that one is fatal at start; anything else is retried.
+    this.refresher.run((err) => (err as { kind?: string }).kind === 'permission');
     for (const o of this.deps.observers) await o.attach?.(this.view());
-    this.links = this.deps.watchLinks(() => this.scheduleRefresh());
-    this.poll = setInterval(() => this.refresh(), HOST_POLL_MS);
+    this.links = this.deps.watchLinks(this.guard.wrap('netlink', () => this.scheduleRefresh()));
+    this.poll = setInterval(() => this.refresher.run(), HOST_POLL_MS);
+    this.dropPoll = setInterval(this.guard.wrap('timer', () => this.drops.poll()), DROP_POLL_MS);
     this.deps.logger.info(
       { event: 'started', interfaces: this.list.interfaces.map((i) => i.name), addresses: this.list.specs.length },
       `dupip monitoring ${this.list.specs.length} address(es) on ${this.list.interfaces.map((i) => i.name).join(', ') || 'no interface'}`,
@@ -111,7 +136,7 @@ export class Daemon {
     if (JSON.stringify(config.web) !== JSON.stringify(this.config.web)) restartOnly.push('web' as never);
     this.config = config;
     this.detector.setOptions(this.detectorOptions(config), this.now());
-    this.refresh();
+    this.refresher.run();
     this.deps.logger.info({ event: 'reloaded', needsRestart: restartOnly }, restartOnly.length ? `configuration reloaded; ${restartOnly.join(', ')} take effect after a restart` : 'configuration reloaded');
   }
 
@@ -119,7 +144,8 @@ export class Daemon {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of [this.timer, this.settle]) if (t) clearTimeout(t);
-    if (this.poll) clearInterval(this.poll);
+    for (const t of [this.poll, this.dropPoll]) if (t) clearInterval(t);
+    this.refresher.stop();
     this.links?.close();
     for (const s of this.sockets.values()) s.socket.close();
     this.sockets.clear();
@@ -130,7 +156,7 @@ export class Daemon {
     if (this.settle || this.stopped) return;
     this.settle = setTimeout(() => {
       this.settle = null;
-      this.refresh();
+      this.refresher.run();
     }, LINK_SETTLE_MS);
   }
 
@@ -190,11 +216,13 @@ export class Daemon {
       this.deps.logger.warn({ event: 'socket-error', interface: ifc.name, code: e.code }, `cannot open an ARP socket on ${ifc.name}: ${e.message}`);
       return null;
     }
-    socket.onFrames((frames) => this.frames(ifc.name, frames));
-    socket.onError((err) => {
+    socket = this.drops.follow(ifc.name, socket);
+    // A batch that threw: deliver the events of the frames before the fault, re-arm the timer.
+    socket.onFrames(this.guard.wrap('frames', (frames) => this.frames(ifc.name, frames), () => this.recover()));
+    socket.onError(this.guard.wrap('frames', (err) => {
       if (err.kind === 'interface-down') return; // the link watcher reports it; the socket resumes on link-up
       this.deps.logger.error({ event: 'socket-error', interface: ifc.name, err: err.message }, `ARP socket on ${ifc.name}: ${err.message}`);
-    });
+    }));
     const s = { ifindex: ifc.ifindex, socket, filterKey: '' };
     this.sockets.set(ifc.name, s);
     return s;
@@ -251,21 +279,50 @@ export class Daemon {
   }
 
   private arm(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.timerHeld) return;
     const d = this.detector.nextDeadline();
     if (d === this.armedAt) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.armedAt = d;
     if (d === null) return;
-    this.timer = setTimeout(() => {
+    this.timer = setTimeout(this.guard.wrap('timer', () => {
       this.timer = null;
       this.armedAt = null;
       // libuv's millisecond clock may fire a hair before `d` on ours: that is the deadline,
       // not a reason for a second wake-up a millisecond later.
       this.detector.handleTimeout(Math.max(this.now(), d));
       this.pump();
-    }, Math.max(0, Math.ceil(d - this.now())));
+    }, () => {
+      this.holdTimer();
+      this.pump();
+    }), Math.max(0, Math.ceil(d - this.now())));
+  }
+
+  /** After a fault: deliver the events of what was done before it and re-arm; if that throws too, hold the timer. */
+  private recover(): void {
+    try {
+      this.pump();
+    } catch (err) {
+      this.holdTimer();
+      throw err;
+    }
+  }
+
+  /**
+   * The timer (or what re-arms it) threw: run the detector's deadlines again TIMER_FAULT_HOLD_MS
+   * later, not in a tight loop at a deadline that keeps failing; frames are handled meanwhile.
+   */
+  private holdTimer(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerHeld = true;
+    this.armedAt = null;
+    this.timer = setTimeout(this.guard.wrap('timer', () => {
+      this.timer = null;
+      this.timerHeld = false;
+      this.pump();
+    }, () => this.holdTimer()), TIMER_FAULT_HOLD_MS);
   }
 
   /**
@@ -299,6 +356,7 @@ export class Daemon {
       lastProbeSentAt: () => this.lastProbeAt,
       healthy: () => this.healthy(),
       toWallClock: (t) => this.toWallClock(t),
+      internalErrors: () => this.guard.counts(),
     };
   }
 

@@ -8,6 +8,17 @@ import type { WatchedInterface } from '../core/watchlist.js';
 
 export type SendErrorReason = 'dropped' | 'interface-down' | 'error';
 
+/**
+ * Where an exception was caught and isolated (src/daemon/guard.ts): the label values of
+ * dupip_internal_errors_total{where}, a fixed set.
+ *   frames   handling a received frame batch     timer    the detector's timer
+ *   netlink  an rtnetlink change notification    refresh  re-reading the host, applying the watch list
+ *   control  a control socket request            http     an HTTP request
+ *   journal, metrics, log  those observers       observer any other observer
+ */
+export const FAULT_PLACES = ['frames', 'timer', 'netlink', 'refresh', 'control', 'http', 'journal', 'metrics', 'log', 'observer'] as const;
+export type FaultPlace = (typeof FAULT_PLACES)[number];
+
 export interface DaemonView {
   /** Monitored addresses, now. */
   addresses(): EntrySnapshot[];
@@ -28,13 +39,19 @@ export interface DaemonView {
   startedAt: number;
   /** Converts a detector time (monotonic ms) to wall-clock ms since the epoch. */
   toWallClock(t: number): number;
+  /** Exceptions caught and isolated so far, for every place (0 included). */
+  internalErrors?(): Array<{ where: FaultPlace; count: number }>;
 }
 
 export interface Observer {
+  /** The place an exception thrown by this observer is counted under (default 'observer'). */
+  readonly where?: FaultPlace;
   /** Called once, when the daemon has opened its sockets. */
   attach?(view: DaemonView): void | Promise<void>;
   event?(e: DetectorEvent): void;
   framesReceived?(ifname: string, count: number): void;
+  /** Frames the kernel dropped on this interface's socket since the last call (its receive queue was full). */
+  framesDropped?(ifname: string, count: number): void;
   frameInvalid?(ifname: string, reason: InvalidReason): void;
   sendError?(ifname: string, reason: SendErrorReason): void;
   /** Closing: flush what must survive (journal) and release resources. */

@@ -11,13 +11,18 @@
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { INVALID_REASONS, type InvalidReason } from '../core/arp.js';
 import type { DetectorEvent } from '../core/events.js';
-import type { DaemonView, Observer, SendErrorReason } from '../daemon/observer.js';
+import { FAULT_PLACES, type DaemonView, type Observer, type SendErrorReason } from '../daemon/observer.js';
 import { Counts, countsCounter } from './counts.js';
+import { EVENT_LOOP_LAG_METRICS, registerEventLoopLag } from './event-loop.js';
 import { registerGauges, sortedAddresses } from './gauges.js';
 import { ServerStats, registerServerMetrics } from './servers.js';
 
-/** Resolution of nodejs_eventloop_lag_*: one sample every 5 s is plenty for a daemon that idles. */
-const EVENT_LOOP_SAMPLE_MS = 5000;
+/**
+ * prom-client's own event-loop histogram records each timer interval (resolution + lag), so its
+ * nodejs_eventloop_lag_* read the resolution on an idle daemon; event-loop.ts replaces them.
+ * Its histogram is given a period it never reaches (int32 ms, ~24.8 days), then removed.
+ */
+const PROM_CLIENT_EVENT_LOOP_PRECISION_MS = 2 ** 31 - 1;
 
 export const SEND_ERROR_REASONS: readonly SendErrorReason[] = ['dropped', 'interface-down', 'error'];
 
@@ -39,6 +44,7 @@ export class DupipMetrics implements Observer {
   private readonly announcements = new Counts<Iface>(['interface']);
   private readonly defences = new Counts<Iface>(['interface']);
   private readonly received = new Counts<Iface>(['interface']);
+  private readonly dropped = new Counts<Iface>(['interface']);
   private readonly invalid = new Counts(['interface', 'reason'] as const);
   private readonly sendErrors = new Counts(['interface', 'reason'] as const);
   private journal: { readonly writeErrors: number } | null = null;
@@ -70,6 +76,19 @@ export class DupipMetrics implements Observer {
     countsCounter(r, 'dupip_announcements_sent_total', 'Gratuitous ARP announcements sent for held addresses.', this.announcements, ['interface']);
     countsCounter(r, 'dupip_defences_sent_total', 'Defensive ARP announcements sent in reply to a conflicting claim.', this.defences, ['interface']);
     countsCounter(r, 'dupip_frames_received_total', 'ARP frames received through the kernel filter.', this.received, ['interface']);
+    countsCounter(r, 'dupip_frames_dropped_total', 'ARP frames the kernel dropped because the receive queue was full (PACKET_STATISTICS).', this.dropped, ['interface']);
+    const internal: Counter<'where'> = new Counter({
+      name: 'dupip_internal_errors_total',
+      help: 'Exceptions caught and isolated at an entry point of the daemon (the daemon carried on), by place.',
+      labelNames: ['where'],
+      registers: [r],
+      collect: () => {
+        internal.reset();
+        if (!this.view) return;
+        const counts = this.view.internalErrors?.() ?? FAULT_PLACES.map((where) => ({ where, count: 0 }));
+        for (const { where, count } of counts) internal.inc({ where }, count);
+      },
+    });
     countsCounter(r, 'dupip_frames_invalid_total', 'Received ARP frames refused as malformed, by reason.', this.invalid, ['interface', 'reason']);
     countsCounter(r, 'dupip_send_errors_total', 'Frames that could not be sent, by reason.', this.sendErrors, ['interface', 'reason']);
     const journalErrors: Counter = new Counter({
@@ -83,11 +102,10 @@ export class DupipMetrics implements Observer {
     });
     registerServerMetrics(r, this.servers);
     if (opts.processMetrics ?? true) {
-      // The event-loop-delay histogram samples with a timer at this resolution: prom-client's default
-      // (10 ms, 100 wake-ups a second) alone costs ~23 CPU-seconds an hour, ten times dupip's budget.
-      collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
+      collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: PROM_CLIENT_EVENT_LOOP_PRECISION_MS });
       // Gauges named *_total fail `promtool check metrics`; nodejs_active_{handles,requests,resources}{type} remain.
-      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) r.removeSingleMetric(name);
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total', ...EVENT_LOOP_LAG_METRICS]) r.removeSingleMetric(name);
+      registerEventLoopLag(r);
     }
   }
 
@@ -114,11 +132,11 @@ export class DupipMetrics implements Observer {
       if (e.role === 'delegate') this.failovers.touch({ address: e.address });
     }
     const names = new Set(view.interfaces().map((i) => i.name));
-    for (const c of [this.probes, this.announcements, this.defences, this.received, this.invalid, this.sendErrors]) {
+    for (const c of [this.probes, this.announcements, this.defences, this.received, this.dropped, this.invalid, this.sendErrors]) {
       c.prune((l) => !names.has(l.interface));
     }
     for (const name of names) {
-      for (const c of [this.probes, this.announcements, this.defences, this.received]) c.touch({ interface: name });
+      for (const c of [this.probes, this.announcements, this.defences, this.received, this.dropped]) c.touch({ interface: name });
       for (const reason of INVALID_REASONS) this.invalid.touch({ interface: name, reason });
       for (const reason of SEND_ERROR_REASONS) this.sendErrors.touch({ interface: name, reason });
     }
@@ -154,6 +172,10 @@ export class DupipMetrics implements Observer {
 
   framesReceived(ifname: string, count: number): void {
     this.received.inc({ interface: ifname }, count);
+  }
+
+  framesDropped(ifname: string, count: number): void {
+    this.dropped.inc({ interface: ifname }, count);
   }
 
   frameInvalid(ifname: string, reason: InvalidReason): void {

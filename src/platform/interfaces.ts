@@ -2,7 +2,8 @@
  * Reads the host's interfaces: name, index, MAC and link state from /sys/class/net, IPv4
  * addresses from getifaddrs (through the addon: os.networkInterfaces() hides the addresses of
  * interfaces that are down, and a down interface must stay watched). Behind the HostReader interface so the
- * daemon can be driven by a fake in tests.
+ * daemon can be driven by a fake in tests. A read that fails for lack of resources (EMFILE from
+ * getifaddrs or /sys) throws rather than return a partial host.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseIpv4 } from '../core/ipv4.js';
@@ -17,11 +18,20 @@ const IFF_LOOPBACK = 0x8;
 const IFF_NOARP = 0x80;
 const DOWN_OPERSTATES = new Set(['down', 'lowerlayerdown', 'notpresent']);
 
+/** errnos that mean "this interface is gone" (it vanished between listing and reading). */
+const VANISHED = new Set(['ENOENT', 'ENODEV', 'ENXIO', 'ENOTDIR']);
+
+/**
+ * One attribute, or null when the interface vanished. Any other failure (EMFILE, ENFILE, ENOMEM,
+ * EACCES) throws: a host view without that interface would be wrong, and the daemon keeps the
+ * last good view and retries instead (src/daemon/guard.ts).
+ */
 function readSys(name: string, attr: string): string | null {
   try {
     return readFileSync(`/sys/class/net/${name}/${attr}`, 'utf8').trim();
-  } catch {
-    return null; // the interface vanished between listing and reading
+  } catch (err) {
+    if (VANISHED.has((err as NodeJS.ErrnoException).code ?? '')) return null;
+    throw err;
   }
 }
 
@@ -38,7 +48,8 @@ export const readHostInterfaces: HostReader = () => {
   let names: string[];
   try {
     names = readdirSync('/sys/class/net');
-  } catch {
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // EMFILE and the like: not "no interfaces"
     names = [...v4.keys()];
   }
   const out: HostInterface[] = [];

@@ -47,6 +47,10 @@ export interface NativeBinding {
   close(handle: NativePacketHandle): void;
   /** PACKET_STATISTICS since the previous call (the kernel resets them on read). */
   stats(handle: NativePacketHandle): { packets: number; drops: number };
+  /** SO_RCVBUF (SO_RCVBUFFORCE when `force`, which needs CAP_NET_ADMIN). Returns 0 or a positive errno. */
+  setReceiveBuffer(handle: NativePacketHandle, bytes: number, force: boolean): number;
+  /** SO_RCVBUF as the kernel reports it: twice the size set (it counts its own bookkeeping). */
+  receiveBuffer(handle: NativePacketHandle): number;
   /** Watches RTMGRP_LINK | RTMGRP_IPV4_IFADDR: callback(0) after any change, callback(-errno) on error. */
   watchLinks(callback: (status: number) => void): NativeWatchHandle;
   /** Idempotent. */

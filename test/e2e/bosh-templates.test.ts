@@ -61,7 +61,7 @@ function fullProperties(tls: { cert: string; key: string; ca: string }) {
         tls: { certificate: tls.cert, private_key: tls.key, client_ca: tls.ca },
         basic_auth_users: { prometheus: bcrypt.hashSync('secret', 4), grafana: bcrypt.hashSync('other', 4) },
       },
-      limits: { memory: '512M', open_files: 4096 },
+      limits: { memory: '512M', open_files: 8192, processes: 128 },
     },
   };
 }
@@ -112,7 +112,7 @@ function checkBpm(text: string) {
   expect(deepKeys(bpm)).not.toContain('unsafe');
   expect(proc!.persistent_disk ?? false).toBe(false);
   expect(proc!.ephemeral_disk).toBe(true);
-  expect(Object.keys(proc!.limits).sort()).toEqual(['memory', 'open_files']);
+  expect(Object.keys(proc!.limits).sort()).toEqual(['memory', 'open_files', 'processes']);
   expect(Object.keys(proc!.env as object)).toEqual(['NODE_OPTIONS']);
   expect(proc!.executable).toBe('/var/vcap/packages/dupip/bin/dupip');
   const args = proc!.args;
@@ -185,7 +185,8 @@ describe.skipIf(needRuby.skip)(needRuby.title('BOSH templates rendered with ERB'
     });
     expect(parse(r.files['config/web-config.yml']!)).toEqual({});
     const proc = checkBpm(r.files['config/bpm.yml']!);
-    expect(proc.limits).toEqual({ memory: '256M', open_files: 1024 });
+    // The same limits as systemd/dupip.service (MemoryMax, LimitNOFILE, TasksMax).
+    expect(proc.limits).toEqual({ memory: '256M', open_files: 4096, processes: 64 });
     // V8's old generation capped at 60% of the bpm memory limit
     expect(proc.env).toEqual({ NODE_OPTIONS: '--max-old-space-size=153' });
   });
@@ -225,7 +226,7 @@ describe.skipIf(needRuby.skip)(needRuby.title('BOSH templates rendered with ERB'
     expect(r.files['config/tls/private-key.pem']!.trim()).toBe(tls.key.trim());
     expect(r.files['config/tls/client-ca.pem']!.trim()).toBe(tls.ca.trim());
     const proc = checkBpm(r.files['config/bpm.yml']!);
-    expect(proc.limits).toEqual({ memory: '512M', open_files: 4096 });
+    expect(proc.limits).toEqual({ memory: '512M', open_files: 8192, processes: 128 });
     expect(proc.env).toEqual({ NODE_OPTIONS: '--max-old-space-size=307' });
   });
 
@@ -280,6 +281,8 @@ describe.skipIf(needRuby.skip)(needRuby.title('BOSH templates rendered with ERB'
       [{ dupip: { limits: { memory: 'lots' } } }, 'dupip.limits.memory'],
       [{ dupip: { limits: { memory: '100M' } } }, 'dupip.limits.memory: 100M is too small'],
       [{ dupip: { limits: { open_files: 10 } } }, 'dupip.limits.open_files'],
+      [{ dupip: { limits: { processes: 4 } } }, 'dupip.limits.processes'],
+      [{ dupip: { limits: { processes: '64' } } }, 'dupip.limits.processes'],
       [{ dupip: { probe_intervall: '5s' } }, 'dupip.probe_intervall is not declared'],
     ];
     for (const [props, message] of cases) {

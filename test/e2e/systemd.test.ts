@@ -78,6 +78,18 @@ describe('systemd/dupip.service settings', () => {
     for (const k of ['MemoryDenyWriteExecute', 'PrivateNetwork', 'PrivateUsers']) expect(s.has(k), k).toBe(false);
   });
 
+  it('bounded: open files, memory (with V8 heap at 60% of it) and tasks, as the BOSH job defaults', () => {
+    expect(one('LimitNOFILE')).toBe('4096');
+    expect(one('MemoryMax')).toBe('256M');
+    expect(one('TasksMax')).toBe('64');
+    expect(one('Environment')).toBe(`NODE_OPTIONS=--max-old-space-size=${Math.floor(256 * 0.6)}`);
+    // The BOSH job's defaults are the same numbers.
+    const spec = parse(readFileSync(join(REPO, 'bosh-release', 'jobs', 'dupip', 'spec'), 'utf8')) as { properties: Record<string, { default: unknown }> };
+    expect(spec.properties['dupip.limits.open_files']!.default).toBe(Number(one('LimitNOFILE')));
+    expect(spec.properties['dupip.limits.memory']!.default).toBe(one('MemoryMax'));
+    expect(spec.properties['dupip.limits.processes']!.default).toBe(Number(one('TasksMax')));
+  });
+
   it('runs the daemon with /etc/dupip/dupip.yml, reloads with SIGHUP, restarts on failure but not on a bad configuration', () => {
     expect(one('ExecStart')).toBe(`${SHIPPED_BIN} daemon --config /etc/dupip/dupip.yml`);
     expect(one('ExecReload')).toMatch(/^(\/bin\/|\/usr\/bin\/)?kill -(HUP|s HUP) \$MAINPID$/);

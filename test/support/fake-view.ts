@@ -1,7 +1,7 @@
 /** A DaemonView with fixed contents, for metrics, control socket and status tests. */
 import type { EntrySnapshot, MacSighting } from '../../src/core/events.js';
 import { parseIpv4 } from '../../src/core/ipv4.js';
-import type { DaemonView } from '../../src/daemon/observer.js';
+import { FAULT_PLACES, type DaemonView, type FaultPlace } from '../../src/daemon/observer.js';
 
 /** Detector times are monotonic ms; this view maps them to wall-clock by adding OFFSET. */
 export const OFFSET = 1_700_000_000_000;
@@ -40,6 +40,8 @@ export class FakeView implements DaemonView {
   isHealthy = true;
   /** ARP-capable interfaces of the host that dupip does not monitor. */
   unmonitored: Array<{ name: string; mac: string }> = [];
+  /** Isolated exceptions by place (the others read 0). */
+  faults: Partial<Record<FaultPlace, number>> = {};
   constructor(
     public entries: EntrySnapshot[],
     public ifaces: ViewInterface[],
@@ -64,5 +66,8 @@ export class FakeView implements DaemonView {
   }
   toWallClock(t: number): number {
     return t + OFFSET;
+  }
+  internalErrors(): Array<{ where: FaultPlace; count: number }> {
+    return FAULT_PLACES.map((where) => ({ where, count: this.faults[where] ?? 0 }));
   }
 }

@@ -25,6 +25,7 @@ function world() {
   ];
   const view = new FakeView(entries, [iface({ name: 'eth1', ifindex: 3, mac: MAC1, roundMs: 12_500, capped: true }), iface({ name: 'eth0', roundMs: 9_800 })]);
   view.unmonitored = [{ name: 'bond0', mac: '02:00:00:00:02:01' }];
+  view.faults = { frames: 2, journal: 1 };
   return { view, conflict };
 }
 
@@ -49,6 +50,8 @@ function script(m: DupipMetrics, conflict: EntrySnapshot) {
   m.servers.rejected.control = 1;
   m.servers.refused['not-found'] = 7;
   m.servers.refused.unauthorized = 3;
+  m.framesDropped('eth0', 300);
+  m.framesDropped('eth0', 12);
 }
 
 /** Only dupip's own families: process_* and nodejs_* vary from run to run. */

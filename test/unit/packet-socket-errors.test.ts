@@ -14,6 +14,7 @@ import {
   errnoError,
   errnoName,
   openArpSocket,
+  RECEIVE_BUFFER_BYTES,
 } from '../../src/platform/packet-socket.js';
 
 const E = constants.errno;
@@ -132,6 +133,10 @@ function fakeBinding() {
     callback: null as NativeReceiveCallback | null,
     initialProgram: null as Uint8Array | null,
     stats: [] as Array<{ packets: number; drops: number }>,
+    /** errno of SO_RCVBUFFORCE (EPERM without CAP_NET_ADMIN); SO_RCVBUF is capped at rmemMax. */
+    forceErrno: 0,
+    rmemMax: 212_992,
+    rcvbuf: 212_992 * 2,
   };
   const handle = {} as NativePacketHandle;
   const binding: NativeBinding = {
@@ -164,6 +169,15 @@ function fakeBinding() {
     stats() {
       return state.stats.shift() ?? { packets: 0, drops: 0 };
     },
+    setReceiveBuffer(_h, bytes, force) {
+      calls.push(`setReceiveBuffer ${bytes} ${force ? 'force' : 'plain'}`);
+      if (force && state.forceErrno) return state.forceErrno;
+      state.rcvbuf = 2 * (force ? bytes : Math.min(bytes, state.rmemMax));
+      return 0;
+    },
+    receiveBuffer() {
+      return state.rcvbuf;
+    },
     watchLinks() {
       throw new Error('not used');
     },
@@ -188,6 +202,22 @@ function records(entries: Array<{ ifindex: number; len: number }>): Buffer {
 }
 
 describe('openArpSocket (with a fake addon)', () => {
+  it('asks for a 2 MiB receive buffer, forced when allowed', () => {
+    const { binding, calls } = fakeBinding();
+    const socket = openArpSocket(3, { binding });
+    expect(RECEIVE_BUFFER_BYTES).toBe(2 * 1024 * 1024);
+    expect(calls).toContain(`setReceiveBuffer ${RECEIVE_BUFFER_BYTES} force`);
+    expect(socket.receiveBuffer).toEqual({ requested: RECEIVE_BUFFER_BYTES, bytes: RECEIVE_BUFFER_BYTES, forced: true });
+  });
+
+  it('without CAP_NET_ADMIN falls back to SO_RCVBUF, which the kernel caps at net.core.rmem_max', () => {
+    const { binding, calls, state } = fakeBinding();
+    state.forceErrno = E.EPERM!;
+    const socket = openArpSocket(3, { binding, receiveBufferBytes: 1 << 20 });
+    expect(calls.filter((c) => c.startsWith('setReceiveBuffer'))).toEqual([`setReceiveBuffer ${1 << 20} force`, `setReceiveBuffer ${1 << 20} plain`]);
+    expect(socket.receiveBuffer).toEqual({ requested: 1 << 20, bytes: 212_992, forced: false });
+  });
+
   it('opens with a drop-everything program attached before bind', () => {
     const { binding, state } = fakeBinding();
     openArpSocket(3, { binding });

@@ -1,0 +1,112 @@
+/**
+ * Frames the kernel dropped because a socket's receive queue was full (PACKET_STATISTICS
+ * tp_drops, which the kernel resets on every read; the socket accumulates them). Polled every
+ * POLL_MS and when a socket closes: the new drops go to the observers (dupip_frames_dropped_total)
+ * and to the log, at warn, at most one line per interface per LOG_WINDOW_MS with the count since
+ * the previous line.
+ */
+import type { Logger } from 'pino';
+import type { Guard } from './guard.js';
+
+export const DROP_POLL_MS = 5000;
+const LOG_WINDOW_MS = 60_000;
+
+/** What the daemon needs of a socket: cumulative drops since it was opened, the buffer it got. */
+export interface DropSource {
+  stats?(): { drops: number };
+  readonly receiveBuffer?: { requested: number; bytes: number; forced: boolean };
+  close(): void;
+}
+
+interface Tracked {
+  source: DropSource;
+  seen: number;
+  pending: number;
+  loggedAt: number;
+  total: number;
+}
+
+export class DropAccount {
+  private readonly tracked = new Map<string, Tracked>();
+  private toldSmallBuffer = false;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly guard: Guard,
+    private readonly onDrops: (ifname: string, count: number) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Follows a freshly opened socket until it is closed (its close() takes the last drops first);
+   * logs the receive buffer it got: at info the first time it is smaller than asked, else at debug.
+   */
+  follow<S extends DropSource>(ifname: string, socket: S): S {
+    const rb = socket.receiveBuffer;
+    if (rb) {
+      const small = rb.bytes < rb.requested && !this.toldSmallBuffer;
+      this.toldSmallBuffer ||= small;
+      this.logger[small ? 'info' : 'debug'](
+        { event: 'receive-buffer', interface: ifname, bytes: rb.bytes, requested: rb.requested, forced: rb.forced },
+        `ARP socket on ${ifname}: receive buffer ${Math.round(rb.bytes / 1024)} KiB${small ? ` (asked ${Math.round(rb.requested / 1024)} KiB: without CAP_NET_ADMIN the kernel caps it at net.core.rmem_max)` : ''}`,
+      );
+    }
+    this.track(ifname, socket);
+    const close = socket.close.bind(socket);
+    socket.close = () => {
+      this.guard.run('frames', () => this.untrack(ifname, socket));
+      close();
+    };
+    return socket;
+  }
+
+  /** Starts following a socket's drops; `ifname` keeps one socket at a time. */
+  track(ifname: string, source: DropSource): void {
+    this.tracked.set(ifname, { source, seen: 0, pending: 0, loggedAt: -Infinity, total: 0 });
+  }
+
+  /** Takes the socket's last drops, then forgets it (the socket is closing). */
+  untrack(ifname: string, source: DropSource): void {
+    const t = this.tracked.get(ifname);
+    if (!t || t.source !== source) return;
+    this.collect(ifname, t);
+    this.flushLog(ifname, t, true);
+    this.tracked.delete(ifname);
+  }
+
+  /** Reads every socket's counters; throws only after every socket was read (the first error). */
+  poll(): void {
+    let first: unknown = null;
+    for (const [ifname, t] of this.tracked) {
+      try {
+        this.collect(ifname, t);
+      } catch (err) {
+        first ??= err;
+      }
+      this.flushLog(ifname, t, false);
+    }
+    if (first !== null) throw first;
+  }
+
+  private collect(ifname: string, t: Tracked): void {
+    const drops = t.source.stats?.().drops;
+    if (drops === undefined || drops <= t.seen) return;
+    const delta = drops - t.seen;
+    t.seen = drops;
+    t.pending += delta;
+    t.total += delta;
+    this.onDrops(ifname, delta);
+  }
+
+  private flushLog(ifname: string, t: Tracked, closing: boolean): void {
+    if (t.pending === 0) return;
+    const now = this.now();
+    if (!closing && now - t.loggedAt < LOG_WINDOW_MS) return;
+    t.loggedAt = now;
+    this.logger.warn(
+      { event: 'frames-dropped', interface: ifname, dropped: t.pending, total: t.total },
+      `${ifname}: the kernel dropped ${t.pending} ARP frame(s) (receive queue full: a burst faster than dupip reads); ${t.total} since the socket opened`,
+    );
+    t.pending = 0;
+  }
+}
