@@ -1,31 +1,35 @@
 /** `dupip status`: asks the running daemon over its control socket and prints a table or JSON. */
-import { DEFAULTS } from '../config/index.js';
+import { parseArgs } from 'node:util';
+import { DEFAULTS } from '../config/schema.js';
 import { ControlUnreachable, controlRequest } from '../control/client.js';
 import type { StatusReport } from '../control/protocol.js';
+import { EXIT_OK, EXIT_UNREACHABLE } from './exit-codes.js';
 import { STATUS_HELP } from './help.js';
 import type { Io } from './io.js';
 import { exitCodeFor, renderStatus } from './status-table.js';
 
-/** Exit status when the daemon cannot be reached or the command line is wrong. */
-export const EXIT_UNREACHABLE = 2;
+export { EXIT_UNREACHABLE };
 
 interface StatusArgs {
   socket: string;
   json: boolean;
 }
 
-function parseArgs(argv: string[]): StatusArgs | string {
-  const args: StatusArgs = { socket: DEFAULTS.controlSocket, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--json') args.json = true;
-    else if (a === '--control-socket' || a.startsWith('--control-socket=')) {
-      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
-      if (!v) return '--control-socket needs a path';
-      args.socket = v;
-    } else return `unknown argument ${JSON.stringify(a)}`;
+/** The arguments, or the problem with them. */
+function readArgs(argv: string[]): StatusArgs | string {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { json: { type: 'boolean' }, 'control-socket': { type: 'string' } } });
+  } catch (err) {
+    // ERR_PARSE_ARGS_UNKNOWN_OPTION, ..._INVALID_OPTION_VALUE (a missing value), ..._UNEXPECTED_POSITIONAL
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return '--control-socket needs a path';
+    const arg = /'([^']*)'/.exec((err as Error).message)?.[1] ?? argv.join(' ');
+    return `unknown argument ${JSON.stringify(arg)}`;
   }
-  return args;
+  const socket = parsed.values['control-socket'];
+  if (socket === '') return '--control-socket needs a path';
+  return { socket: socket ?? DEFAULTS.controlSocket, json: parsed.values.json ?? false };
 }
 
 function isReport(o: unknown): o is StatusReport {
@@ -35,9 +39,9 @@ function isReport(o: unknown): o is StatusReport {
 export async function statusCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     io.out(STATUS_HELP);
-    return 0;
+    return EXIT_OK;
   }
-  const args = parseArgs(argv);
+  const args = readArgs(argv);
   if (typeof args === 'string') {
     io.err(`dupip status: ${args}\n\n${STATUS_HELP}`);
     return EXIT_UNREACHABLE;
