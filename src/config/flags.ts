@@ -58,7 +58,7 @@ function settingFlags(entries: Record<string, Entry>, keyPrefix = '', fieldPrefi
 
 /** Every daemon flag, in help order: --config, the settings' flags, --check-config. */
 export const DAEMON_FLAGS: readonly FlagSpec[] = [
-  { name: 'config', arg: 'PATH', help: 'YAML configuration file; flags override it', default: 'none' },
+  { name: 'config', arg: 'PATH', help: 'YAML configuration file (a relative path is relative to the working directory); flags override it', default: 'none' },
   ...settingFlags(SETTINGS),
   { name: 'check-config', help: 'check the configuration and exit: status 0 if valid, 78 if not', default: 'off' },
 ];

@@ -4,9 +4,9 @@
  * defaults and the DaemonConfig type below, and the tables of docs/config.md (checked by
  * test/unit/config-docs.test.ts).
  *
- * How to add a setting: add one entry to SETTINGS (or to its section, e.g. `web`) in the place it should
- * appear in help and in the docs, built with value()/duration()/integer()/list() from codecs.ts; its
- * field appears in DaemonConfig by itself. Then run test/unit/config-docs.test.ts and paste the tables it prints into docs/config.md.
+ * How to add a setting: (1) add one entry to SETTINGS (or to its section, e.g. `web`) where it should
+ * appear in help and docs, its codec built with value()/duration()/integer()/list() (codecs.ts); its
+ * DaemonConfig field follows by itself. (2) `npx vite-node scripts/config-tables.ts`, then describe it in docs/config.md.
  *
  * Pure: no I/O.
  */
