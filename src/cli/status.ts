@@ -17,19 +17,21 @@ interface StatusArgs {
 
 /** The arguments, or the problem with them. */
 function readArgs(argv: string[]): StatusArgs | string {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { json: { type: 'boolean' }, 'control-socket': { type: 'string' } } });
-  } catch (err) {
-    // ERR_PARSE_ARGS_UNKNOWN_OPTION, ..._INVALID_OPTION_VALUE (a missing value), ..._UNEXPECTED_POSITIONAL
-    const code = (err as { code?: string }).code;
-    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return '--control-socket needs a path';
-    const arg = /'([^']*)'/.exec((err as Error).message)?.[1] ?? argv.join(' ');
-    return `unknown argument ${JSON.stringify(arg)}`;
+  const { values, tokens } = parseArgs({
+    args: argv,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+    options: { json: { type: 'boolean' }, 'control-socket': { type: 'string' } },
+  });
+  for (const t of tokens) {
+    if (t.kind === 'positional') return `unknown argument ${JSON.stringify(t.value)}`;
+    if (t.kind !== 'option') continue;
+    if (t.name === 'control-socket' && (!t.value || (!t.inlineValue && t.value.startsWith('-')))) return '--control-socket needs a path';
+    if (t.name !== 'control-socket' && !(t.name === 'json' && t.value === undefined)) return `unknown argument ${JSON.stringify(argv[t.index])}`;
   }
-  const socket = parsed.values['control-socket'];
-  if (socket === '') return '--control-socket needs a path';
-  return { socket: socket ?? DEFAULTS.controlSocket, json: parsed.values.json ?? false };
+  const socket = values['control-socket'];
+  return { socket: typeof socket === 'string' ? socket : DEFAULTS.controlSocket, json: values.json === true };
 }
 
 function isReport(o: unknown): o is StatusReport {
