@@ -2,9 +2,13 @@
  * Checks of single configuration values, shared by the YAML reader (file.ts) and the flag reader
  * (flags.ts), and the did-you-mean suggestion for keys, flags and choices.
  *
- * Convention (the one `parse*`/`check*` convention of src/config): a check returns a Check<T> result,
- * `{ ok: true, value }` or `{ ok: false, problem }`, never throws for bad input and never returns null.
- * The problem is phrased for the user, without the file/field or flag prefix.
+ * Convention for reading user input, in src/config and src/core/duration.ts: a `check*` function
+ * returns a Check<T>, `{ ok: true, value }` or `{ ok: false, problem }`; it never throws for bad input
+ * and never returns null, and the problem is phrased for the user without the file/field or flag
+ * prefix. A `parse*` function of one syntax throws a typed error instead (parseDuration:
+ * DurationError), for callers holding a single value; checkDuration turns it into a Check. The one
+ * exception left is parseListenAddress (ListenAddress | problem string), kept for web/server.ts and
+ * its tests.
  *
  * Pure: no I/O.
  */

@@ -12,8 +12,6 @@ import { emptyLayer, setValue, type Layer } from './layer.js';
 import { SETTINGS } from './schema.js';
 import { readYaml } from './yaml.js';
 
-export { fieldName } from './codecs.js';
-
 /** Parses `text` (the contents of `file`) and checks it; problems go to `issues`. */
 export function parseConfigText(text: string, file: string, issues: Issues): Layer {
   const layer = emptyLayer();
