@@ -1,4 +1,7 @@
-import { DAEMON_FLAGS_HELP, DEFAULTS } from '../config/index.js';
+/** The help texts. Imports only the setting declarations, never the daemon: `dupip --help` stays light. */
+import { DAEMON_FLAGS_HELP } from '../config/flags.js';
+import { DEFAULTS } from '../config/schema.js';
+import { EX_CONFIG, EXIT_CANNOT_PROBE, EXIT_INTERNAL, EXIT_DUPLICATE, EXIT_FATAL, EXIT_OK, EXIT_PROBLEM, EXIT_UNREACHABLE } from './exit-codes.js';
 
 export const VERSION = '0.1.0';
 
@@ -12,11 +15,11 @@ Usage:
 
 Commands:
   probe    Send RFC 5227 ARP probes for ADDRESS and list every other MAC that answers.
-           Exit 0: nobody else answered. 1: duplicate. 2: could not probe.
+           Exit ${EXIT_OK}: nobody else answered. ${EXIT_DUPLICATE}: duplicate. ${EXIT_CANNOT_PROBE}: could not probe.
   daemon   Watch this host's own IPv4 addresses and the delegate (floating) addresses it is
            told about, continuously; export Prometheus metrics; serve \`dupip status\`.
-  status   Ask the running daemon what it sees. Exit 0: all ok. 1: a conflict, split brain
-           or unanswered delegate. 2: the daemon cannot be reached.
+  status   Ask the running daemon what it sees. Exit ${EXIT_OK}: all ok. ${EXIT_PROBLEM}: a conflict, split brain
+           or unanswered delegate. ${EXIT_UNREACHABLE}: the daemon cannot be reached.
 
 Needs CAP_NET_RAW (or root) for probe and daemon. Documentation: README.md, docs/config.md.
 `;
@@ -34,7 +37,7 @@ Options:
       --json              print {address, interface, duplicate, macs, sent, received}
   -h, --help              this help
 
-Exit status: 0 no other host answered, 1 duplicate, 2 could not probe (unknown interface,
+Exit status: ${EXIT_OK} no other host answered, ${EXIT_DUPLICATE} duplicate, ${EXIT_CANNOT_PROBE} could not probe (unknown interface,
 interface down, permission denied, nothing sent).
 `;
 
@@ -50,14 +53,14 @@ Options:
       --json                 print {"addresses":[...],"history":[...]} instead of the table
   -h, --help                 this help
 
-Exit status: 0 every address ok (unknown and contested included), 1 any address in conflict,
-split brain or unanswered, 2 the daemon cannot be reached (the message names the socket and why).
+Exit status: ${EXIT_OK} every address ok (unknown and contested included), ${EXIT_PROBLEM} any address in conflict,
+split brain or unanswered, ${EXIT_UNREACHABLE} the daemon cannot be reached (the message names the socket and why).
 `;
 
 export const DAEMON_HELP = `${DAEMON_FLAGS_HELP}
 SIGTERM or SIGINT stop within a second; an invalid configuration on SIGHUP is refused and the
-running one kept. Exit status: 0 stopped cleanly, 1 fatal error (for example no permission to
-open raw sockets: needs CAP_NET_RAW), 78 invalid configuration, 70 an internal error outside the
+running one kept. Exit status: ${EXIT_OK} stopped cleanly, ${EXIT_FATAL} fatal error (for example no permission to
+open raw sockets: needs CAP_NET_RAW), ${EX_CONFIG} invalid configuration, ${EXIT_INTERNAL} an internal error outside the
 isolated entry points (logged with its stack; errors at the entry points are counted in
 dupip_internal_errors_total and the daemon carries on).
 `;

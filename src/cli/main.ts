@@ -1,32 +1,34 @@
-/** The dupip command line: `dupip probe | daemon | status`. */
-import { daemonCommand } from './daemon.js';
+/**
+ * The dupip command line: `dupip probe | daemon | status`. Each command is imported when it runs, so
+ * `dupip status`, `dupip probe` and `--help` never load the daemon (pino, prom-client, yaml, bcryptjs):
+ * test/e2e/cli-modules.test.ts checks which modules each loads.
+ */
+import { EXIT_FATAL, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { MAIN_HELP, VERSION } from './help.js';
 import { type Io, processIo } from './io.js';
-import { probeCommand } from './probe.js';
-import { statusCommand } from './status.js';
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'probe':
-      return probeCommand(rest, io);
+      return (await import('./probe.js')).probeCommand(rest, io);
     case 'daemon':
-      return daemonCommand(rest, io);
+      return (await import('./daemon.js')).daemonCommand(rest, io);
     case 'status':
-      return statusCommand(rest, io);
+      return (await import('./status.js')).statusCommand(rest, io);
     case '--version':
     case 'version':
       io.out(`dupip ${VERSION}\n`);
-      return 0;
+      return EXIT_OK;
     case undefined:
     case '--help':
     case '-h':
     case 'help':
       io.out(MAIN_HELP);
-      return command === undefined ? 2 : 0;
+      return command === undefined ? EXIT_USAGE : EXIT_OK;
     default:
       io.err(`dupip: unknown command "${command}"\n\n${MAIN_HELP}`);
-      return 2;
+      return EXIT_USAGE;
   }
 }
 
@@ -36,7 +38,7 @@ export async function run(argv: string[]): Promise<void> {
     process.exitCode = await main(argv);
   } catch (err) {
     process.stderr.write(`dupip: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = EXIT_FATAL;
   }
   // Commands that are done must not linger on a handle (the daemon resolves only when it stops).
   setImmediate(() => process.exit(process.exitCode ?? 0));

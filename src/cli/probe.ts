@@ -12,9 +12,9 @@ import { type ArpSocket, openArpSocket } from '../platform/packet-socket.js';
 import { PROBE_HELP } from './help.js';
 import type { Io } from './io.js';
 
-export const EXIT_OK = 0;
-export const EXIT_DUPLICATE = 1;
-export const EXIT_CANNOT_PROBE = 2;
+import { EXIT_CANNOT_PROBE, EXIT_DUPLICATE, EXIT_OK } from './exit-codes.js';
+
+export { EXIT_CANNOT_PROBE, EXIT_DUPLICATE, EXIT_OK };
 
 class CannotProbe extends Error {}
 

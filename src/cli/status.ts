@@ -1,31 +1,37 @@
 /** `dupip status`: asks the running daemon over its control socket and prints a table or JSON. */
-import { DEFAULTS } from '../config/index.js';
+import { parseArgs } from 'node:util';
+import { DEFAULTS } from '../config/schema.js';
 import { ControlUnreachable, controlRequest } from '../control/client.js';
 import type { StatusReport } from '../control/protocol.js';
+import { EXIT_OK, EXIT_UNREACHABLE } from './exit-codes.js';
 import { STATUS_HELP } from './help.js';
 import type { Io } from './io.js';
 import { exitCodeFor, renderStatus } from './status-table.js';
 
-/** Exit status when the daemon cannot be reached or the command line is wrong. */
-export const EXIT_UNREACHABLE = 2;
+export { EXIT_UNREACHABLE };
 
 interface StatusArgs {
   socket: string;
   json: boolean;
 }
 
-function parseArgs(argv: string[]): StatusArgs | string {
-  const args: StatusArgs = { socket: DEFAULTS.controlSocket, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--json') args.json = true;
-    else if (a === '--control-socket' || a.startsWith('--control-socket=')) {
-      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
-      if (!v) return '--control-socket needs a path';
-      args.socket = v;
-    } else return `unknown argument ${JSON.stringify(a)}`;
+/** The arguments, or the problem with them. */
+function readArgs(argv: string[]): StatusArgs | string {
+  const { values, tokens } = parseArgs({
+    args: argv,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+    options: { json: { type: 'boolean' }, 'control-socket': { type: 'string' } },
+  });
+  for (const t of tokens) {
+    if (t.kind === 'positional') return `unknown argument ${JSON.stringify(t.value)}`;
+    if (t.kind !== 'option') continue;
+    if (t.name === 'control-socket' && (!t.value || (!t.inlineValue && t.value.startsWith('-')))) return '--control-socket needs a path';
+    if (t.name !== 'control-socket' && !(t.name === 'json' && t.value === undefined)) return `unknown argument ${JSON.stringify(argv[t.index])}`;
   }
-  return args;
+  const socket = values['control-socket'];
+  return { socket: typeof socket === 'string' ? socket : DEFAULTS.controlSocket, json: values.json === true };
 }
 
 function isReport(o: unknown): o is StatusReport {
@@ -35,9 +41,9 @@ function isReport(o: unknown): o is StatusReport {
 export async function statusCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     io.out(STATUS_HELP);
-    return 0;
+    return EXIT_OK;
   }
-  const args = parseArgs(argv);
+  const args = readArgs(argv);
   if (typeof args === 'string') {
     io.err(`dupip status: ${args}\n\n${STATUS_HELP}`);
     return EXIT_UNREACHABLE;

@@ -1,5 +1,6 @@
-/** EX_CONFIG from sysexits.h: the daemon exits with this status when its configuration is invalid. */
-export const EX_CONFIG = 78;
+import { EX_CONFIG } from '../cli/exit-codes.js';
+
+export { EX_CONFIG };
 
 /** Where a configuration value came from: a field of a YAML file, or a command-line flag. */
 export type Where =

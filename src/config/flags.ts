@@ -1,28 +1,16 @@
 /**
- * Daemon flags (`dupip daemon ...`): parsed with util.parseArgs, checked with the same rules as the file,
- * into a Layer that overrides the file. Repeatable flags replace the file's list.
+ * Daemon flags (`dupip daemon ...`), made from the declarations in schema.ts: parsed with
+ * util.parseArgs, checked with the same rules as the file, into a Layer that overrides the file.
+ * Repeatable flags replace the file's list. Also `dupip daemon --help`.
  *
  * Pure: no I/O.
  */
 import { parseArgs } from 'node:util';
-import { formatIpv4 } from '../core/ipv4.js';
-import { Issues, type Where } from './errors.js';
-import { emptyLayer, setValue, type Layer, type LayerKey, type LayerValues } from './layer.js';
-import {
-  checkAbsolutePath,
-  checkDefend,
-  checkDuration,
-  checkInteger,
-  checkInterfaceName,
-  checkListenAddress,
-  checkLogLevel,
-  checkMac,
-  checkUnicastIpv4,
-  closest,
-  LIMITS,
-  type Check,
-  type Delegate,
-} from './schema.js';
+import { closest } from './checks.js';
+import { FAIL, type At, type Entry, type Setting } from './codecs.js';
+import type { Issues, Where } from './errors.js';
+import { emptyLayer, setValue, type FieldId, type Layer } from './layer.js';
+import { SETTINGS } from './schema.js';
 
 export interface FlagSpec {
   /** Without the leading "--". */
@@ -33,66 +21,45 @@ export interface FlagSpec {
   help: string;
   /** The default, as shown in help. */
   default: string;
-  /** The configuration-file key the flag overrides, if any. */
+  /** The configuration-file key the flag overrides, if any ("web.listen_addresses"). */
   key?: string;
+  /** The DaemonConfig field it sets ("web.listenAddresses"); absent for --config and --check-config. */
+  field?: FieldId;
+  setting?: Setting;
 }
 
-/** Every daemon flag, in help order. */
+/** How help and docs show a default: lists joined, '' as none. */
+export function shownDefault(s: Setting): string {
+  if (s.defaultNote !== undefined) return s.defaultNote;
+  const d = s.default;
+  if (Array.isArray(d)) return d.length === 0 ? 'none' : d.join(', ');
+  return d === '' ? 'none' : String(d);
+}
+
+function settingFlags(entries: Record<string, Entry>, keyPrefix = '', fieldPrefix = ''): FlagSpec[] {
+  return Object.entries(entries).flatMap(([name, e]): FlagSpec[] => {
+    if ('settings' in e) return settingFlags(e.settings, `${e.key}.`, `${name}.`);
+    if (!e.flag) return [];
+    const f = e.flag;
+    return [
+      {
+        name: f.name,
+        ...(f.arg !== undefined ? { arg: f.arg } : {}),
+        ...(e.codec.repeatable ? { repeatable: true } : {}),
+        help: f.help,
+        default: e.flagDefault ?? shownDefault(e),
+        key: keyPrefix + e.key,
+        field: fieldPrefix + name,
+        setting: e,
+      },
+    ];
+  });
+}
+
+/** Every daemon flag, in help order: --config, the settings' flags, --check-config. */
 export const DAEMON_FLAGS: readonly FlagSpec[] = [
-  { name: 'config', arg: 'PATH', help: 'YAML configuration file; flags override it', default: 'none' },
-  {
-    name: 'interface',
-    arg: 'IF',
-    repeatable: true,
-    key: 'interfaces',
-    help: 'interface to work on',
-    default: 'every ARP-capable, non-loopback interface with IPv4',
-  },
-  {
-    name: 'delegate',
-    arg: 'ADDRESS[@IF]',
-    repeatable: true,
-    key: 'delegates',
-    help: 'floating/virtual address to monitor, optionally on interface IF',
-    default: 'none',
-  },
-  {
-    name: 'no-own-addresses',
-    key: 'own_addresses',
-    help: "monitor only delegates, not this host's own addresses",
-    default: 'own addresses are monitored',
-  },
-  { name: 'ignore-mac', arg: 'MAC', repeatable: true, key: 'ignore_macs', help: 'MAC never counted as conflicting', default: 'none' },
-  { name: 'probe-interval', arg: 'D', key: 'probe_interval', help: 'interval between probe rounds, ±20% jitter; at least 100ms', default: '10s' },
-  { name: 'announce-interval', arg: 'D', key: 'announce_interval', help: 'interval between announcements; 0 disables, else at least 1s', default: '60s' },
-  { name: 'defend', arg: 'once|never', key: 'defend', help: 'defend a held address against a conflict once per 10s, or never', default: 'once' },
-  { name: 'clear-after', arg: 'N', key: 'clear_after', help: 'clean probe rounds before a conflict is over; at least 1', default: '3' },
-  { name: 'max-send-rate', arg: 'N', key: 'max_send_rate', help: 'most frames per second per interface; 1 to 10000', default: '50' },
-  { name: 'state-dir', arg: 'DIR', key: 'state_dir', help: 'state directory, an absolute path', default: '/var/lib/dupip' },
-  { name: 'control-socket', arg: 'PATH', key: 'control_socket', help: 'control socket for "dupip status", an absolute path', default: '/run/dupip/dupip.sock' },
-  {
-    name: 'web.listen-address',
-    arg: 'ADDR',
-    repeatable: true,
-    key: 'web.listen_addresses',
-    help: 'metrics HTTP listen address: host:port, [::]:port or :port',
-    default: ':10227',
-  },
-  {
-    name: 'web.config.file',
-    arg: 'PATH',
-    key: 'web.config_file',
-    help: 'exporter-toolkit web configuration file for TLS and basic auth',
-    default: 'none, plain HTTP',
-  },
-  {
-    name: 'web.max-connections',
-    arg: 'N',
-    key: 'web.max_connections',
-    help: 'most HTTP connections at once, shared fairly between clients; 1 to 10000',
-    default: '64',
-  },
-  { name: 'log-level', arg: 'L', key: 'log_level', help: 'trace, debug, info, warn, error or fatal', default: 'info' },
+  { name: 'config', arg: 'PATH', help: 'YAML configuration file (a relative path is relative to the working directory); flags override it', default: 'none' },
+  ...settingFlags(SETTINGS),
   { name: 'check-config', help: 'check the configuration and exit: status 0 if valid, 78 if not', default: 'off' },
 ];
 
@@ -188,89 +155,22 @@ export function parseDaemonFlags(argv: readonly string[], issues: Issues): Parse
   const layer = emptyLayer();
   const result: ParsedFlags = { layer, checkOnly: given.has('check-config') };
 
-  const one = (name: string): string | undefined => given.get(name)?.[0];
-  const set = <K extends LayerKey, T extends LayerValues[K]>(key: K, name: string, check: (text: string) => Check<T>): void => {
-    const text = one(name);
-    if (text === undefined) return;
-    const c = check(text);
-    const where: Where = { kind: 'flag', flag: `--${name}` };
-    if (c.ok) setValue(layer, key, c.value, where);
-    else issues.add(where, c.problem);
-  };
-  const setList = <K extends LayerKey, T>(
-    key: K,
-    name: string,
-    check: (text: string) => Check<T>,
-    identity: (t: T) => string,
-    wrap: (items: T[]) => LayerValues[K],
-  ): T[] | undefined => {
-    const texts = given.get(name);
-    if (texts === undefined) return undefined;
-    const where: Where = { kind: 'flag', flag: `--${name}` };
-    const out: T[] = [];
-    const seen = new Set<string>();
-    let failed = false;
-    for (const text of texts) {
-      const c = check(text);
-      if (!c.ok) {
-        issues.add(where, c.problem);
-        failed = true;
-        continue;
-      }
-      const id = identity(c.value);
-      if (seen.has(id)) {
-        issues.add(where, `${id} is given twice`);
-        failed = true;
-        continue;
-      }
-      seen.add(id);
-      out.push(c.value);
-    }
-    if (failed) return undefined;
-    setValue(layer, key, wrap(out), where);
-    return out;
-  };
-
-  const configPath = one('config');
+  const configPath = given.get('config')?.[0];
   if (configPath !== undefined) {
     if (configPath === '') issues.add({ kind: 'flag', flag: '--config' }, 'missing value: --config PATH');
     else result.configPath = configPath;
   }
-  setList('interfaces', 'interface', checkInterfaceName, (n) => JSON.stringify(n), (l) => l);
-  const delegates = setList('delegates', 'delegate', checkDelegateFlag, (d) => formatIpv4(d.address), (l) => l);
-  if (delegates) layer.delegateWhere = delegates.map(() => ({ kind: 'flag', flag: '--delegate' }));
-  if (given.has('no-own-addresses')) setValue(layer, 'ownAddresses', false, { kind: 'flag', flag: '--no-own-addresses' });
-  setList('ignoreMacs', 'ignore-mac', checkMac, (m) => m, (l) => l);
-  set('probeIntervalMs', 'probe-interval', (t) => checkDuration(t, { minMs: LIMITS.probeIntervalMinMs, maxMs: LIMITS.intervalMaxMs }));
-  set('announceIntervalMs', 'announce-interval', (t) =>
-    checkDuration(t, { minMs: LIMITS.announceIntervalMinMs, maxMs: LIMITS.intervalMaxMs, zeroDisables: true }),
-  );
-  set('defend', 'defend', checkDefend);
-  set('clearAfter', 'clear-after', (t) => checkInteger(t, LIMITS.clearAfterMin, LIMITS.clearAfterMax, true));
-  set('maxSendRate', 'max-send-rate', (t) => checkInteger(t, LIMITS.maxSendRateMin, LIMITS.maxSendRateMax, true));
-  set('stateDir', 'state-dir', (t) => checkAbsolutePath(t));
-  set('controlSocket', 'control-socket', (t) => checkAbsolutePath(t, LIMITS.socketPathMaxBytes));
-  setList('webListenAddresses', 'web.listen-address', checkListenAddress, (a) => JSON.stringify(a), (l) => l);
-  set('webConfigFile', 'web.config.file', (t): Check<string | undefined> => (t === '' ? { ok: true, value: undefined } : checkAbsolutePath(t)));
-  set('webMaxConnections', 'web.max-connections', (t) => checkInteger(t, LIMITS.webMaxConnectionsMin, LIMITS.webMaxConnectionsMax, true));
-  set('logLevel', 'log-level', checkLogLevel);
+  for (const f of DAEMON_FLAGS) {
+    const texts = given.get(f.name);
+    if (texts === undefined || !f.setting || !f.field) continue;
+    const where: Where = { kind: 'flag', flag: `--${f.name}` };
+    const at: At = { path: [], problem: (_sub, problem) => issues.add(where, problem), where: () => where };
+    const value = f.arg === undefined ? f.setting.flag!.sets : f.setting.codec.fromFlag(texts, at);
+    if (value !== FAIL) setValue(layer, f.field, value, where, Array.isArray(value) ? value.map(() => where) : undefined);
+  }
   return result;
 }
 
 function unknownFlag(guess: string | null): string {
   return `unknown flag${guess ? ` (did you mean --${guess}?)` : ''}; see dupip daemon --help`;
-}
-
-/** `ADDRESS[@IF]`, e.g. 198.51.100.10 or 198.51.100.10@eth0. */
-export function checkDelegateFlag(text: string): Check<Delegate> {
-  const at = text.indexOf('@');
-  const addressText = at < 0 ? text : text.slice(0, at);
-  const address = checkUnicastIpv4(addressText);
-  if (!address.ok) return address;
-  if (at < 0) return { ok: true, value: { address: address.value, allowedMacs: [] } };
-  const ifText = text.slice(at + 1);
-  if (ifText === '') return { ok: false, problem: `${JSON.stringify(text)}: missing interface after "@" (e.g. ${addressText}@eth0)` };
-  const iface = checkInterfaceName(ifText);
-  if (!iface.ok) return iface;
-  return { ok: true, value: { address: address.value, interface: iface.value, allowedMacs: [] } };
 }

@@ -10,6 +10,7 @@ export {
   LIMITS,
   LOG_LEVELS,
   parseListenAddress,
+  SETTINGS,
   type Cidr,
   type DaemonConfig,
   type DefendMode,

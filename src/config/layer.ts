@@ -5,47 +5,35 @@
 import type { Where } from './errors.js';
 import type { DaemonConfig } from './schema.js';
 
-/** Keys of DaemonConfig that a layer sets as they are (the nested `web` is set through two flat keys). */
-type FlatKey = Exclude<keyof DaemonConfig, 'web'>;
-
-export type LayerValues = Pick<DaemonConfig, FlatKey> & {
-  webListenAddresses: string[];
-  /** undefined: explicitly none (`config_file: ""`, `--web.config.file=`). */
-  webConfigFile: string | undefined;
-  webMaxConnections: number;
-};
-
-export type LayerKey = keyof LayerValues;
+/** A setting's field in DaemonConfig, dotted for a section: "probeIntervalMs", "web.configFile". */
+export type FieldId = string;
 
 export interface Layer {
-  values: Partial<LayerValues>;
-  where: Partial<Record<LayerKey, Where>>;
-  /** Parallel to values.delegates: where each delegate (its interface) was given. */
-  delegateWhere: Where[];
+  /** undefined: explicitly none (`config_file: ""`, `--web.config.file=`). */
+  values: Map<FieldId, unknown>;
+  where: Map<FieldId, Where>;
+  /** For lists: where each item was given (a delegate's interface, for checks across fields). */
+  items: Map<FieldId, Where[]>;
 }
 
 export function emptyLayer(): Layer {
-  return { values: {}, where: {}, delegateWhere: [] };
+  return { values: new Map(), where: new Map(), items: new Map() };
 }
 
-export function setValue<K extends LayerKey>(layer: Layer, key: K, value: LayerValues[K], where: Where): void {
-  layer.values[key] = value;
-  layer.where[key] = where;
+export function setValue(layer: Layer, id: FieldId, value: unknown, where: Where, items?: Where[]): void {
+  layer.values.set(id, value);
+  layer.where.set(id, where);
+  if (items) layer.items.set(id, items);
 }
 
 /** Applies `layer` over `config` in place (whole lists are replaced, never merged). */
 export function applyLayer(config: DaemonConfig, layer: Layer): void {
-  const v = layer.values;
-  for (const key of Object.keys(v) as LayerKey[]) {
-    if (key === 'webListenAddresses') {
-      if (v.webListenAddresses !== undefined) config.web.listenAddresses = v.webListenAddresses;
-    } else if (key === 'webMaxConnections') {
-      if (v.webMaxConnections !== undefined) config.web.maxConnections = v.webMaxConnections;
-    } else if (key === 'webConfigFile') {
-      if (v.webConfigFile === undefined) delete config.web.configFile;
-      else config.web.configFile = v.webConfigFile;
-    } else if (v[key] !== undefined) {
-      (config as Record<FlatKey, unknown>)[key] = v[key];
-    }
+  for (const [id, value] of layer.values) {
+    const path = id.split('.');
+    let target = config as unknown as Record<string, unknown>;
+    for (const p of path.slice(0, -1)) target = target[p] as Record<string, unknown>;
+    const last = path[path.length - 1]!;
+    if (value === undefined) delete target[last];
+    else target[last] = value;
   }
 }

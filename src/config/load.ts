@@ -3,6 +3,7 @@
  * the injected readFile, so the daemon can call it again with the same argv on SIGHUP.
  */
 import { readFileSync } from 'node:fs';
+import { errorReason } from '../platform/errno.js';
 import { ConfigError, Issues, type Where } from './errors.js';
 import { parseConfigText } from './file.js';
 import { parseDaemonFlags } from './flags.js';
@@ -28,21 +29,6 @@ export interface LoadResult {
 
 export const defaultReadFile: ReadFile = (path) => readFileSync(path, 'utf8');
 
-function readProblem(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return 'cannot read the configuration file: no such file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'cannot read the configuration file: permission denied';
-    case 'EISDIR':
-      return 'cannot read the configuration file: it is a directory';
-    default:
-      return `cannot read the configuration file: ${err instanceof Error ? err.message : String(err)}`;
-  }
-}
-
 /**
  * Builds the daemon configuration. Throws ConfigError (exitCode 78) listing every problem, each naming
  * the file and field or the flag.
@@ -59,7 +45,7 @@ export function loadConfig(options: LoadOptions): LoadResult {
     try {
       text = readFile(configPath);
     } catch (err) {
-      issues.add({ kind: 'file', file: configPath, field: '' }, readProblem(err));
+      issues.add({ kind: 'file', file: configPath, field: '' }, `cannot read the configuration file: ${errorReason(err)}`);
     }
     if (text !== undefined) fileLayer = parseConfigText(text, configPath, issues);
   }
@@ -75,11 +61,11 @@ export function loadConfig(options: LoadOptions): LoadResult {
 }
 
 function crossCheck(config: DaemonConfig, file: Layer, flags: Layer, issues: Issues): void {
-  const whereOf = (key: keyof Layer['values']): Where | undefined => flags.where[key] ?? file.where[key];
+  const whereOf = (id: string): Where | undefined => flags.where.get(id) ?? file.where.get(id);
 
   // A delegate's interface must be one the daemon works on.
   if (config.interfaces.length > 0) {
-    const delegateWheres = flags.values.delegates !== undefined ? flags.delegateWhere : file.delegateWhere;
+    const delegateWheres = (flags.values.has('delegates') ? flags.items.get('delegates') : file.items.get('delegates')) ?? [];
     const interfacesWhere = whereOf('interfaces');
     const from = interfacesWhere?.kind === 'flag' ? ' (set by --interface)' : '';
     config.delegates.forEach((d, i) => {

@@ -1,5 +1,6 @@
 /** Asks the daemon over its control socket; failures say which socket and why. */
 import { connect } from 'node:net';
+import { errnoReason } from '../platform/errno.js';
 import type { ControlRequest } from './protocol.js';
 
 export class ControlUnreachable extends Error {
@@ -14,21 +15,7 @@ export class ControlUnreachable extends Error {
 }
 
 export function explain(code: string | undefined, fallback: string): string {
-  switch (code) {
-    case 'ENOENT':
-      return 'no such socket (is "dupip daemon" running? another path can be given with --control-socket)';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied (run as root or as a member of the socket\'s group)';
-    case 'ECONNREFUSED':
-      return 'connection refused (a stale socket: the daemon is not running)';
-    case 'ENOTSOCK':
-      return 'not a socket';
-    case 'ETIMEDOUT':
-      return 'no answer in time (the daemon is stuck or overloaded)';
-    default:
-      return fallback;
-  }
+  return errnoReason(code, 'connect', fallback);
 }
 
 const MAX_REPLY_BYTES = 16 * 1024 * 1024;

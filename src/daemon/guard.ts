@@ -12,6 +12,7 @@
  * and detects nothing, which is worse than a restart.
  */
 import type { Logger } from 'pino';
+import { EXIT_INTERNAL } from '../cli/exit-codes.js';
 import { FAULT_PLACES, type FaultPlace, type Observer } from './observer.js';
 
 export { FAULT_PLACES, type FaultPlace };
@@ -20,8 +21,8 @@ export { FAULT_PLACES, type FaultPlace };
 const LOG_BURST = 5;
 const LOG_WINDOW_MS = 60_000;
 
-/** EX_SOFTWARE (sysexits.h): an internal software error. */
-export const EXIT_INTERNAL_ERROR = 70;
+/** EX_SOFTWARE (sysexits.h): an internal software error; listed with every exit status in cli/exit-codes.ts. */
+export { EXIT_INTERNAL as EXIT_INTERNAL_ERROR };
 
 interface PlaceState {
   count: number;
@@ -199,7 +200,7 @@ export function installCrashPolicy(logger: Logger, flush: () => void, exit: (cod
   const crash = (kind: string) => (err: unknown) => {
     const e = err instanceof Error ? err : new Error(String(err));
     try {
-      logger.fatal({ event: 'crash', kind, err: { type: e.name, message: e.message, stack: e.stack } }, `${kind} outside the isolated entry points, exiting with ${EXIT_INTERNAL_ERROR}: ${e.message}`);
+      logger.fatal({ event: 'crash', kind, err: { type: e.name, message: e.message, stack: e.stack } }, `${kind} outside the isolated entry points, exiting with ${EXIT_INTERNAL}: ${e.message}`);
       flush();
     } catch {
       /* the log is gone; stderr below still says it */
@@ -209,7 +210,7 @@ export function installCrashPolicy(logger: Logger, flush: () => void, exit: (cod
     } catch {
       /* nothing left to tell */
     }
-    exit(EXIT_INTERNAL_ERROR);
+    exit(EXIT_INTERNAL);
   };
   const onException = crash('uncaught exception');
   const onRejection = crash('unhandled promise rejection');

@@ -16,6 +16,7 @@ import { parseListenAddress } from '../config/schema.js';
 import type { HttpRefusalReason } from '../metrics/servers.js';
 import { ConnectionGate } from './connections.js';
 import { refuse, type WebReporter } from './routes.js';
+import { errnoReason } from '../platform/errno.js';
 import { type ReloadResult, TlsReloader } from './tls-reload.js';
 import type { WebTls } from './web-config-load.js';
 
@@ -100,12 +101,7 @@ function clientCertAllowed(tls: WebTls, socket: TLSSocket): boolean {
 }
 
 function describeListenError(address: string, err: NodeJS.ErrnoException): Error {
-  const why =
-    err.code === 'EADDRINUSE' ? 'the address is already in use (another dupip or exporter?)'
-    : err.code === 'EACCES' ? 'permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)'
-    : err.code === 'EADDRNOTAVAIL' ? 'the address is not on this host'
-    : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? 'the host name does not resolve'
-    : err.message;
+  const why = errnoReason(err.code, 'listen', err.message);
   return Object.assign(new Error(`cannot listen on ${address} (--web.listen-address): ${why}`), { code: err.code });
 }
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { ConfigError, Issues } from '../config/errors.js';
+import { errorReason } from '../platform/errno.js';
 import { type WebConfigSpec, type WebTlsSpec, parseWebConfig } from './web-config.js';
 
 export interface WebTls extends WebTlsSpec {
@@ -25,14 +26,6 @@ export const PLAIN_WEB: WebConfig = { file: null, tls: null, users: new Map(), h
 
 export type ReadBytes = (path: string) => Buffer;
 
-function reason(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e.code === 'ENOENT') return 'no such file';
-  if (e.code === 'EACCES') return 'permission denied';
-  if (e.code === 'EISDIR') return 'is a directory';
-  return e.message;
-}
-
 export function loadWebConfig(file: string | undefined, read: ReadBytes = (p) => readFileSync(p)): WebConfig {
   if (!file) return PLAIN_WEB;
   const issues = new Issues();
@@ -40,7 +33,7 @@ export function loadWebConfig(file: string | undefined, read: ReadBytes = (p) =>
   try {
     text = read(file).toString('utf8');
   } catch (err) {
-    issues.add({ kind: 'file', file, field: '' }, `cannot read the web configuration: ${reason(err)}`);
+    issues.add({ kind: 'file', file, field: '' }, `cannot read the web configuration: ${errorReason(err)}`);
     throw new ConfigError(issues.list);
   }
   const spec = parseWebConfig(text, file, issues);
@@ -53,7 +46,7 @@ export function loadWebConfig(file: string | undefined, read: ReadBytes = (p) =>
     try {
       return read(full);
     } catch (err) {
-      issues.add({ kind: 'file', file, field: `tls_server_config.${field}` }, `cannot read ${full}: ${reason(err)}`);
+      issues.add({ kind: 'file', file, field: `tls_server_config.${field}` }, `cannot read ${full}: ${errorReason(err)}`);
       return undefined;
     }
   };

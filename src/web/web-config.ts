@@ -15,9 +15,10 @@
  *
  * This module parses and checks the text (pure); web-config-load.ts reads the files.
  */
-import { parseDocument } from 'yaml';
-import { Issues } from '../config/errors.js';
-import { closest, describe } from '../config/schema.js';
+import { closest, describe } from '../config/checks.js';
+import { isMapping, type At } from '../config/codecs.js';
+import type { Issues } from '../config/errors.js';
+import { readYaml } from '../config/yaml.js';
 
 export const CLIENT_AUTH_TYPES = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'] as const;
 export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
@@ -57,40 +58,24 @@ export interface WebConfigSpec {
   headers: Record<string, string>;
 }
 
-const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * Parses the text of `file`. Paths are returned as written (resolve them against the file's
  * directory). Every problem goes to `issues`, named by file and field.
  */
 export function parseWebConfig(text: string, file: string, issues: Issues): WebConfigSpec {
   const spec: WebConfigSpec = { tls: null, users: new Map(), headers: {} };
-  const problem = (field: string, what: string) => issues.add({ kind: 'file', file, field }, what);
-  const doc = parseDocument(text.replace(/^\uFEFF/, ''), { prettyErrors: false, version: '1.2', logLevel: 'error' });
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) problem('', `invalid YAML: ${e.message}`);
-    return spec;
-  }
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    problem('', `invalid YAML: ${(e as Error).message}`);
-    return spec;
-  }
-  if (data === null || data === undefined) return spec;
-  if (!isMapping(data)) {
-    problem('', `expected a mapping (tls_server_config, http_server_config, basic_auth_users), got ${describe(data)}`);
-    return spec;
-  }
-  const keys = (obj: Record<string, unknown>, allowed: string[], prefix: string) => {
+  const yaml = readYaml(text, file, issues, 'expected a mapping (tls_server_config, http_server_config, basic_auth_users), got');
+  if (!yaml) return spec;
+  const { data, at } = yaml;
+  const problem: Problem = (path, what, ofKey) => at.problem(path, what, ofKey);
+  const keys: Keys = (obj, allowed, prefix) => {
     for (const k of Object.keys(obj)) {
       if (allowed.includes(k)) continue;
-      const field = prefix ? `${prefix}.${k}` : k;
-      if (UNSUPPORTED[prefix]?.includes(k)) problem(field, 'this exporter-toolkit setting is not supported by dupip');
+      const path = prefix ? [prefix, k] : [k];
+      if (UNSUPPORTED[prefix]?.includes(k)) problem(path, 'this exporter-toolkit setting is not supported by dupip', true);
       else {
         const guess = closest(k, allowed);
-        problem(field, `unknown field${guess ? `; did you mean ${JSON.stringify(guess)}?` : ` (known: ${allowed.join(', ')})`}`);
+        problem(path, `unknown field${guess ? `; did you mean ${JSON.stringify(guess)}?` : ` (known: ${allowed.join(', ')})`}`, true);
       }
     }
   };
@@ -98,26 +83,26 @@ export function parseWebConfig(text: string, file: string, issues: Issues): WebC
 
   const tls = data.tls_server_config;
   if (tls !== undefined && tls !== null) {
-    if (!isMapping(tls)) problem('tls_server_config', `expected a mapping, got ${describe(tls)}`);
+    if (!isMapping(tls)) problem(['tls_server_config'], `expected a mapping, got ${describe(tls)}`);
     else if (Object.keys(tls).length > 0) spec.tls = parseTls(tls, problem, keys);
   }
 
   const http = data.http_server_config;
   if (http !== undefined && http !== null) {
-    if (!isMapping(http)) problem('http_server_config', `expected a mapping, got ${describe(http)}`);
+    if (!isMapping(http)) problem(['http_server_config'], `expected a mapping, got ${describe(http)}`);
     else {
       keys(http, HTTP_KEYS, 'http_server_config');
-      if (http.http2 !== undefined && typeof http.http2 !== 'boolean') problem('http_server_config.http2', `expected true or false, got ${describe(http.http2)}`);
+      if (http.http2 !== undefined && typeof http.http2 !== 'boolean') problem(['http_server_config', 'http2'], `expected true or false, got ${describe(http.http2)}`);
       spec.headers = parseHeaders(http.headers, problem);
     }
   }
 
   const users = data.basic_auth_users;
   if (users !== undefined && users !== null) {
-    if (!isMapping(users)) problem('basic_auth_users', `expected a mapping of user names to bcrypt hashes, got ${describe(users)}`);
+    if (!isMapping(users)) problem(['basic_auth_users'], `expected a mapping of user names to bcrypt hashes, got ${describe(users)}`);
     else {
       for (const [user, hash] of Object.entries(users)) {
-        const field = `basic_auth_users.${user}`;
+        const field = ['basic_auth_users', user];
         if (user === '' || user.includes(':')) problem(field, 'a user name must be non-empty and contain no ":"');
         else if (typeof hash !== 'string' || !BCRYPT.test(hash)) {
           problem(field, `expected a bcrypt hash ("$2y$10$" followed by 53 characters, e.g. from htpasswd -nBC 10 ""), got ${typeof hash === 'string' ? 'a string that is not one (not shown: it may be a password)' : describe(hash)}`);
@@ -128,18 +113,19 @@ export function parseWebConfig(text: string, file: string, issues: Issues): WebC
   return spec;
 }
 
-type Problem = (field: string, what: string) => void;
+type Problem = At['problem'];
+type Keys = (o: Record<string, unknown>, allowed: string[], prefix: string) => void;
 
-function parseTls(tls: Record<string, unknown>, problem: Problem, keys: (o: Record<string, unknown>, allowed: string[], prefix: string) => void): WebTlsSpec | null {
+function parseTls(tls: Record<string, unknown>, problem: Problem, keys: Keys): WebTlsSpec | null {
   keys(tls, TLS_KEYS, 'tls_server_config');
   const str = (k: string, required: boolean): string | undefined => {
     const v = tls[k];
     if (v === undefined || v === null || v === '') {
-      if (required) problem(`tls_server_config.${k}`, 'missing: TLS needs both cert_file and key_file');
+      if (required) problem(['tls_server_config', k], 'missing: TLS needs both cert_file and key_file');
       return undefined;
     }
     if (typeof v !== 'string') {
-      problem(`tls_server_config.${k}`, `expected a file path, got ${describe(v)}`);
+      problem(['tls_server_config', k], `expected a file path, got ${describe(v)}`);
       return undefined;
     }
     return v;
@@ -153,25 +139,25 @@ function parseTls(tls: Record<string, unknown>, problem: Problem, keys: (o: Reco
     if (typeof cat === 'string' && (CLIENT_AUTH_TYPES as readonly string[]).includes(cat)) clientAuthType = cat as ClientAuthType;
     else {
       const guess = typeof cat === 'string' ? closest(cat, CLIENT_AUTH_TYPES) : null;
-      problem('tls_server_config.client_auth_type', `${describe(cat)} is not one of ${CLIENT_AUTH_TYPES.join(', ')}${guess ? `; did you mean ${JSON.stringify(guess)}?` : ''}`);
+      problem(['tls_server_config', 'client_auth_type'], `${describe(cat)} is not one of ${CLIENT_AUTH_TYPES.join(', ')}${guess ? `; did you mean ${JSON.stringify(guess)}?` : ''}`);
     }
   }
   if (clientCaFile && clientAuthType === 'NoClientCert') {
-    problem('tls_server_config.client_auth_type', 'client_ca_file is set but client_auth_type is NoClientCert: set a client auth type (e.g. RequireAndVerifyClientCert)');
+    problem(['tls_server_config', 'client_auth_type'], 'client_ca_file is set but client_auth_type is NoClientCert: set a client auth type (e.g. RequireAndVerifyClientCert)');
   }
   if (!clientCaFile && (clientAuthType === 'VerifyClientCertIfGiven' || clientAuthType === 'RequireAndVerifyClientCert')) {
-    problem('tls_server_config.client_ca_file', `missing: client_auth_type ${clientAuthType} verifies client certificates against it`);
+    problem(['tls_server_config', 'client_ca_file'], `missing: client_auth_type ${clientAuthType} verifies client certificates against it`);
   }
   const version = (k: 'min_version' | 'max_version'): NodeTlsVersion | undefined => {
     const v = tls[k];
     if (v === undefined || v === null || v === '') return undefined;
     if (typeof v === 'string' && v in TLS_VERSIONS) return TLS_VERSIONS[v as TlsVersionName];
-    problem(`tls_server_config.${k}`, `${describe(v)} is not one of ${Object.keys(TLS_VERSIONS).join(', ')}`);
+    problem(['tls_server_config', k], `${describe(v)} is not one of ${Object.keys(TLS_VERSIONS).join(', ')}`);
     return undefined;
   };
   const minVersion = version('min_version') ?? 'TLSv1.2';
   const maxVersion = version('max_version');
-  if (maxVersion && maxVersion < minVersion) problem('tls_server_config.max_version', `is below min_version`);
+  if (maxVersion && maxVersion < minVersion) problem(['tls_server_config', 'max_version'], `is below min_version`);
   if (!certFile || !keyFile) return null;
   return { certFile, keyFile, clientAuthType, minVersion, ...(clientCaFile ? { clientCaFile } : {}), ...(maxVersion ? { maxVersion } : {}) };
 }
@@ -180,11 +166,11 @@ function parseHeaders(raw: unknown, problem: Problem): Record<string, string> {
   const out: Record<string, string> = {};
   if (raw === undefined || raw === null) return out;
   if (!isMapping(raw)) {
-    problem('http_server_config.headers', `expected a mapping of header names to values, got ${describe(raw)}`);
+    problem(['http_server_config', 'headers'], `expected a mapping of header names to values, got ${describe(raw)}`);
     return out;
   }
   for (const [name, value] of Object.entries(raw)) {
-    const field = `http_server_config.headers.${name}`;
+    const field = ['http_server_config', 'headers', name];
     const allowed = ALLOWED_HEADERS.find((h) => h.toLowerCase() === name.toLowerCase());
     if (!allowed) problem(field, `header not allowed (allowed: ${ALLOWED_HEADERS.join(', ')})`);
     else if (typeof value !== 'string' || /[\r\n]/.test(value)) problem(field, 'expected a single-line string');

@@ -85,6 +85,19 @@ tls_config: {}
     expect(problems('- a\n')[0]).toMatch(/expected a mapping/);
     expect(problems('a: [\n')[0]).toMatch(/invalid YAML/);
   });
+
+  it('names the line of each problem, like the configuration file', () => {
+    const issues = new Issues();
+    parseWebConfig('tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS9\nbasic_auth_users:\n  bob: plain\ncolour: red\n', FILE, issues);
+    expect(issues.list.map((i) => [i.text, i.where.kind === 'file' ? i.where.line : null])).toEqual([
+      [`dupip: ${FILE}: colour: unknown field (known: tls_server_config, http_server_config, basic_auth_users)`, 7],
+      [`dupip: ${FILE}: tls_server_config.min_version: "TLS9" is not one of TLS10, TLS11, TLS12, TLS13`, 4],
+      [expect.stringContaining(`dupip: ${FILE}: basic_auth_users.bob: expected a bcrypt hash`), 6],
+    ]);
+    const syntax = new Issues();
+    parseWebConfig('a: [\n', FILE, syntax);
+    expect(syntax.list[0]!.text).toMatch(new RegExp(`^dupip: ${FILE}: line \\d+, column \\d+: invalid YAML: `));
+  });
 });
 
 const needOpenssl = requireTool('openssl');
