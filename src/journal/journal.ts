@@ -40,6 +40,8 @@ export interface EpisodeStart {
   /** Wall-clock ms. */
   start: number;
   macs: string[];
+  /** What each MAC is, by MAC (written with the records). */
+  macInfo?: Record<string, string>;
 }
 
 export class Journal {
@@ -128,6 +130,7 @@ export class Journal {
       status: 'open',
       macs: [...s.macs],
       macOverflow: 0,
+      ...(s.macInfo ? { macInfo: { ...s.macInfo } } : {}),
     };
     this.open.set(key, e);
     this.overflowAtStart.set(key, overflow);
@@ -137,19 +140,21 @@ export class Journal {
   }
 
   /** A MAC seen during the open episode of interface/address (kept in memory; written with the end). */
-  addMac(key: string, mac: string): void {
+  addMac(key: string, mac: string, description?: string): void {
     const e = this.open.get(key);
     if (e && !e.macs.includes(mac)) e.macs.push(mac);
+    if (e && description !== undefined) e.macInfo = { ...e.macInfo, [mac]: description };
   }
 
   /** Ends the open episode of interface/address (key), if any. `overflow` is the entry's cumulative MAC overflow. */
-  end(key: string, at: number, macs: string[], overflow = 0): void {
+  end(key: string, at: number, macs: string[], overflow = 0, macInfo?: Record<string, string>): void {
     const e = this.open.get(key);
     if (!e) return;
     this.open.delete(key);
     e.end = new Date(at).toISOString();
     e.status = 'ended';
     e.macs = mergeMacs(e.macs, macs);
+    if (macInfo) e.macInfo = { ...e.macInfo, ...macInfo };
     e.macOverflow = Math.max(0, overflow - (this.overflowAtStart.get(key) ?? 0));
     this.overflowAtStart.delete(key);
     this.write({ v: RECORD_VERSION, event: 'end', ...this.fields(e), end: e.end, macOverflow: e.macOverflow });
@@ -160,7 +165,7 @@ export class Journal {
   }
 
   private fields(e: HistoryEpisode) {
-    return { address: e.address, interface: e.interface, role: e.role, kind: e.kind, start: e.start, macs: e.macs };
+    return { address: e.address, interface: e.interface, role: e.role, kind: e.kind, start: e.start, macs: e.macs, ...(e.macInfo ? { macInfo: e.macInfo } : {}) };
   }
 
   private write(r: EpisodeRecord): void {
