@@ -6,6 +6,7 @@ export const MAIN_HELP = `dupip ${VERSION} — duplicate IPv4 address detection 
 
 Usage:
   dupip probe ADDRESS [--interface IF] [--count N] [--timeout DURATION] [--json]
+  dupip scan [CIDR ...] [--interface IF] [--rate N] [--wait DURATION] [--json]
   dupip daemon [--config PATH] [flags]      (dupip daemon --help lists the flags)
   dupip status [--control-socket PATH] [--json]
   dupip --version
@@ -13,12 +14,15 @@ Usage:
 Commands:
   probe    Send RFC 5227 ARP probes for ADDRESS and list every other MAC that answers.
            Exit 0: nobody else answered. 1: duplicate. 2: could not probe.
+  scan     Ask every address of the prefixes (default: the subnets of this host's interfaces)
+           with ordinary ARP requests and list every address answered by two or more MACs.
+           Exit 0: no duplicate. 1: duplicates found. 2: could not scan.
   daemon   Watch this host's own IPv4 addresses and the delegate (floating) addresses it is
            told about, continuously; export Prometheus metrics; serve \`dupip status\`.
   status   Ask the running daemon what it sees. Exit 0: all ok. 1: a conflict, split brain
            or unanswered delegate. 2: the daemon cannot be reached.
 
-Needs CAP_NET_RAW (or root) for probe and daemon. Documentation: README.md, docs/config.md.
+Needs CAP_NET_RAW (or root) for probe, scan and daemon. Documentation: README.md, docs/config.md.
 `;
 
 export const PROBE_HELP = `Usage: dupip probe ADDRESS [options]
@@ -36,6 +40,27 @@ Options:
 
 Exit status: 0 no other host answered, 1 duplicate, 2 could not probe (unknown interface,
 interface down, permission denied, nothing sent).
+`;
+
+export const SCAN_HELP = `Usage: dupip scan [CIDR ...] [options]
+
+Asks every address of the given IPv4 prefixes (default: the subnets of this host's interfaces,
+/30 and larger) with ordinary ARP requests, paced at --rate per second, and lists every address
+answered by two or more MACs, with what each MAC is (vendor from the IEEE registry, virtual MACs
+such as VRRP, VMware or KVM named, locally administered). The requests come from this host's own
+address on the interface, never from 0.0.0.0, so a host taking an address over is not disturbed.
+This host's own MACs never count; another MAC answering for one of this host's addresses is a
+duplicate. A MAC answering for many addresses is named (proxy ARP).
+
+Options:
+  -I, --interface IF      sweep on this interface (default: the one whose subnet holds each prefix)
+  -r, --rate N            requests per second, 1 to ${10_000} (default 50, the daemon's max_send_rate)
+  -w, --wait DURATION     how long to listen after the last request (default 1s)
+      --json              print {duplicate, interfaces:[{interface, duplicates:[{address, macs}], proxies}]}
+  -h, --help              this help
+
+Exit status: 0 no address answered by two or more MACs, 1 duplicates found, 2 could not scan
+(unknown interface, no address of this host in the prefix, permission denied, nothing sent).
 `;
 
 export const STATUS_HELP = `Usage: dupip status [--control-socket PATH] [--json]

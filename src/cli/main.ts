@@ -1,8 +1,9 @@
-/** The dupip command line: `dupip probe | daemon | status`. */
+/** The dupip command line: `dupip probe | scan | daemon | status`. */
 import { daemonCommand } from './daemon.js';
 import { MAIN_HELP, VERSION } from './help.js';
 import { type Io, processIo } from './io.js';
 import { probeCommand } from './probe.js';
+import { scanCommand } from './scan.js';
 import { statusCommand } from './status.js';
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -10,6 +11,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   switch (command) {
     case 'probe':
       return probeCommand(rest, io);
+    case 'scan':
+      return scanCommand(rest, io);
     case 'daemon':
       return daemonCommand(rest, io);
     case 'status':
