@@ -11,6 +11,7 @@ import { controlObserver } from '../control/observer.js';
 import type { DaemonView, Observer } from '../daemon/observer.js';
 import { Journal } from '../journal/journal.js';
 import { journalObserver } from '../journal/observer.js';
+import { notifyObserver } from '../daemon/notify.js';
 import { DupipMetrics } from '../metrics/metrics.js';
 import { BasicAuth } from '../web/basic-auth.js';
 import { createHandler } from '../web/routes.js';
@@ -59,7 +60,10 @@ export async function createObservers(config: DaemonConfig, logger: Logger): Pro
       close: () => server.close(),
     };
     // Journal before control: a status request must see the episode its state reports.
-    return [metrics, journalObserver(journal), control, http];
+    const notify = config.notifyCommand.length
+      ? [notifyObserver({ command: config.notifyCommand, timeoutMs: config.notifyTimeoutMs, logger, counted: (ok, failure) => metrics.notified(ok, failure) })]
+      : [];
+    return [metrics, journalObserver(journal), control, http, ...notify];
   } catch (err) {
     for (const c of cleanup.reverse()) await c();
     throw err;

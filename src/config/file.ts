@@ -26,6 +26,7 @@ import {
   formatCidr,
   DELEGATE_KEYS,
   LIMITS,
+  NOTIFY_KEYS,
   TOP_LEVEL_KEYS,
   WEB_KEYS,
   type Check,
@@ -237,6 +238,33 @@ class FileReader {
     }
     if (has('web')) this.web(data.web);
     if (has('log_level')) this.set('logLevel', ['log_level'], this.value(['log_level'], checkLogLevel(data.log_level)));
+    if (has('notify')) this.notify(data.notify);
+  }
+
+  private notify(raw: unknown): void {
+    if (!isPlainObject(raw)) {
+      this.problem(['notify'], `expected a mapping (e.g. "command: [/usr/local/bin/dupip-notify]"), got ${describe(raw)}`);
+      return;
+    }
+    this.unknownKeys(raw, ['notify'], NOTIFY_KEYS, {});
+    if (raw.command !== null && raw.command !== undefined) {
+      const path = ['notify', 'command'];
+      const argv = raw.command;
+      if (!Array.isArray(argv)) {
+        const hint = typeof argv === 'string' ? ` (write [${JSON.stringify(argv)}]: a list, the program first, no shell)` : '';
+        this.problem(path, `expected a list, the program then its arguments, got ${describe(argv)}${hint}`);
+      } else if (argv.length > LIMITS.notifyArgsMax) {
+        this.problem(path, `at most ${LIMITS.notifyArgsMax} entries`);
+      } else if (argv.length > 0) {
+        const program = this.value([...path, 0], checkAbsolutePath(argv[0]));
+        const rest = argv.slice(1).map((a, i) => (typeof a === 'string' || typeof a === 'number' ? String(a) : (this.problem([...path, i + 1], `expected a string, got ${describe(a)}`), undefined)));
+        if (program !== undefined && rest.every((a) => a !== undefined)) this.set('notifyCommand', path, [program, ...(rest as string[])]);
+      } else this.set('notifyCommand', path, []);
+    }
+    if (raw.timeout !== null && raw.timeout !== undefined) {
+      const path = ['notify', 'timeout'];
+      this.set('notifyTimeoutMs', path, this.value(path, checkDuration(raw.timeout, { minMs: LIMITS.notifyTimeoutMinMs, maxMs: LIMITS.notifyTimeoutMaxMs })));
+    }
   }
 
   private web(raw: unknown): void {

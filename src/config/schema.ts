@@ -60,6 +60,10 @@ export interface DaemonConfig {
   controlSocket: string;
   web: WebConfig;
   logLevel: LogLevel;
+  /** Command run on every episode start and end (argv; the episode as JSON on stdin); empty: none. */
+  notifyCommand: string[];
+  /** How long the notify command may run before it is killed. */
+  notifyTimeoutMs: number;
 }
 
 export const DEFAULT_METRICS_PORT = 10227;
@@ -80,6 +84,8 @@ export const DEFAULTS: Readonly<DaemonConfig> = deepFreeze({
   controlSocket: '/run/dupip/dupip.sock',
   web: { listenAddresses: [`:${DEFAULT_METRICS_PORT}`] },
   logLevel: 'info',
+  notifyCommand: [],
+  notifyTimeoutMs: 10_000,
 } satisfies DaemonConfig);
 
 /** A fresh, mutable copy of the defaults. */
@@ -99,6 +105,10 @@ export const LIMITS = {
   maxSendRateMax: 10_000,
   /** sockaddr_un.sun_path is 108 bytes including the terminating NUL. */
   socketPathMaxBytes: 107,
+  notifyTimeoutMinMs: 100,
+  notifyTimeoutMaxMs: 600_000,
+  /** Arguments of the notify command, program included. */
+  notifyArgsMax: 64,
   /** IFNAMSIZ - 1. */
   interfaceNameMaxLength: 15,
 } as const;
@@ -360,9 +370,11 @@ export const TOP_LEVEL_KEYS = [
   'control_socket',
   'web',
   'log_level',
+  'notify',
 ] as const;
 export const DELEGATE_KEYS = ['address', 'interface', 'allowed_macs'] as const;
 export const WEB_KEYS = ['listen_addresses', 'config_file'] as const;
+export const NOTIFY_KEYS = ['command', 'timeout'] as const;
 
 function normalizeKey(k: string): string {
   return k

@@ -11,6 +11,7 @@
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { INVALID_REASONS, type InvalidReason } from '../core/arp.js';
 import type { DetectorEvent } from '../core/events.js';
+import { NOTIFY_FAILURES, type NotifyFailure } from '../daemon/notify.js';
 import type { DaemonView, Observer, SendErrorReason } from '../daemon/observer.js';
 import { Counts, countsCounter } from './counts.js';
 import { registerGauges, sortedAddresses } from './gauges.js';
@@ -40,6 +41,7 @@ export class DupipMetrics implements Observer {
   private readonly received = new Counts<Iface>(['interface']);
   private readonly invalid = new Counts(['interface', 'reason'] as const);
   private readonly sendErrors = new Counts(['interface', 'reason'] as const);
+  private readonly notifyRuns = new Counts(['outcome'] as const);
 
   constructor(opts: MetricsOptions) {
     const source = () => this.view;
@@ -68,6 +70,8 @@ export class DupipMetrics implements Observer {
     countsCounter(r, 'dupip_frames_received_total', 'ARP frames received through the kernel filter.', this.received, ['interface']);
     countsCounter(r, 'dupip_frames_invalid_total', 'Received ARP frames refused as malformed, by reason.', this.invalid, ['interface', 'reason']);
     countsCounter(r, 'dupip_send_errors_total', 'Frames that could not be sent, by reason.', this.sendErrors, ['interface', 'reason']);
+    for (const outcome of ['ok', ...NOTIFY_FAILURES]) this.notifyRuns.touch({ outcome });
+    countsCounter(r, 'dupip_notify_total', 'Notify command runs (notify.command) by outcome: ok, exit (non-zero status), timeout (killed), spawn (could not start), dropped (queue full).', this.notifyRuns, ['outcome']);
     if (opts.processMetrics ?? true) {
       // The event-loop-delay histogram samples with a timer at this resolution: prom-client's default
       // (10 ms, 100 wake-ups a second) alone costs ~23 CPU-seconds an hour, ten times dupip's budget.
@@ -143,6 +147,11 @@ export class DupipMetrics implements Observer {
 
   sendError(ifname: string, reason: SendErrorReason): void {
     this.sendErrors.inc({ interface: ifname, reason });
+  }
+
+  /** A notify command run ended (or could not run). */
+  notified(ok: boolean, failure?: NotifyFailure): void {
+    this.notifyRuns.inc({ outcome: ok ? 'ok' : (failure ?? 'exit') });
   }
 
   /** The exposition in the text format. */

@@ -63,6 +63,8 @@ describe('defaults', () => {
       controlSocket: '/run/dupip/dupip.sock',
       web: { listenAddresses: [':10227'] },
       logLevel: 'info',
+      notifyCommand: [],
+      notifyTimeoutMs: 10_000,
     });
     expect(config.web.configFile).toBeUndefined();
   });
@@ -190,7 +192,7 @@ describe('YAML syntax', () => {
 describe('unknown keys', () => {
   it('are named with the closest known key', () => {
     expect(message('probe_intervall: 10s\n')).toBe(
-      `dupip: ${FILE}: probe_intervall: unknown key (did you mean "probe_interval"?); known keys: interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level`,
+      `dupip: ${FILE}: probe_intervall: unknown key (did you mean "probe_interval"?); known keys: interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level, notify`,
     );
   });
 
@@ -207,7 +209,7 @@ describe('unknown keys', () => {
 
   it('make no suggestion when nothing is close', () => {
     expect(message('colour: blue\n')).toBe(
-      `dupip: ${FILE}: colour: unknown key; known keys: interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level`,
+      `dupip: ${FILE}: colour: unknown key; known keys: interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level, notify`,
     );
   });
 
@@ -620,6 +622,8 @@ describe('flags over the file', () => {
       controlSocket: '/run/b.sock',
       web: { listenAddresses: ['127.0.0.1:2', '[::1]:2'], configFile: '/etc/b-web.yml' },
       logLevel: 'error',
+      notifyCommand: [],
+      notifyTimeoutMs: 10_000,
     });
   });
 

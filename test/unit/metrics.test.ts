@@ -90,7 +90,7 @@ describe('metrics exposition', () => {
   it('before attach: build info, not healthy, and nothing else (unlabelled gauges read 0)', async () => {
     const m = new DupipMetrics({ version: '0.1.0', processMetrics: false });
     const s = series(await m.metrics());
-    expect(s).toEqual([expect.stringMatching(/^dupip_build_info\{version="0.1.0",node_version="v20/), 'dupip_healthy 0', 'dupip_probe_interval_seconds 0']);
+    expect(s).toEqual([expect.stringMatching(/^dupip_build_info\{version="0.1.0",node_version="v20/), 'dupip_healthy 0', 'dupip_probe_interval_seconds 0', ...['dropped', 'exit', 'ok', 'spawn', 'timeout'].map((o) => `dupip_notify_total{outcome="${o}"} 0`)]);
   });
 
   it('an address that is no longer monitored disappears, gauges and counters alike', async () => {
