@@ -7,6 +7,7 @@ import type { ChattyResult } from './scenarios/chatty.js';
 import type { FloodResult, FloodRun } from './scenarios/flood.js';
 import type { IdleResult } from './scenarios/idle.js';
 import type { ScaleResult, ScaleRun } from './scenarios/scale.js';
+import type { ScanResult } from './scenarios/scan.js';
 import type { SilentResult } from './scenarios/silent.js';
 import type { Distribution } from './lib/util.js';
 import type { UsageWindow } from './lib/proc.js';
@@ -49,6 +50,7 @@ export interface BenchResults {
     idle?: IdleResult;
     flood?: FloodResult;
     scale?: ScaleResult;
+    scan?: ScanResult;
   };
   noise?: Record<string, Noise>;
   errors: Record<string, string>;
@@ -348,6 +350,22 @@ function scaleSection(s: ScaleResult): string[] {
   ];
 }
 
+function scanSection(s: ScanResult): string[] {
+  const dups = (d: Record<string, string[]>) => Object.entries(d).map(([a, m]) => `${a} (${m.length})`).join(', ') || 'none';
+  return [
+    '## 6. Scan of a /24',
+    '',
+    `${s.addresses} addresses on one segment: one held by two hosts, one by three, six more answered once. Wall time from process start to exit, run from the same host, one after the other; expected duplicates: ${dups(s.expected)}. ${s.agree ? 'Every tool found exactly these, with every MAC.' : '**The tools disagree** (see the JSON).'}`,
+    '',
+    '| tool | command | seconds (each trial) | exit | duplicates found |',
+    '|---|---|---:|---:|---|',
+    ...s.runs.map((r) => `| ${r.tool} | \`${r.command}\` | ${r.seconds.map((x) => num(x, 2)).join(', ')} | ${r.exitCode ?? '—'} | ${dups(r.duplicates)} |`),
+    '',
+    'dupip paces its requests (one per address, from the host\'s own address, then 1 s of listening); at its default of 50 requests/s a /24 takes about 6 s. arp-scan exits 0 whether or not it found duplicates; dupip scan exits 1 when it did.',
+    '',
+  ];
+}
+
 export function renderMarkdown(res: BenchResults): string {
   const m = res.machine;
   const lines = [
@@ -389,5 +407,6 @@ export function renderMarkdown(res: BenchResults): string {
   if (s.idle) lines.push(...idleSection(s.idle));
   if (s.flood) lines.push(...floodSection(s.flood));
   if (s.scale) lines.push(...scaleSection(s.scale));
+  if (s.scan) lines.push(...scanSection(s.scan));
   return `${lines.join('\n').trimEnd()}\n`;
 }

@@ -50,7 +50,7 @@ describe.skipIf(need.skip)(need.title('intruder details and notifications in the
     const logs = await Promise.all(['192.0.2.10', '192.0.2.20', '192.0.2.30'].map((a) => d.waitFor(conflictOn(a), 8000)));
 
     // the log: structured fields and the message
-    const [intel, local, vrrp] = logs.map((l) => (l.macs as Array<Record<string, unknown>>)[0]!);
+    const [intel, local, vrrp] = logs.map((l) => (l.macs as Array<Record<string, unknown>>)[0]!) as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
     expect(intel).toMatchObject({ mac: INTEL, vendor: 'Intel Corporate', locallyAdministered: false, multicast: false, frames: expect.any(Number) });
     expect(intel.firstSeen).toMatch(/^\d{4}-/);
     expect(local).toMatchObject({ mac: LOCAL, locallyAdministered: true, description: 'locally administered' });
