@@ -29,13 +29,15 @@ export const PROBE_HELP = `Usage: dupip probe ADDRESS [options]
 
 Sends RFC 5227 ARP probes (sender IP 0.0.0.0) for ADDRESS and waits for answers. Stricter than
 \`arping -D\`: every foreign MAC is listed with the time to its first answer, frames from this
-host's own MACs never count, and if not one probe could be sent the exit code is 2, not 0.
+host's own MACs never count, each MAC is named (vendor, virtual MAC, locally administered),
+and if not one probe could be sent the exit code is 2, not 0.
 
 Options:
   -I, --interface IF      interface to probe on (default: the one whose subnet contains ADDRESS)
   -c, --count N           probes to send, spread over the timeout (default 3)
   -w, --timeout DURATION  how long to probe and listen, e.g. 500ms, 3s (default 3s)
-      --json              print {address, interface, duplicate, macs, sent, received}
+      --json              print {address, interface, duplicate, macs, sent, received}; each MAC
+                          with vendor, virtual, locallyAdministered, multicast, description
   -h, --help              this help
 
 Exit status: 0 no other host answered, 1 duplicate, 2 could not probe (unknown interface,
@@ -68,7 +70,9 @@ export const STATUS_HELP = `Usage: dupip status [--control-socket PATH] [--json]
 Asks the running daemon, over its control socket, what it sees: every monitored address with
 its role, interface, state (ok, conflict, contested, split-brain, unanswered, unknown), the
 foreign MACs of a conflict, the age of the last probe, the last conflict episode and, from 3
-episodes on, how they recur (e.g. "recurs at minutes 0,15,30,45 of the hour").
+episodes on, how they recur (e.g. "recurs at minutes 0,15,30,45 of the hour"). Below the table,
+every foreign MAC of a current conflict: its vendor (IEEE registry) or what it is (VRRP, VMware,
+KVM, locally administered, ...), when it was first and last seen, and how many frames.
 
 Options:
       --control-socket PATH  the daemon's control socket (default ${DEFAULTS.controlSocket})
