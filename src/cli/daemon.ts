@@ -21,6 +21,7 @@ export function describeConfig(c: DaemonConfig): string {
     `own addresses: ${c.ownAddresses ? 'monitored' : 'not monitored'}${c.excludeAddresses.length ? ` (excluding ${c.excludeAddresses.length} prefix(es))` : ''}`,
     `delegates: ${c.delegates.map((d) => formatIpv4(d.address) + (d.interface ? `@${d.interface}` : '')).join(', ') || 'none'}`,
     `probe every ${formatDuration(c.probeIntervalMs)} ±20%, announce every ${c.announceIntervalMs ? formatDuration(c.announceIntervalMs) : 'never'}, defend ${c.defend}, clear after ${c.clearAfter} round(s), at most ${c.maxSendRate} frames/s per interface`,
+    `notify: ${c.notifyCommand.length ? `${c.notifyCommand.join(' ')} on every episode start and end, killed after ${formatDuration(c.notifyTimeoutMs)}` : 'none'}`,
   ].join('\n');
 }
 

@@ -542,6 +542,26 @@ describe('parseListenAddress', () => {
   });
 });
 
+describe('notify', () => {
+  it('takes an argv list, the program an absolute path, and a timeout', () => {
+    const c = load('notify:\n  command: [/usr/local/bin/notify, --to, ops, 3]\n  timeout: 2s\n').config;
+    expect(c.notifyCommand).toEqual(['/usr/local/bin/notify', '--to', 'ops', '3']);
+    expect(c.notifyTimeoutMs).toBe(2000);
+    expect(load('notify:\n  command: []\n').config.notifyCommand).toEqual([]);
+  });
+
+  it('names the field of every mistake', () => {
+    expect(message('notify:\n  command: /bin/notify --to ops\n')).toBe(
+      `dupip: ${FILE}: notify.command: expected a list, the program then its arguments, got "/bin/notify --to ops" (write ["/bin/notify --to ops"]: a list, the program first, no shell)`,
+    );
+    expect(message('notify:\n  command: [notify]\n')).toBe(`dupip: ${FILE}: notify.command[0]: "notify" is not an absolute path (it must start with "/")`);
+    expect(message('notify:\n  command: [/bin/notify, [a]]\n')).toBe(`dupip: ${FILE}: notify.command[1]: expected a string, got a list`);
+    expect(message('notify:\n  timeout: 20m\n')).toMatch(/^dupip: .*: notify\.timeout: "20m" is too long/);
+    expect(message('notify: /bin/notify\n')).toMatch(/^dupip: .*: notify: expected a mapping/);
+    expect(message('notify:\n  commands: [/bin/x]\n')).toMatch(/notify\.commands: unknown key \(did you mean "command"\?\)/);
+  });
+});
+
 describe('log_level', () => {
   it.each(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])('accepts %s', (level) => {
     expect(load(`log_level: ${level}\n`).config.logLevel).toBe(level);
