@@ -7,7 +7,7 @@ import type { ChattyResult } from './scenarios/chatty.js';
 import type { FloodResult, FloodRun } from './scenarios/flood.js';
 import type { IdleResult } from './scenarios/idle.js';
 import type { ScaleResult, ScaleRun } from './scenarios/scale.js';
-import type { ScanResult } from './scenarios/scan.js';
+import { scanSection, type ScanResult } from './scenarios/scan.js';
 import type { SilentResult } from './scenarios/silent.js';
 import type { Distribution } from './lib/util.js';
 import type { UsageWindow } from './lib/proc.js';
@@ -346,22 +346,6 @@ function scaleSection(s: ScaleResult): string[] {
     ...s.runs.map(scaleRow),
     '',
     'The issue asks for 4,096 delegates; the documentation ranges hold 768 addresses, and the lab may use no others. "equiv" runs the 768 at 1.875 s, which sends and receives what 4,096 at 10 s would (409.6 probes/s, ~102 answers/s), but keeps 768 entries in memory and an exact-match filter: with 4,096 addresses the filter no longer fits one instruction per address and dupip switches to ranges (contiguous addresses) or to userspace filtering (scattered ones) — covered by test/unit/bpf.test.ts, not measured here.',
-    '',
-  ];
-}
-
-function scanSection(s: ScanResult): string[] {
-  const dups = (d: Record<string, string[]>) => Object.entries(d).map(([a, m]) => `${a} (${m.length})`).join(', ') || 'none';
-  return [
-    '## 6. Scan of a /24',
-    '',
-    `${s.addresses} addresses on one segment: one held by two hosts, one by three, six more answered once. Wall time from process start to exit, run from the same host, one after the other; expected duplicates: ${dups(s.expected)}. ${s.agree ? 'Every tool found exactly these, with every MAC.' : '**The tools disagree** (see the JSON).'}`,
-    '',
-    '| tool | command | seconds (each trial) | exit | duplicates found |',
-    '|---|---|---:|---:|---|',
-    ...s.runs.map((r) => `| ${r.tool} | \`${r.command}\` | ${r.seconds.map((x) => num(x, 2)).join(', ')} | ${r.exitCode ?? '—'} | ${dups(r.duplicates)} |`),
-    '',
-    'dupip paces its requests (one per address, from the host\'s own address, then 1 s of listening); at its default of 50 requests/s a /24 takes about 6 s. arp-scan exits 0 whether or not it found duplicates; dupip scan exits 1 when it did.',
     '',
   ];
 }

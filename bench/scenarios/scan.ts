@@ -83,3 +83,20 @@ export async function runScan(opts: { quick: boolean }): Promise<ScanResult> {
     await lab.destroy();
   }
 }
+
+/** The Markdown section of bench/report.ts's document. */
+export function scanSection(s: ScanResult): string[] {
+  const dups = (d: Record<string, string[]>) => Object.entries(d).map(([a, m]) => `${a} (${m.length})`).join(', ') || 'none';
+  return [
+    '## 6. Scan of a /24',
+    '',
+    `${s.addresses} addresses on one segment: one held by two hosts, one by three, six more answered once. Wall time from process start to exit, run from the same host, one after the other; expected duplicates: ${dups(s.expected)}. ${s.agree ? 'Every tool found exactly these, with every MAC.' : '**The tools disagree** (see the JSON).'}`,
+    '',
+    '| tool | command | seconds (each trial) | exit | duplicates found |',
+    '|---|---|---:|---:|---|',
+    ...s.runs.map((r) => `| ${r.tool} | \`${r.command}\` | ${r.seconds.map((x) => x.toFixed(2)).join(', ')} | ${r.exitCode ?? '—'} | ${dups(r.duplicates)} |`),
+    '',
+    'dupip paces its requests (one per address, from the host\'s own address, then 1 s of listening); at its default of 50 requests/s a /24 takes about 6 s. arp-scan exits 0 whether or not it found duplicates; dupip scan exits 1 when it did.',
+    '',
+  ];
+}
