@@ -12,6 +12,7 @@ import type { DaemonView, Observer } from '../daemon/observer.js';
 import { Journal } from '../journal/journal.js';
 import { journalObserver } from '../journal/observer.js';
 import { notifyObserver } from '../daemon/notify.js';
+import { OUI_FILE, ouiLoadError, ouiTable } from '../platform/oui-file.js';
 import { DupipMetrics } from '../metrics/metrics.js';
 import { BasicAuth } from '../web/basic-auth.js';
 import { createHandler } from '../web/routes.js';
@@ -21,6 +22,7 @@ import { VERSION } from './help.js';
 
 export async function createObservers(config: DaemonConfig, logger: Logger): Promise<Observer[]> {
   const web = loadWebConfig(config.web.configFile);
+  loadOuiRegistry(logger);
   const cleanup: Array<() => void | Promise<void>> = [];
   try {
     const metrics = new DupipMetrics({ version: VERSION });
@@ -67,5 +69,19 @@ export async function createObservers(config: DaemonConfig, logger: Logger): Pro
   } catch (err) {
     for (const c of cleanup.reverse()) await c();
     throw err;
+  }
+}
+
+/**
+ * The IEEE registry that names MAC vendors, read now, before any socket is open: the first
+ * conflict must not wait for it (its log line, metrics and status are on the frame path).
+ */
+function loadOuiRegistry(logger: Logger): void {
+  const t0 = performance.now();
+  const table = ouiTable();
+  if (table) {
+    logger.info({ event: 'oui-registry', path: OUI_FILE, assignments: table.size, ms: Math.round(performance.now() - t0) }, `MAC vendors from ${OUI_FILE} (${table.size} IEEE assignments)`);
+  } else {
+    logger.warn({ event: 'oui-registry', path: OUI_FILE, err: ouiLoadError() }, `cannot read ${OUI_FILE}: MACs are described without their vendor (${ouiLoadError()})`);
   }
 }

@@ -130,7 +130,7 @@ export function planScan(host: HostInterface[], prefixes: ScanOptions['prefixes'
 const now = () => performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function sweep(plan: ScanPlan, opts: ScanOptions, ownMacs: Set<string>): Promise<{ result: ScanResult; sendErrors: string[]; ms: number }> {
+async function sweep(plan: ScanPlan, opts: ScanOptions, ownMacs: Set<string>): Promise<{ result: ScanResult; sendErrors: string[]; ms: number; invalid: number }> {
   const { ifc } = plan;
   if (!ifc.up) throw new CannotScan(`interface ${ifc.name} is down`);
   let socket;
@@ -144,6 +144,7 @@ async function sweep(plan: ScanPlan, opts: ScanOptions, ownMacs: Set<string>): P
   const own = new Set(ifc.addresses.map((a) => a.address));
   const session = new ScanSession(new Set(plan.targets), ownMacs, own);
   const sendErrors: string[] = [];
+  let invalid = 0;
   const start = now();
   try {
     socket.setFilter(buildArpFilter({ ownMac: ifc.mac, watched: plan.targets, ifindex: ifc.ifindex }));
@@ -152,6 +153,7 @@ async function sweep(plan: ScanPlan, opts: ScanOptions, ownMacs: Set<string>): P
       for (const f of frames) {
         const r = decodeArp(f.payload);
         if (r.ok) session.frame(r.frame, f.sourceMac, f.packetType, t);
+        else invalid++; // malformed: counted (in the report) and dropped
       }
     });
     socket.onError(() => {});
@@ -170,7 +172,7 @@ async function sweep(plan: ScanPlan, opts: ScanOptions, ownMacs: Set<string>): P
       else sendErrors.push(outcome);
     }
     await sleep(opts.waitMs);
-    return { result: session.result(), sendErrors, ms: now() - start };
+    return { result: session.result(), sendErrors, ms: now() - start, invalid };
   } finally {
     socket.close();
   }
@@ -194,9 +196,9 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
     const ownMacs = new Set(host.filter((i) => !i.loopback).map((i) => i.mac));
     const reports = [];
     for (const plan of plans) {
-      const { result, sendErrors, ms } = await sweep(plan, opts, ownMacs);
+      const { result, sendErrors, ms, invalid } = await sweep(plan, opts, ownMacs);
       if (result.sent === 0) throw new CannotScan(`not one request could be sent on ${plan.ifc.name} (${[...new Set(sendErrors)].join(', ')})`);
-      reports.push(report(plan, result, ms));
+      reports.push(report(plan, result, ms, invalid));
     }
     const found = reports.some((r) => r.duplicates.length > 0);
     io.out(opts.json ? `${JSON.stringify({ duplicate: found, interfaces: reports })}\n` : reports.map(describe).join(''));
@@ -209,7 +211,7 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
   }
 }
 
-function report(plan: ScanPlan, r: ScanResult, ms: number) {
+function report(plan: ScanPlan, r: ScanResult, ms: number, invalid: number) {
   return {
     interface: plan.ifc.name,
     prefixes: plan.prefixes,
@@ -218,6 +220,8 @@ function report(plan: ScanPlan, r: ScanResult, ms: number) {
     sent: r.sent,
     answered: r.answered,
     received: r.received,
+    /** Malformed ARP frames received (dropped). */
+    invalid,
     seconds: Math.round(ms) / 1000,
     duplicates: r.duplicates.map((d) => ({
       address: formatIpv4(d.address),

@@ -1,7 +1,8 @@
 /**
- * The packaged IEEE registry (data/oui.tsv), read lazily: only the first time a MAC must be
- * described (a conflict, a probe or scan answer), never on the frame path. If the file is
- * missing or unreadable, MACs are described without a vendor and the reason is kept.
+ * The packaged IEEE registry (data/oui.tsv), read once, lazily: the commands (probe, scan) read it
+ * when they first describe a MAC, after their frames are in; the daemon reads it at startup before
+ * it opens a socket (src/cli/observers.ts), so that it is never read on the frame path. If the
+ * file is missing or unreadable, MACs are described without a vendor and the reason is kept.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
