@@ -4,7 +4,7 @@
  *
  *   npm run bench                      full run (~10 min): bench/results/full-*.json, docs/benchmarks.md
  *   npm run bench -- --quick           CI smoke (< 60 s): bench/results/quick-*.json, bench/results/benchmarks-quick.md
- *   options: --only chatty,silent,idle,flood,scale   --out DIR   --doc FILE   --render RESULTS.json
+ *   options: --only chatty,silent,idle,flood,scale,scan   --out DIR   --doc FILE   --render RESULTS.json
  *
  * Needs root (namespaces, raw sockets), iproute2, tcpdump, arping (iputils), arpwatch, stdbuf, and a
  * built tree (npm run build, native addon). Benchmarks print figures; they do not pass or fail on
@@ -23,9 +23,10 @@ import { runChatty } from './scenarios/chatty.js';
 import { runFlood } from './scenarios/flood.js';
 import { runIdle } from './scenarios/idle.js';
 import { runScale } from './scenarios/scale.js';
+import { runScan } from './scenarios/scan.js';
 import { runSilent } from './scenarios/silent.js';
 
-const SCENARIOS = ['chatty', 'silent', 'idle', 'flood', 'scale'] as const;
+const SCENARIOS = ['chatty', 'silent', 'idle', 'flood', 'scale', 'scan'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Args {
@@ -70,7 +71,7 @@ function which(tool: string): boolean {
 function preflight(): void {
   const problems: string[] = [];
   if (process.getuid?.() !== 0) problems.push('must run as root (network namespaces, raw sockets)');
-  for (const t of ['ip', 'tcpdump', 'arping', 'arpwatch', 'stdbuf']) if (!which(t)) problems.push(`${t} is missing (scripts/install-deps.sh)`);
+  for (const t of ['ip', 'tcpdump', 'arping', 'arpwatch', 'stdbuf', 'arp-scan']) if (!which(t)) problems.push(`${t} is missing (scripts/install-deps.sh)`);
   for (const f of ['dist/cli/main.js', 'build/Release/dupip_packet.node', 'test/tools/arp-flood.mjs']) {
     if (!existsSync(join(REPO, f))) problems.push(`${f} is missing (npm run build / node-gyp rebuild)`);
   }
@@ -187,6 +188,7 @@ async function main(): Promise<number> {
     idle: async () => void (res.scenarios.idle = await runIdle({ quick: args.quick })),
     flood: async () => void (res.scenarios.flood = await runFlood({ quick: args.quick })),
     scale: async () => void (res.scenarios.scale = await runScale({ quick: args.quick })),
+    scan: async () => void (res.scenarios.scan = await runScan({ quick: args.quick })),
   };
   const runOne = async (s: Scenario) => {
     const started = Date.now();

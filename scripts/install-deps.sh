@@ -5,7 +5,7 @@
 #
 #   apt: iputils-arping iputils-ping iproute2 tcpdump   (lab tests: arping, ping, ip, tcpdump)
 #        prometheus ruby arpwatch                        (promtool and the server for rule tests, ERB, comparison)
-#        systemd openssl curl                            (systemd-analyze for the unit, test certificates, HTTP tests)
+#        systemd openssl curl arp-scan                   (systemd-analyze, test certificates, HTTP tests, dupip scan reference)
 #        python3 make g++                                (node-gyp builds the native addon)
 #        Services of newly installed packages (prometheus, arpwatch) are kept from starting.
 #   npm: `npm ci` (native addon via node-gyp, tsc via "prepare") when node_modules is missing or
@@ -21,7 +21,7 @@ die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
 
 in_ci() { case "${CI:-}" in '' | 0 | false | no) return 1 ;; *) return 0 ;; esac; }
 
-TOOL_PACKAGES=(iputils-arping iputils-ping iproute2 tcpdump prometheus ruby arpwatch systemd openssl curl)
+TOOL_PACKAGES=(iputils-arping iputils-ping iproute2 tcpdump prometheus ruby arpwatch systemd openssl curl arp-scan)
 BUILD_PACKAGES=(python3 make g++)
 SERVICE_PACKAGES=(prometheus arpwatch)
 
@@ -125,7 +125,7 @@ install_apt_packages() {
 
 check_tools() {
   local bad=() t
-  for t in ip arping ping tcpdump promtool prometheus ruby arpwatch systemd-analyze openssl curl unshare flock; do
+  for t in ip arping ping tcpdump promtool prometheus ruby arpwatch systemd-analyze openssl curl unshare flock arp-scan; do
     PATH="$PATH:/usr/sbin:/sbin" command -v "$t" >/dev/null 2>&1 || bad+=("$t")
   done
   if PATH="$PATH:/usr/sbin:/sbin" command -v arping >/dev/null 2>&1 &&

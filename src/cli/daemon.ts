@@ -22,6 +22,7 @@ export function describeConfig(c: DaemonConfig): string {
     `own addresses: ${c.ownAddresses ? 'monitored' : 'not monitored'}${c.excludeAddresses.length ? ` (excluding ${c.excludeAddresses.length} prefix(es))` : ''}`,
     `delegates: ${c.delegates.map((d) => formatIpv4(d.address) + (d.interface ? `@${d.interface}` : '')).join(', ') || 'none'}`,
     `probe every ${formatDuration(c.probeIntervalMs)} ±20%, announce every ${c.announceIntervalMs ? formatDuration(c.announceIntervalMs) : 'never'}, defend ${c.defend}, clear after ${c.clearAfter} round(s), at most ${c.maxSendRate} frames/s per interface`,
+    `notify: ${c.notify.command.length ? `${c.notify.command.join(' ')} on every episode start and end, killed after ${formatDuration(c.notify.timeoutMs)}` : 'none'}`,
   ].join('\n');
 }
 

@@ -1,6 +1,6 @@
 /**
- * The dupip command line: `dupip probe | daemon | status`. Each command is imported when it runs, so
- * `dupip status`, `dupip probe` and `--help` never load the daemon (pino, prom-client, yaml, bcryptjs):
+ * The dupip command line: `dupip probe | scan | daemon | status`. Each command is imported when it runs, so
+ * `dupip status`, `dupip probe`, `dupip scan` and `--help` never load the daemon (pino, prom-client, yaml, bcryptjs):
  * test/e2e/cli-modules.test.ts checks which modules each loads.
  */
 import { EXIT_FATAL, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
@@ -12,6 +12,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   switch (command) {
     case 'probe':
       return (await import('./probe.js')).probeCommand(rest, io);
+    case 'scan':
+      return (await import('./scan.js')).scanCommand(rest, io);
     case 'daemon':
       return (await import('./daemon.js')).daemonCommand(rest, io);
     case 'status':

@@ -13,6 +13,8 @@ import type { Guard } from '../daemon/guard.js';
 import type { DaemonView, FaultPlace, Observer } from '../daemon/observer.js';
 import { Journal } from '../journal/journal.js';
 import { journalObserver } from '../journal/observer.js';
+import { notifyObserver } from '../daemon/notify.js';
+import { OUI_FILE, ouiLoadError, ouiTable } from '../platform/oui-file.js';
 import { DupipMetrics } from '../metrics/metrics.js';
 import { BasicAuth } from '../web/basic-auth.js';
 import { createHandler, webReporter } from '../web/routes.js';
@@ -27,6 +29,7 @@ export async function createObservers(config: DaemonConfig, logger: Logger, guar
   // A request that threw is answered with an error; the exception is logged (rate-limited) and counted.
   const fault = (where: FaultPlace, log: (err: Error) => void) => (err: Error) => (guard ? guard.report(where, err) : log(err));
   const web = loadWebConfig(config.web.configFile);
+  loadOuiRegistry(logger);
   const cleanup: Array<() => void | Promise<void>> = [];
   try {
     const metrics = new DupipMetrics({ version: VERSION });
@@ -85,9 +88,26 @@ export async function createObservers(config: DaemonConfig, logger: Logger, guar
       },
     };
     // Journal before control: a status request must see the episode its state reports.
-    return [at('metrics', metrics), at('journal', journalObserver(journal)), at('control', control), at('http', http)];
+    const notify = config.notify.command.length
+      ? [at('observer', notifyObserver({ command: config.notify.command, timeoutMs: config.notify.timeoutMs, logger, counted: (ok, failure) => metrics.notified(ok, failure) }))]
+      : [];
+    return [at('metrics', metrics), at('journal', journalObserver(journal)), at('control', control), at('http', http), ...notify];
   } catch (err) {
     for (const c of cleanup.reverse()) await c();
     throw err;
+  }
+}
+
+/**
+ * The IEEE registry that names MAC vendors, read now, before any socket is open: the first
+ * conflict must not wait for it (its log line, metrics and status are on the frame path).
+ */
+function loadOuiRegistry(logger: Logger): void {
+  const t0 = performance.now();
+  const table = ouiTable();
+  if (table) {
+    logger.info({ event: 'oui-registry', path: OUI_FILE, assignments: table.size, ms: Math.round(performance.now() - t0) }, `MAC vendors from ${OUI_FILE} (${table.size} IEEE assignments)`);
+  } else {
+    logger.warn({ event: 'oui-registry', path: OUI_FILE, err: ouiLoadError() }, `cannot read ${OUI_FILE}: MACs are described without their vendor (${ouiLoadError()})`);
   }
 }

@@ -8,6 +8,7 @@ import { BROADCAST_MAC } from '../core/mac.js';
 import { ProbeSession, type ProbeResult } from '../core/probe-session.js';
 import type { HostInterface } from '../core/watchlist.js';
 import { readHostInterfaces } from '../platform/interfaces.js';
+import { macDetails } from '../platform/oui-file.js';
 import { type ArpSocket, openArpSocket } from '../platform/packet-socket.js';
 import { PROBE_HELP } from './help.js';
 import type { Io } from './io.js';
@@ -151,7 +152,7 @@ export async function probeCommand(argv: string[], io: Io): Promise<number> {
     const { result, sendErrors } = await probe(opts, ifc, ownMacs);
     if (result.sent === 0) throw new CannotProbe(`not one probe could be sent on ${ifc.name} (${[...new Set(sendErrors)].join(', ')})`);
     if (opts.json) {
-      io.out(`${JSON.stringify({ address, interface: ifc.name, duplicate: result.duplicate, macs: result.answers, sent: result.sent, received: result.received })}\n`);
+      io.out(`${JSON.stringify({ address, interface: ifc.name, duplicate: result.duplicate, macs: result.answers.map((a) => ({ ...a, ...macDetails(a.mac), ...(a.ethernetSource ? { ethernetSourceDescription: macDetails(a.ethernetSource).description } : {}) })), sent: result.sent, received: result.received })}\n`);
     } else {
       io.out(describe(address, ifc.name, result, opts.timeoutMs));
     }
@@ -172,8 +173,8 @@ function describe(address: string, ifname: string, r: ProbeResult, timeoutMs: nu
   } else {
     lines.push(`${address}: DUPLICATE — answered by ${r.answers.length} other MAC(s) (${summary})`);
     for (const a of r.answers) {
-      const eth = a.ethernetSource ? `  (Ethernet source ${a.ethernetSource} differs from the ARP sender MAC)` : '';
-      lines.push(`  ${a.mac}  first answer after ${a.firstAnswerMs.toFixed(1)} ms, ${a.frames} frame(s)${eth}`);
+      const eth = a.ethernetSource ? `  (Ethernet source ${a.ethernetSource}, ${macDetails(a.ethernetSource).description}, differs from the ARP sender MAC)` : '';
+      lines.push(`  ${a.mac}  ${macDetails(a.mac).description}; first answer after ${a.firstAnswerMs.toFixed(1)} ms, ${a.frames} frame(s)${eth}`);
     }
   }
   if (r.probers.length) lines.push(`  note: ${r.probers.join(', ')} probed for ${address} at the same time`);

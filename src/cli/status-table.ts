@@ -56,12 +56,25 @@ export function renderStatus(report: StatusReport, now: number, colour: boolean)
       .trimEnd();
   const out = [line(header), ...report.addresses.map((a, k) => line(rows[k]!, a.state))];
   if (report.addresses.length === 0) out.push('(no address is monitored)');
+  out.push(...intruderLines(report, now));
   const counts = new Map<string, number>();
   for (const a of report.addresses) counts.set(a.state, (counts.get(a.state) ?? 0) + 1);
   const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(', ');
   out.push('', `${report.addresses.length} address(es)${summary ? `: ${summary}` : ''}; ${report.historyTotal} episode(s) in the history${report.daemon.healthy ? '' : '; the daemon is NOT healthy (see its log)'}`);
   if (report.journal?.off) out.push(`history is off, new episodes are not recorded: ${report.journal.off}`);
   return `${out.join('\n')}\n`;
+}
+
+/** Below the table: every foreign MAC of a current conflict, what it is, since when. */
+function intruderLines(report: StatusReport, now: number): string[] {
+  const lines: string[] = [];
+  for (const a of report.addresses) {
+    for (const m of a.intruders ?? []) {
+      const eth = m.ethernetSource ? `; Ethernet source ${m.ethernetSource.mac} (${m.ethernetSource.description})` : '';
+      lines.push(`  ${a.address} on ${a.interface}: ${m.mac}  ${m.description}${eth}; first seen ${ago(now, m.firstSeen)}, last seen ${ago(now, m.lastSeen)}, ${m.frames} frame(s)`);
+    }
+  }
+  return lines.length ? ['', 'Foreign MACs:', ...lines] : [];
 }
 
 export function exitCodeFor(report: StatusReport): number {

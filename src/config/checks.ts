@@ -52,6 +52,8 @@ export const LIMITS = {
   maxSendRateMax: 10_000,
   webMaxConnectionsMin: 1,
   webMaxConnectionsMax: 10_000,
+  notifyTimeoutMinMs: 100,
+  notifyTimeoutMaxMs: 600_000,
   /** sockaddr_un.sun_path is 108 bytes including the terminating NUL. */
   socketPathMaxBytes: 107,
   /** IFNAMSIZ - 1. */

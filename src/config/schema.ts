@@ -26,6 +26,7 @@ import {
   type Check,
 } from './checks.js';
 import { delegateFromFlag, readDelegate, DELEGATE_KEYS } from './delegate.js';
+import { notifyCommand } from './notify.js';
 import { duration, integer, list, NOWHERE, section, value, type ConfigOf, type Entry } from './codecs.js';
 
 export * from './checks.js';
@@ -159,6 +160,19 @@ export const SETTINGS = {
     default: 'info',
     flag: { name: 'log-level', arg: 'L', help: 'trace, debug, info, warn, error or fatal' },
   },
+  notify: section('notify', 'expected a mapping (e.g. "command: [/usr/local/bin/dupip-notify]"), got', {
+    command: {
+      key: 'command',
+      codec: notifyCommand,
+      default: [],
+      defaultNote: 'none',
+    },
+    timeoutMs: {
+      key: 'timeout',
+      codec: duration({ minMs: LIMITS.notifyTimeoutMinMs, maxMs: LIMITS.notifyTimeoutMaxMs }),
+      default: '10s',
+    },
+  }),
 } as const satisfies Record<string, Entry>;
 
 /** The daemon configuration, as the declarations above make it. */
@@ -168,6 +182,7 @@ export type WebConfig = DaemonConfig['web'];
 /** YAML keys, as in the file (tests and docs). */
 export const TOP_LEVEL_KEYS = Object.values(SETTINGS).map((e) => e.key);
 export const WEB_KEYS = Object.values(SETTINGS.web.settings).map((e) => e.key);
+export const NOTIFY_KEYS = Object.values(SETTINGS.notify.settings).map((e) => e.key);
 
 /** The defaults (docs/config.md), read from the declarations. Deep-frozen; use defaultConfig() for a mutable copy. */
 export const DEFAULTS: Readonly<DaemonConfig> = deepFreeze(defaultsOf(SETTINGS) as DaemonConfig);

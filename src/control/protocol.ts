@@ -3,6 +3,7 @@
  * (`{"command":"status"}\n`), answered by one JSON document and a newline, then the daemon closes.
  */
 import type { AddressState } from '../core/events.js';
+import type { MacDetails } from '../core/mac-info.js';
 import type { Role } from '../core/watchlist.js';
 import type { HistoryEpisode } from '../journal/records.js';
 
@@ -20,6 +21,8 @@ export interface StatusAddress {
   state: AddressState;
   /** Foreign MACs of the current conflict, contest or split brain (at most 8). */
   macs: string[];
+  /** The same MACs with what they are (vendor, virtual MAC, U/L and I/G bits) and when they were seen. */
+  intruders: Intruder[];
   /** Foreign MACs beyond those 8, counted since the address is monitored. */
   macOverflow: number;
   /** MACs that answered the last probe round for a delegate this host does not hold. */
@@ -33,6 +36,14 @@ export interface StatusAddress {
   lastEpisode: HistoryEpisode | null;
   /** E.g. "recurs at minutes 0,15,30,45 of the hour"; null below 3 episodes. */
   recurrence: string | null;
+}
+
+export interface Intruder extends MacDetails {
+  firstSeen: string;
+  lastSeen: string;
+  frames: number;
+  /** Present when the Ethernet source differed from the ARP sender MAC. */
+  ethernetSource?: MacDetails;
 }
 
 export interface StatusReport {

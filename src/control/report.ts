@@ -3,6 +3,7 @@ import { describeRecurrence } from '../core/recurrence.js';
 import type { DaemonView } from '../daemon/observer.js';
 import type { HistoryEpisode } from '../journal/records.js';
 import { sortedAddresses } from '../metrics/gauges.js';
+import { macDetails } from '../platform/oui-file.js';
 import type { StatusAddress, StatusReport } from './protocol.js';
 
 export const HISTORY_LIMIT = 500;
@@ -37,6 +38,13 @@ export function buildStatus(view: DaemonView, history: readonly HistoryEpisode[]
       held: e.held,
       state: e.state,
       macs: e.macs.map((m) => m.mac),
+      intruders: e.macs.map((m) => ({
+        ...macDetails(m.mac),
+        firstSeen: iso(view.toWallClock(m.firstSeen))!,
+        lastSeen: iso(view.toWallClock(m.lastSeen))!,
+        frames: m.frames,
+        ...(m.ethernetSource ? { ethernetSource: macDetails(m.ethernetSource) } : {}),
+      })),
       macOverflow: e.macOverflow,
       holders: [...e.holders],
       lastProbe: iso(e.lastProbe === null ? null : view.toWallClock(e.lastProbe)),

@@ -1,6 +1,7 @@
 /** One JSON log line per detector event worth a line: state changes, new MACs, failovers, summaries. */
 import type { Logger } from 'pino';
 import type { DetectorEvent, EntrySnapshot, MacSighting } from '../core/events.js';
+import { macDetails } from '../platform/oui-file.js';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -16,7 +17,17 @@ const STATE_LEVEL: Record<string, Level> = {
 export function eventLog(logger: Logger, wall: (t: number) => number) {
   const iso = (t: number | null) => (t === null ? null : new Date(wall(t)).toISOString());
   const macs = (list: MacSighting[]) =>
-    list.map((m) => ({ mac: m.mac, firstSeen: iso(m.firstSeen), lastSeen: iso(m.lastSeen), frames: m.frames, ...(m.ethernetSource ? { ethernetSource: m.ethernetSource } : {}) }));
+    list.map((m) => ({
+      ...macDetails(m.mac),
+      firstSeen: iso(m.firstSeen),
+      lastSeen: iso(m.lastSeen),
+      frames: m.frames,
+      ...(m.ethernetSource ? { ethernetSource: m.ethernetSource, ethernetSourceDescription: macDetails(m.ethernetSource).description } : {}),
+    }));
+  // "00:50:56:aa:bb:cc (VMware, Inc.; VMware virtual NIC, Ethernet source 02:..: locally administered)"
+  const who = (m: MacSighting) =>
+    `${m.mac} (${macDetails(m.mac).description}${m.ethernetSource ? `; Ethernet source ${m.ethernetSource}: ${macDetails(m.ethernetSource).description}` : ''})`;
+  const whoAll = (e: EntrySnapshot) => (e.macs.length ? `; answered by ${e.macs.map(who).join(', ')}` : '');
   const where = (e: EntrySnapshot) => ({ address: e.address, interface: e.interface, role: e.role, held: e.held });
   const subject = (e: EntrySnapshot) => `${e.address} on ${e.interface} (${e.role}${e.role === 'delegate' ? (e.held ? ', held here' : ', not held here') : ''})`;
 
@@ -27,11 +38,11 @@ export function eventLog(logger: Logger, wall: (t: number) => number) {
       case 'state':
         logger[STATE_LEVEL[e.to] ?? 'info'](
           { event: 'state', ...where(e.entry), from: e.from, to: e.to, macs: macs(e.entry.macs), holders: e.entry.holders, reason: e.reason, ...(e.episode ? { episodeStart: iso(e.episode.start), episodeEnd: iso(e.episode.end ?? null), episodeMacs: e.episode.macs } : {}) },
-          `${subject(e.entry)}: ${e.from} → ${e.to}: ${e.reason}`,
+          `${subject(e.entry)}: ${e.from} → ${e.to}: ${e.reason}${e.to === 'conflict' || e.to === 'split-brain' ? whoAll(e.entry) : ''}`,
         );
         return;
       case 'conflict-mac':
-        logger.error({ event: 'conflict-mac', ...where(e.entry), macs: macs([e.mac]) }, `${subject(e.entry)}: ${e.mac.mac} also claims it`);
+        logger.error({ event: 'conflict-mac', ...where(e.entry), macs: macs([e.mac]) }, `${subject(e.entry)}: ${who(e.mac)} also claims it, first seen ${iso(e.mac.firstSeen)}, ${e.mac.frames} frame(s)`);
         return;
       case 'failover':
         logger.warn({ event: 'failover', ...where(e.entry), from: e.from, to: e.to }, `${subject(e.entry)}: failover from ${e.from ?? 'nobody'} to ${e.to}`);
@@ -42,7 +53,7 @@ export function eventLog(logger: Logger, wall: (t: number) => number) {
       case 'summary':
         logger.warn(
           { event: 'summary', ...where(e.entry), state: e.entry.state, frames: e.frames, macs: macs(e.entry.macs), overflowMacs: e.overflow, since: iso(e.entry.episodeStart) },
-          `${subject(e.entry)}: still ${e.entry.state}, ${e.frames} conflicting frame(s) since the last summary`,
+          `${subject(e.entry)}: still ${e.entry.state}, ${e.frames} conflicting frame(s) since the last summary${whoAll(e.entry)}`,
         );
         return;
       case 'watch':

@@ -62,6 +62,8 @@ export interface EpisodeStart {
   /** Wall-clock ms. */
   start: number;
   macs: string[];
+  /** What each MAC is, by MAC (written with the records). */
+  macInfo?: Record<string, string>;
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -201,6 +203,7 @@ export class Journal {
     this.open.set(key, e);
     this.unlisted.set(key, new Set());
     this.listMacs(key, e, s.macs);
+    if (s.macInfo) this.describeMacs(e, s.macInfo);
     this.overflowAtStart.set(key, overflow);
     this.history.push(e);
     if (this.history.length > MAX_EPISODES_IN_MEMORY) this.history.shift();
@@ -208,9 +211,11 @@ export class Journal {
   }
 
   /** A MAC seen during the open episode of interface/address (kept in memory; written with the end). */
-  addMac(key: string, mac: string): void {
+  addMac(key: string, mac: string, description?: string): void {
     const e = this.open.get(key);
-    if (e) this.listMacs(key, e, [mac]);
+    if (!e) return;
+    this.listMacs(key, e, [mac]);
+    if (description !== undefined) this.describeMacs(e, { [mac]: description });
   }
 
   /** Adds MACs to an open episode: strings only (a record must stay decodable), at most MAX_RECORD_MACS, the rest counted. */
@@ -225,8 +230,16 @@ export class Journal {
     }
   }
 
+  /** Keeps the descriptions of listed MACs only (a record must stay decodable: bounded, strings). */
+  private describeMacs(e: HistoryEpisode, info: Readonly<Record<string, unknown>>): void {
+    for (const mac of e.macs) {
+      const d = info[mac];
+      if (typeof d === 'string') e.macInfo = { ...e.macInfo, [mac]: d.slice(0, 256) };
+    }
+  }
+
   /** Ends the open episode of interface/address (key), if any. `overflow` is the entry's cumulative MAC overflow. */
-  end(key: string, at: number, macs: string[], overflow = 0): void {
+  end(key: string, at: number, macs: string[], overflow = 0, macInfo?: Record<string, string>): void {
     const e = this.open.get(key);
     if (!e) return;
     this.listMacs(key, e, macs);
@@ -235,6 +248,7 @@ export class Journal {
     e.status = 'ended';
     const counted = Number.isFinite(overflow) ? overflow - (this.overflowAtStart.get(key) ?? 0) : 0;
     e.macOverflow = Math.max(0, Math.trunc(counted)) + (this.unlisted.get(key)?.size ?? 0);
+    if (macInfo) this.describeMacs(e, macInfo);
     this.overflowAtStart.delete(key);
     this.unlisted.delete(key);
     this.write({ v: RECORD_VERSION, event: 'end', ...this.fields(e), end: e.end, macOverflow: e.macOverflow });
@@ -245,7 +259,7 @@ export class Journal {
   }
 
   private fields(e: HistoryEpisode) {
-    return { address: e.address, interface: e.interface, role: e.role, kind: e.kind, start: e.start, macs: e.macs };
+    return { address: e.address, interface: e.interface, role: e.role, kind: e.kind, start: e.start, macs: e.macs, ...(e.macInfo ? { macInfo: e.macInfo } : {}) };
   }
 
   private write(r: EpisodeRecord): void {

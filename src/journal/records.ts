@@ -26,6 +26,8 @@ export interface EpisodeRecord {
   macs: string[];
   /** MACs beyond the cap during the episode (end records). */
   macOverflow?: number;
+  /** What each MAC is (vendor, virtual MAC, locally administered), by MAC. */
+  macInfo?: Record<string, string>;
 }
 
 export type EpisodeStatus = 'ended' | 'open' | 'interrupted';
@@ -41,6 +43,8 @@ export interface HistoryEpisode {
   status: EpisodeStatus;
   macs: string[];
   macOverflow: number;
+  /** What each MAC is, by MAC (absent in records written before it existed). */
+  macInfo?: Record<string, string>;
 }
 
 export function encodeRecord(r: EpisodeRecord): string {
@@ -89,6 +93,7 @@ function decode(line: string): EpisodeRecord | null {
   const macs = (r.macs as unknown[]).filter((m) => m !== null);
   if (!macs.every(isShortString)) return null;
   if (r.macOverflow !== undefined && !(Number.isSafeInteger(r.macOverflow) && (r.macOverflow as number) >= 0)) return null;
+  if (r.macInfo !== undefined && !isMacInfo(r.macInfo)) return null;
   return {
     v: RECORD_VERSION,
     event: r.event,
@@ -100,7 +105,14 @@ function decode(line: string): EpisodeRecord | null {
     ...(r.event === 'end' ? { end: r.end as string } : {}),
     macs: [...new Set(macs as string[])],
     ...(r.macOverflow !== undefined ? { macOverflow: r.macOverflow as number } : {}),
+    ...(r.macInfo !== undefined ? { macInfo: { ...(r.macInfo as Record<string, string>) } } : {}),
   };
+}
+
+function isMacInfo(v: unknown): v is Record<string, string> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const entries = Object.entries(v);
+  return entries.length <= 64 && entries.every(([k, d]) => isShortString(k) && typeof d === 'string' && d.length <= 256);
 }
 
 export const episodeKey = (r: { interface: string; address: string; start: string }) => `${r.interface}/${r.address}/${r.start}`;
@@ -123,6 +135,7 @@ export function replay(records: Iterable<EpisodeRecord>): HistoryEpisode[] {
       macs: mergeMacs(seen?.macs ?? [], r.macs),
       macOverflow: r.macOverflow ?? seen?.macOverflow ?? 0,
     };
+    if (seen?.macInfo || r.macInfo) episode.macInfo = { ...seen?.macInfo, ...r.macInfo };
     if (seen?.status === 'ended' && !ended) continue; // a duplicated start after its end
     byKey.set(key, episode);
   }

@@ -11,6 +11,7 @@
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { INVALID_REASONS, type InvalidReason } from '../core/arp.js';
 import type { DetectorEvent } from '../core/events.js';
+import { NOTIFY_FAILURES, type NotifyFailure } from '../daemon/notify.js';
 import { FAULT_PLACES, type DaemonView, type Observer, type SendErrorReason } from '../daemon/observer.js';
 import { Counts, countsCounter } from './counts.js';
 import { EVENT_LOOP_LAG_METRICS, registerEventLoopLag } from './event-loop.js';
@@ -50,6 +51,7 @@ export class DupipMetrics implements Observer {
   private journal: { readonly writeErrors: number } | null = null;
   /** Written by the HTTP and control listeners. */
   readonly servers = new ServerStats();
+  private readonly notifyRuns = new Counts(['outcome'] as const);
 
   constructor(opts: MetricsOptions) {
     const source = () => this.view;
@@ -101,6 +103,8 @@ export class DupipMetrics implements Observer {
       },
     });
     registerServerMetrics(r, this.servers);
+    for (const outcome of ['ok', ...NOTIFY_FAILURES]) this.notifyRuns.touch({ outcome });
+    countsCounter(r, 'dupip_notify_total', 'Notify command runs (notify.command) by outcome: ok, exit (non-zero status), timeout (killed), spawn (could not start), dropped (queue full).', this.notifyRuns, ['outcome']);
     if (opts.processMetrics ?? true) {
       collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: PROM_CLIENT_EVENT_LOOP_PRECISION_MS });
       // Gauges named *_total fail `promtool check metrics`; nodejs_active_{handles,requests,resources}{type} remain.
@@ -184,6 +188,11 @@ export class DupipMetrics implements Observer {
 
   sendError(ifname: string, reason: SendErrorReason): void {
     this.sendErrors.inc({ interface: ifname, reason });
+  }
+
+  /** A notify command run ended (or could not run). */
+  notified(ok: boolean, failure?: NotifyFailure): void {
+    this.notifyRuns.inc({ outcome: ok ? 'ok' : (failure ?? 'exit') });
   }
 
   /** The exposition in the text format. */

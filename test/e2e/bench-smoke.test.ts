@@ -39,7 +39,7 @@ describe.skipIf(need.skip)(need.title('bench --quick'), () => {
     expect(res.machine.cores).toBeGreaterThan(0);
     expect(res.machine.kernel).toMatch(/\d+\.\d+/);
 
-    const { chatty, silent, idle, flood, scale } = res.scenarios;
+    const { chatty, silent, idle, flood, scale, scan } = res.scenarios;
     // 1. every trial detected by dupip, the claims seen on the wire, arpwatch and the flips measured
     expect(chatty).toBeDefined();
     expect(chatty!.raw).toHaveLength(chatty!.trials);
@@ -86,12 +86,17 @@ describe.skipIf(need.skip)(need.title('bench --quick'), () => {
     expect(scale!.runs.find((x) => x.name === 'default')!.sendCapped).not.toBeNull();
     expect(scale!.runs.find((x) => x.name === 'raised')!.sendCapped).toBeNull();
 
+    // 6. dupip scan and arp-scan on the same /24, timed, the same duplicates
+    expect(scan!.runs.map((x) => x.tool)).toEqual(['dupip scan (50/s)', 'dupip scan (500/s)', 'arp-scan --localnet']);
+    for (const x of scan!.runs) expect(x.seconds.every((v) => v > 0)).toBe(true);
+    expect(scan!.agree).toBe(true);
+
     // every target has a verdict line; the table shows each of them and each scenario's section
     expect(res.verdicts.map((v) => v.id)).toEqual(['chatty', 'silent-1000', 'silent-10000', 'idle-100', 'flood-unwatched', 'flood-spoof', 'scale', 'scale-coverage', 'scale-capped']);
     const md = readFileSync(join(out, 'benchmarks-quick.md'), 'utf8');
     expect(md).toContain(`${res.machine.cores} cores`);
     expect(md).toContain(res.machine.kernel);
-    for (const h of ['## Against the targets', '## 1. Chatty intruder', '## 2. Silent intruder', '## 3. Idle cost', '## 4. Floods', '## 5. Scale']) expect(md).toContain(h);
+    for (const h of ['## Against the targets', '## 1. Chatty intruder', '## 2. Silent intruder', '## 3. Idle cost', '## 4. Floods', '## 5. Scale', '## 6. Scan of a /24']) expect(md).toContain(h);
     for (const v of res.verdicts) expect(md).toContain(v.what);
   });
 });

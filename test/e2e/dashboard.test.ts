@@ -40,9 +40,10 @@ const EXPORTED = new Set([
   'dupip_send_errors_total',
   'dupip_last_probe_timestamp_seconds',
   'dupip_probe_round_duration_seconds',
+  'dupip_notify_total',
 ]);
 /** Exported, but deliberately not on the dashboard (alert-only). */
-const NOT_ON_DASHBOARD = new Set(['dupip_conflict_macs_overflow_total']);
+const NOT_ON_DASHBOARD = new Set(['dupip_conflict_macs_overflow_total', 'dupip_notify_total' /* for installs without Prometheus */]);
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 interface Target {

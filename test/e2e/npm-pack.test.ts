@@ -70,7 +70,7 @@ describe.skipIf(need.skip)(need.title('npm pack, then npm install into an empty 
   it('the tarball holds what node-gyp needs (binding.gyp, every source it names, every native/ file) and the built CLI', () => {
     const files = pack.files.map((f) => f.path);
     const gyp = JSON.parse(readFileSync(join(REPO, 'binding.gyp'), 'utf8')) as { targets: Array<{ sources: string[] }> };
-    for (const f of ['package.json', 'binding.gyp', 'bin/dupip', 'dist/cli/main.js', ...gyp.targets.flatMap((t) => t.sources)]) expect(files, f).toContain(f);
+    for (const f of ['package.json', 'binding.gyp', 'bin/dupip', 'dist/cli/main.js', 'data/oui.tsv', ...gyp.targets.flatMap((t) => t.sources)]) expect(files, f).toContain(f);
     for (const f of readdirSync(join(REPO, 'native'))) expect(files, `native/${f}`).toContain(`native/${f}`);
     for (const f of files) expect(f, 'no build output, dependencies or tests').not.toMatch(/^(build|node_modules|test|src)\//);
   });
@@ -91,5 +91,12 @@ describe.skipIf(need.skip)(need.title('npm pack, then npm install into an empty 
     expect(help.stdout).toContain('dupip probe ADDRESS');
     const version = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
     expect(spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim()).toBe(`dupip ${version.version}`);
+  });
+
+  it('the installed dupip names MAC vendors offline from the packaged IEEE registry', () => {
+    const module = join(app, 'node_modules', 'dupip', 'dist', 'platform', 'oui-file.js');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { macDetails } from ${JSON.stringify(module)}; console.log(macDetails('00:50:56:aa:bb:cc').description)`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('VMware, Inc.; VMware virtual NIC');
   });
 });

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DAEMON_FLAGS, defaultConfig, loadConfig } from '../../src/config/index.js';
-import { DELEGATE_KEYS, TOP_LEVEL_KEYS, WEB_KEYS } from '../../src/config/schema.js';
+import { DELEGATE_KEYS, TOP_LEVEL_KEYS, WEB_KEYS, NOTIFY_KEYS } from '../../src/config/schema.js';
 import { parseIpv4 } from '../../src/core/ipv4.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/config/${name}`, import.meta.url));
@@ -48,10 +48,11 @@ describe('fixtures', () => {
       controlSocket: '/tmp/dupip-test.sock',
       web: { listenAddresses: ['127.0.0.1:10227', '[::1]:10227'], configFile: '/etc/dupip/web.yml', maxConnections: 32 },
       logLevel: 'debug',
+      notify: { command: ['/usr/local/bin/dupip-notify', '--to', 'ops'], timeoutMs: 5000 },
     });
     // Every key of the schema is present in the fixture, so "sets every key" stays true.
     const text = readFileSync(file, 'utf8');
-    for (const k of [...TOP_LEVEL_KEYS, ...DELEGATE_KEYS, ...WEB_KEYS]) expect(text).toMatch(new RegExp(`^\\s*-? ?${k}:`, 'm'));
+    for (const k of [...TOP_LEVEL_KEYS, ...DELEGATE_KEYS, ...WEB_KEYS, ...NOTIFY_KEYS]) expect(text).toMatch(new RegExp(`^\\s*-? ?${k}:`, 'm'));
   });
 
   it('minimal.yml is the defaults plus one delegate', () => {
@@ -110,8 +111,9 @@ describe('docs/config.md', () => {
   const docs = readFileSync(DOCS, 'utf8');
 
   it('documents every key and every flag', () => {
-    for (const k of TOP_LEVEL_KEYS) expect(docs, k).toContain(`### \`${k === 'web' ? 'web.listen_addresses' : k}\``);
+    for (const k of TOP_LEVEL_KEYS) expect(docs, k).toContain(`### \`${k === 'web' ? 'web.listen_addresses' : k === 'notify' ? 'notify.command' : k}\``);
     for (const k of WEB_KEYS) expect(docs, k).toContain(`### \`web.${k}\``);
+    for (const k of NOTIFY_KEYS) expect(docs, k).toContain(`### \`notify.${k}\``);
     for (const k of DELEGATE_KEYS) expect(docs, k).toContain(`| \`${k}\` |`);
     for (const f of DAEMON_FLAGS) expect(docs, f.name).toContain(`| \`--${f.name}${f.arg ? ` ${f.arg.replace('|', '\\|')}` : ''}\` |`);
   });

@@ -63,6 +63,7 @@ describe('defaults', () => {
       controlSocket: '/run/dupip/dupip.sock',
       web: { listenAddresses: [':10227'], maxConnections: 64 },
       logLevel: 'info',
+      notify: { command: [], timeoutMs: 10_000 },
     });
     expect(config.web.configFile).toBeUndefined();
   });
@@ -190,7 +191,7 @@ describe('YAML syntax', () => {
 describe('unknown keys', () => {
   it('are named with the closest known key', () => {
     expect(message('probe_intervall: 10s\n')).toBe(
-      `dupip: ${FILE}: probe_intervall: unknown key (did you mean "probe_interval"?); known keys: interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level`,
+      `dupip: ${FILE}: probe_intervall: unknown key (did you mean "probe_interval"?); known keys: interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level, notify`,
     );
   });
 
@@ -207,7 +208,7 @@ describe('unknown keys', () => {
 
   it('make no suggestion when nothing is close', () => {
     expect(message('colour: blue\n')).toBe(
-      `dupip: ${FILE}: colour: unknown key; known keys: interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level`,
+      `dupip: ${FILE}: colour: unknown key; known keys: interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level, notify`,
     );
   });
 
@@ -549,6 +550,26 @@ describe('parseListenAddress', () => {
   });
 });
 
+describe('notify', () => {
+  it('takes an argv list, the program an absolute path, and a timeout', () => {
+    const c = load('notify:\n  command: [/usr/local/bin/notify, --to, ops, 3]\n  timeout: 2s\n').config;
+    expect(c.notify.command).toEqual(['/usr/local/bin/notify', '--to', 'ops', '3']);
+    expect(c.notify.timeoutMs).toBe(2000);
+    expect(load('notify:\n  command: []\n').config.notify.command).toEqual([]);
+  });
+
+  it('names the field of every mistake', () => {
+    expect(message('notify:\n  command: /bin/notify --to ops\n')).toBe(
+      `dupip: ${FILE}: notify.command: expected a list, the program then its arguments, got "/bin/notify --to ops" (write ["/bin/notify --to ops"]: a list, the program first, no shell)`,
+    );
+    expect(message('notify:\n  command: [notify]\n')).toBe(`dupip: ${FILE}: notify.command[0]: "notify" is not an absolute path (it must start with "/")`);
+    expect(message('notify:\n  command: [/bin/notify, [a]]\n')).toBe(`dupip: ${FILE}: notify.command[1]: expected a string, got a list`);
+    expect(message('notify:\n  timeout: 20m\n')).toMatch(/^dupip: .*: notify\.timeout: "20m" is too long/);
+    expect(message('notify: /bin/notify\n')).toMatch(/^dupip: .*: notify: expected a mapping/);
+    expect(message('notify:\n  commands: [/bin/x]\n')).toMatch(/notify\.commands: unknown key \(did you mean "command"\?\)/);
+  });
+});
+
 describe('log_level', () => {
   it.each(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])('accepts %s', (level) => {
     expect(load(`log_level: ${level}\n`).config.logLevel).toBe(level);
@@ -630,6 +651,7 @@ describe('flags over the file', () => {
       controlSocket: '/run/b.sock',
       web: { listenAddresses: ['127.0.0.1:2', '[::1]:2'], configFile: '/etc/b-web.yml', maxConnections: 5 },
       logLevel: 'error',
+      notify: { command: [], timeoutMs: 10_000 },
     });
   });
 

@@ -82,6 +82,10 @@ describe('buildStatus', () => {
       recurrence: 'recurs at minutes 0,15,30,45 of the hour',
     });
     expect(r.addresses[0]!.lastEpisode).toMatchObject({ status: 'open' });
+    expect(r.addresses[0]!.intruders).toEqual([
+      { mac: INTRUDER, locallyAdministered: true, multicast: false, description: 'locally administered', firstSeen: new Date(OFFSET + 1000).toISOString(), lastSeen: new Date(OFFSET + 1000).toISOString(), frames: 1 },
+    ]);
+    expect(r.addresses[1]!.intruders).toEqual([]);
     expect(r.addresses[1]).toMatchObject({ address: '198.51.100.10', lastProbe: null, episodes: 0, lastEpisode: null, recurrence: null, holders: ['02:00:00:00:00:a1'] });
     expect(r.historyTotal).toBe(9);
     expect(r.daemon).toMatchObject({ version: '0.1.0', pid: 42, healthy: true });
@@ -220,6 +224,7 @@ describe('dupip status', () => {
     expect(o.out).toMatch(/^ADDRESS\s+ROLE\s+INTERFACE\s+STATE\s+MACS\s+LAST PROBE\s+LAST EPISODE\s+RECURRENCE$/m);
     expect(o.out).toMatch(new RegExp(`^192\\.0\\.2\\.10\\s+own\\s+eth0\\s+conflict\\s+${INTRUDER}\\s+.*ago.*recurs at minutes 0,15,30,45 of the hour$`, 'm'));
     expect(o.out).toMatch(/^198\.51\.100\.10\s+delegate\s+eth0\s+unknown\s+held by 02:00:00:00:00:a1\s+never\s+-\s+-$/m);
+    expect(o.out).toMatch(new RegExp(`^Foreign MACs:\n  192\\.0\\.2\\.10 on eth0: ${INTRUDER}  locally administered; first seen .* ago, last seen .* ago, 1 frame\\(s\\)$`, 'm'));
     expect(o.out).not.toMatch(/\u001b\[/);
     expect(now()).toBeGreaterThan(0);
   });

@@ -102,7 +102,7 @@ describe('metrics exposition', () => {
     // The listeners' counters do not depend on the view: they exist, at 0, from the start.
     const listeners = /^dupip_(connections|http_requests_refused)/;
     const s = all.filter((l) => !listeners.test(l));
-    expect(s).toEqual([expect.stringMatching(/^dupip_build_info\{version="0.1.0",node_version="v20/), 'dupip_healthy 0', 'dupip_probe_interval_seconds 0', 'dupip_journal_write_errors_total 0']);
+    expect(s).toEqual([expect.stringMatching(/^dupip_build_info\{version="0.1.0",node_version="v20/), 'dupip_healthy 0', 'dupip_probe_interval_seconds 0', 'dupip_journal_write_errors_total 0', ...['dropped', 'exit', 'ok', 'spawn', 'timeout'].map((o) => `dupip_notify_total{outcome="${o}"} 0`)]);
     expect(all.filter((l) => listeners.test(l))).toHaveLength(13);
     expect(all.filter((l) => listeners.test(l)).every((l) => l.endsWith(' 0'))).toBe(true);
   });
