@@ -1,17 +1,14 @@
 /**
- * The detector: the scheduler and topology over one state machine per address.
- *
- * Pure: no sockets, files or clocks. Two entry points drive it, as in n-acd: handleFrame() (or
- * handleObservation()) for every received frame and handleTimeout() when nextDeadline() is
- * reached. This layer knows interfaces, addresses, timers and the send queue; what an address's
- * state is and where it goes next is decided by its machine: src/core/held-machine.ts for
- * addresses this host holds, src/core/delegate-machine.ts for delegates it does not. Frames go out
- * through the injected transmit(); everything the outside world should learn is queued as events
- * and pulled with pullEvents().
+ * The detector: scheduler and topology over one state machine per address. Pure: no sockets,
+ * files or clocks. As in n-acd, handleFrame() (or handleObservation()) takes every received frame
+ * and handleTimeout() runs when nextDeadline() is reached. This layer knows interfaces, timers and
+ * the send queue; the machines decide states (held-machine.ts: addresses this host holds,
+ * delegate-machine.ts: delegates it does not). Frames go out through the injected transmit();
+ * what the world should learn is queued as events and pulled with pullEvents().
  */
 import { type ReceivedArp, announcementFrame, observeArp, probeFrame } from './arp.js';
 import { type DelegateMachine, type DelegateStep, delegateAnswer, delegateEnter, delegateReset, delegateRound, delegateRoundStart, newDelegateMachine } from './delegate-machine.js';
-import { type DetectorOptions, type Entry, type FrameVerdict, type Iface, type Timer, episodeOf, isEpisodeState, keyOf, snapshotOf } from './entry.js';
+import { type DetectorOptions, type Entry, type FrameVerdict, type Iface, type Timer, episodeOf, isEpisodeState, keyOf, newEntry, sendsPerSecond, snapshotOf } from './entry.js';
 import type { AddressState, DetectorEvent, EntrySnapshot, Episode, FrameKind } from './events.js';
 import { type HeldMachine, type HeldStep, heldClaim, heldEnter, heldProbe, heldReset, heldRound, newHeldMachine } from './held-machine.js';
 import { type Ipv4, formatIpv4 } from './ipv4.js';
@@ -19,7 +16,6 @@ import { BROADCAST_MAC, type Mac, isVrrpMac } from './mac.js';
 import type { Observation } from './observation.js';
 import { ANNOUNCE_WAIT_MS } from './rfc5227.js';
 import { SendQueue } from './send-queue.js';
-import { newTally } from './sightings.js';
 import { TickGrid } from './grid.js';
 import { DeadlineHeap } from './timing.js';
 import type { WatchList, WatchSpec } from './watchlist.js';
@@ -71,8 +67,7 @@ export class Detector {
     for (const ifc of list.interfaces) {
       const iface = this.ifaces.get(ifc.name);
       if (!iface) {
-        const queue = new SendQueue<Entry>(this.opts.maxSendRate);
-        this.ifaces.set(ifc.name, { name: ifc.name, mac: ifc.mac, up: ifc.up, queue, entries: new Map(), roundMs: this.opts.probeIntervalMs, capped: false });
+        this.ifaces.set(ifc.name, { name: ifc.name, mac: ifc.mac, up: ifc.up, queue: new SendQueue<Entry>(this.opts.maxSendRate), entries: new Map(), roundMs: this.opts.probeIntervalMs, capped: false });
       } else {
         iface.mac = ifc.mac;
         if (iface.up !== ifc.up) this.setLink(iface, ifc.up, now);
@@ -108,31 +103,12 @@ export class Detector {
     const interval = this.opts.probeIntervalMs;
     // At start-up probes spread over one interval; an address that appears later is probed at once.
     const firstProbe = this.grid.align(now + this.opts.random() * (initial ? interval : Math.min(100, interval)), now);
-    const tally = newTally();
-    const entry: Entry = {
-      key,
-      ip: spec.address,
-      label: formatIpv4(spec.address),
-      ifname: spec.ifname,
-      role: spec.role,
-      allowedMacs: new Set(spec.allowedMacs),
-      alive: true,
-      machine: spec.held ? newHeldMachine(tally) : newDelegateMachine(tally),
-      tally,
-      episodeStart: null,
-      lastHolder: null,
-      probeDueAt: firstProbe,
-      lastProbeAt: null,
-      roundOpen: false,
-      evaluateAt: 0,
-      announceDueAt: 0,
-      announceIdealAt: 0,
-    };
+    const entry = newEntry(key, spec, firstProbe);
     this.entries.set(key, entry);
     iface.entries.set(spec.address, entry);
     this.schedule({ kind: 'probe', entry, at: firstProbe });
     this.scheduleAnnounce(entry, now + (initial ? this.opts.random() * this.opts.announceIntervalMs : ANNOUNCE_WAIT_MS), now);
-    this.emit({ type: 'watch', at: now, entry: this.snapshot(entry), change: 'added' });
+    this.emit({ type: 'watch', at: now, entry: snapshotOf(entry), change: 'added' });
   }
 
   private updateEntry(entry: Entry, spec: WatchSpec, now: number): void {
@@ -146,7 +122,7 @@ export class Detector {
     const iface = this.ifaces.get(entry.ifname)!;
     if (spec.held) {
       if (previousHolder && previousHolder !== iface.mac) {
-        this.emit({ type: 'failover', at: now, entry: this.snapshot(entry), from: previousHolder, to: iface.mac });
+        this.emit({ type: 'failover', at: now, entry: snapshotOf(entry), from: previousHolder, to: iface.mac });
       }
       entry.lastHolder = iface.mac;
       this.scheduleAnnounce(entry, now + ANNOUNCE_WAIT_MS, now);
@@ -159,14 +135,14 @@ export class Detector {
     entry.alive = false;
     this.entries.delete(entry.key);
     this.ifaces.get(entry.ifname)?.entries.delete(entry.ip);
-    this.emit({ type: 'watch', at: now, entry: this.snapshot(entry), change: 'removed' });
+    this.emit({ type: 'watch', at: now, entry: snapshotOf(entry), change: 'removed' });
   }
 
   /** The reset input of the entry's machine: back to unknown. */
   private reset(entry: Entry, now: number, reason: string): void {
     const m = entry.machine;
-    const step = m.role === 'held' ? heldReset(m) : delegateReset(m);
-    if (step.to) this.transition(entry, step.to, now, reason);
+    if (m.role === 'held') this.applyHeld(entry, m, { ...heldReset(m), reason }, now);
+    else this.applyDelegate(entry, m, { ...delegateReset(m), reason }, now);
   }
 
   private reprobeSoon(entry: Entry, now: number): void {
@@ -187,24 +163,11 @@ export class Detector {
 
   /** Says so once when the send cap cannot fit one probe per address per interval. */
   private checkCapacity(iface: Iface, now: number): void {
-    const n = iface.entries.size;
-    let perSecond = (n * 1000) / this.opts.probeIntervalMs;
-    if (this.opts.announceIntervalMs > 0) {
-      let held = 0;
-      for (const e of iface.entries.values()) if (e.machine.role === 'held') held++;
-      perSecond += (held * 1000) / this.opts.announceIntervalMs;
-    }
-    const capped = perSecond > this.opts.maxSendRate;
+    const [n, perSecond, cap] = [iface.entries.size, sendsPerSecond(iface, this.opts), this.opts.maxSendRate];
+    const capped = perSecond > cap;
     if (capped && !iface.capped) {
-      this.emit({
-        type: 'send-capped',
-        at: now,
-        interface: iface.name,
-        addresses: n,
-        neededPerSecond: Math.round(perSecond * 10) / 10,
-        cap: this.opts.maxSendRate,
-        roundMs: Math.round((n * 1000) / this.opts.maxSendRate),
-      });
+      const neededPerSecond = Math.round(perSecond * 10) / 10;
+      this.emit({ type: 'send-capped', at: now, interface: iface.name, addresses: n, neededPerSecond, cap, roundMs: Math.round((n * 1000) / cap) });
     }
     iface.capped = capped;
   }
@@ -235,17 +198,17 @@ export class Detector {
       case 'claim':
         if (this.ignored(entry, obs.mac)) return 'ignored';
         if (m.role === 'held') {
-          this.applyHeld(entry, heldClaim(m, obs, from, entry.label, this.opts, now), now);
+          this.applyHeld(entry, m, heldClaim(m, obs, from, entry.label, this.opts, now), now);
           return 'claim';
         }
         // A delegate held elsewhere: whoever speaks for it while our probe round is open is a holder.
         if (!entry.roundOpen) return 'late';
-        this.applyDelegate(entry, delegateAnswer(m, from, entry.label, now), now);
+        this.applyDelegate(entry, m, delegateAnswer(m, from, entry.label, now), now);
         return 'answer';
       case 'probe':
         if (m.role !== 'held') return 'unwatched'; // peers probing a delegate we do not hold: not our business
         if (this.ignored(entry, obs.mac) || entry.allowedMacs.has(obs.mac)) return 'ignored';
-        this.applyHeld(entry, heldProbe(m, from, entry.label, now), now);
+        this.applyHeld(entry, m, heldProbe(m, from, entry.label, now), now);
         return 'probe';
     }
   }
@@ -258,18 +221,20 @@ export class Detector {
     return this.ignoreMacs.has(mac) || (entry.role === 'delegate' && this.opts.ignoreVrrpForDelegates && isVrrpMac(mac));
   }
 
-  private applyHeld(entry: Entry, step: HeldStep, now: number): void {
-    if (step.to) this.transition(entry, step.to, now, step.reason ?? '');
-    if (step.addedMac) this.emit({ type: 'conflict-mac', at: now, entry: this.snapshot(entry), mac: step.addedMac });
+  private applyHeld(entry: Entry, m: HeldMachine, step: HeldStep, now: number): void {
+    const to = step.to;
+    if (to) this.transition(entry, to, () => heldEnter(m, to), now, step.reason ?? '');
+    if (step.addedMac) this.emit({ type: 'conflict-mac', at: now, entry: snapshotOf(entry), mac: step.addedMac });
     if (step.defend) this.enqueue(entry, 'defence', now);
   }
 
-  private applyDelegate(entry: Entry, step: DelegateStep, now: number): void {
-    if (step.failover) this.emit({ type: 'failover', at: now, entry: this.snapshot(entry), ...step.failover });
+  private applyDelegate(entry: Entry, m: DelegateMachine, step: DelegateStep, now: number): void {
+    if (step.failover) this.emit({ type: 'failover', at: now, entry: snapshotOf(entry), ...step.failover });
     if (step.holder) entry.lastHolder = step.holder;
-    if (step.unexpected) this.emit({ type: 'unexpected-holder', at: now, entry: this.snapshot(entry), mac: step.unexpected });
-    if (step.to) this.transition(entry, step.to, now, step.reason ?? '');
-    if (step.addedMac) this.emit({ type: 'conflict-mac', at: now, entry: this.snapshot(entry), mac: step.addedMac });
+    if (step.unexpected) this.emit({ type: 'unexpected-holder', at: now, entry: snapshotOf(entry), mac: step.unexpected });
+    const to = step.to;
+    if (to) this.transition(entry, to, () => delegateEnter(m, to), now, step.reason ?? '');
+    if (step.addedMac) this.emit({ type: 'conflict-mac', at: now, entry: snapshotOf(entry), mac: step.addedMac });
   }
 
   // ---------------------------------------------------------------- time
@@ -344,15 +309,15 @@ export class Detector {
   private evaluate(entry: Entry, now: number): void {
     entry.roundOpen = false;
     const m = entry.machine;
-    if (m.role === 'held') this.applyHeld(entry, heldRound(m, this.opts), now);
-    else this.applyDelegate(entry, delegateRound(m, entry.lastHolder, entry.allowedMacs, now), now);
+    if (m.role === 'held') this.applyHeld(entry, m, heldRound(m, this.opts), now);
+    else this.applyDelegate(entry, m, delegateRound(m, entry.lastHolder, entry.allowedMacs, now), now);
   }
 
   private summarise(now: number): void {
     for (const entry of this.entries.values()) {
       const t = entry.tally;
       if (t.framesSinceSummary > 0 && isEpisodeState(entry.machine.state)) {
-        this.emit({ type: 'summary', at: now, entry: this.snapshot(entry), frames: t.framesSinceSummary, overflow: t.overflowSinceSummary });
+        this.emit({ type: 'summary', at: now, entry: snapshotOf(entry), frames: t.framesSinceSummary, overflow: t.overflowSinceSummary });
       }
       t.framesSinceSummary = t.overflowSinceSummary = 0;
     }
@@ -392,17 +357,15 @@ export class Detector {
   // ---------------------------------------------------------------- state and events
 
   /** Applies a state change its machine decided, and reports it with the episode it begins or ends. */
-  private transition(entry: Entry, to: AddressState, now: number, reason: string): void {
-    const m = entry.machine;
-    const from = m.state;
+  private transition(entry: Entry, to: AddressState, enter: () => void, now: number, reason: string): void {
+    const from = entry.machine.state;
     if (from === to) return;
     let episode: Episode | undefined;
     if (isEpisodeState(from) && entry.episodeStart !== null) episode = { ...episodeOf(entry, from, entry.episodeStart), end: now };
-    if (m.role === 'held') heldEnter(m, to as HeldMachine['state']);
-    else delegateEnter(m, to as DelegateMachine['state']);
+    enter();
     entry.episodeStart = isEpisodeState(to) ? now : null;
     if (isEpisodeState(to)) episode = episodeOf(entry, to, now);
-    this.emit({ type: 'state', at: now, entry: this.snapshot(entry), from, to, reason, ...(episode ? { episode } : {}) });
+    this.emit({ type: 'state', at: now, entry: snapshotOf(entry), from, to, reason, ...(episode ? { episode } : {}) });
   }
 
   private emit(e: DetectorEvent): void {
@@ -420,13 +383,9 @@ export class Detector {
     return out;
   }
 
-  private snapshot(entry: Entry): EntrySnapshot {
-    return snapshotOf(entry);
-  }
-
   /** Every monitored address, for status and metrics. */
   snapshotAll(): EntrySnapshot[] {
-    return [...this.entries.values()].map((e) => this.snapshot(e));
+    return [...this.entries.values()].map(snapshotOf);
   }
 
   interfaceStatus(): { name: string; mac: Mac; up: boolean; addresses: number; roundMs: number; capped: boolean }[] {

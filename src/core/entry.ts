@@ -3,15 +3,15 @@
  * schedule), one Iface per interface, and how they are reported (snapshots, episodes).
  */
 import type { ArpFrame } from './arp.js';
-import type { DelegateMachine } from './delegate-machine.js';
+import { type DelegateMachine, newDelegateMachine } from './delegate-machine.js';
 import type { AddressState, EntrySnapshot, Episode, FrameKind, SendOutcome } from './events.js';
-import type { HeldMachine } from './held-machine.js';
+import { type HeldMachine, newHeldMachine } from './held-machine.js';
 import { type Ipv4, formatIpv4 } from './ipv4.js';
 import type { Mac } from './mac.js';
 import type { SendQueue } from './send-queue.js';
-import type { Tally } from './sightings.js';
+import { type Tally, newTally } from './sightings.js';
 import type { Random } from './timing.js';
-import type { Role } from './watchlist.js';
+import type { Role, WatchSpec } from './watchlist.js';
 
 export interface Transmission {
   interface: string;
@@ -106,4 +106,39 @@ export function snapshotOf(entry: Entry): EntrySnapshot {
 /** The episode of the entry's current MACs. */
 export function episodeOf(entry: Entry, kind: 'conflict' | 'split-brain', start: number): Episode {
   return { address: entry.label, interface: entry.ifname, role: entry.role, kind, start, macs: entry.machine.macs.macs() };
+}
+
+/** A newly watched address: its role's machine at unknown, its first probe due at `firstProbe`. */
+export function newEntry(key: string, spec: WatchSpec, firstProbe: number): Entry {
+  const tally = newTally();
+  return {
+    key,
+    ip: spec.address,
+    label: formatIpv4(spec.address),
+    ifname: spec.ifname,
+    role: spec.role,
+    allowedMacs: new Set(spec.allowedMacs),
+    alive: true,
+    machine: spec.held ? newHeldMachine(tally) : newDelegateMachine(tally),
+    tally,
+    episodeStart: null,
+    lastHolder: null,
+    probeDueAt: firstProbe,
+    lastProbeAt: null,
+    roundOpen: false,
+    evaluateAt: 0,
+    announceDueAt: 0,
+    announceIdealAt: 0,
+  };
+}
+
+/** Frames per second an interface needs: one probe per address per interval, plus announcements of held ones. */
+export function sendsPerSecond(iface: Iface, opts: { probeIntervalMs: number; announceIntervalMs: number }): number {
+  let perSecond = (iface.entries.size * 1000) / opts.probeIntervalMs;
+  if (opts.announceIntervalMs > 0) {
+    let held = 0;
+    for (const e of iface.entries.values()) if (e.machine.role === 'held') held++;
+    perSecond += (held * 1000) / opts.announceIntervalMs;
+  }
+  return perSecond;
 }
