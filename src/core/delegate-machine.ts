@@ -47,6 +47,8 @@ export const DELEGATE_EDGES: readonly (readonly [DelegateState, DelegateInput, D
 export interface DelegateMachine {
   readonly role: 'delegate';
   state: DelegateState;
+  /** The address's life-long counters. */
+  readonly tally: Tally;
   /** The MACs of the current split brain. */
   macs: Sightings;
   /** The MACs that answered the open (or last) round. */
@@ -58,7 +60,7 @@ export interface DelegateMachine {
 }
 
 export function newDelegateMachine(tally: Tally): DelegateMachine {
-  return { role: 'delegate', state: 'unknown', macs: new Sightings(tally), round: new Sightings(tally), missedRounds: 0, holders: [], unexpectedHolder: false };
+  return { role: 'delegate', state: 'unknown', tally, macs: new Sightings(tally), round: new Sightings(tally), missedRounds: 0, holders: [], unexpectedHolder: false };
 }
 
 export interface DelegateStep {
@@ -83,7 +85,7 @@ export function delegateRoundStart(m: DelegateMachine): void {
 export function delegateAnswer(m: DelegateMachine, from: Sender, label: string, now: number): DelegateStep {
   const r = m.round.sight(from.mac, from.ethernetSource, now);
   if (m.round.size < 2) return {};
-  m.macs.tally.framesSinceSummary++;
+  m.tally.framesSinceSummary++;
   switch (m.state) {
     case 'unknown':
     case 'ok':
@@ -101,8 +103,7 @@ export function delegateAnswer(m: DelegateMachine, from: Sender, label: string, 
 }
 
 /** Our probe round's reply window ended. `lastHolder` is the last MAC known to hold the delegate. */
-export function delegateRound(m: DelegateMachine, lastHolder: Mac | null, allowedMacs: ReadonlySet<Mac>, now: number): DelegateStep {
-  void now;
+export function delegateRound(m: DelegateMachine, lastHolder: Mac | null, allowedMacs: ReadonlySet<Mac>): DelegateStep {
   const holders = m.round.macs();
   m.holders = holders;
   if (holders.length === 0) {

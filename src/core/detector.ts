@@ -310,7 +310,7 @@ export class Detector {
     entry.roundOpen = false;
     const m = entry.machine;
     if (m.role === 'held') this.applyHeld(entry, m, heldRound(m, this.opts), now);
-    else this.applyDelegate(entry, m, delegateRound(m, entry.lastHolder, entry.allowedMacs, now), now);
+    else this.applyDelegate(entry, m, delegateRound(m, entry.lastHolder, entry.allowedMacs), now);
   }
 
   private summarise(now: number): void {

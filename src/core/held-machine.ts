@@ -46,16 +46,17 @@ export const HELD_EDGES: readonly (readonly [HeldState, HeldInput, HeldState])[]
 export interface HeldMachine {
   readonly role: 'held';
   state: HeldState;
+  /** The address's life-long counters. */
+  readonly tally: Tally;
   /** Foreign MACs of the current conflict or contest. */
   macs: Sightings;
   claims: number;
   contests: number;
   cleanRounds: number;
-  lastDefendAt: number;
 }
 
 export function newHeldMachine(tally: Tally): HeldMachine {
-  return { role: 'held', state: 'unknown', macs: new Sightings(tally), claims: 0, contests: 0, cleanRounds: 0, lastDefendAt: -Infinity };
+  return { role: 'held', state: 'unknown', tally, macs: new Sightings(tally), claims: 0, contests: 0, cleanRounds: 0 };
 }
 
 /** What an input decided: a state change (with the reason the log gives), a MAC to report, a defence. */
@@ -76,7 +77,7 @@ export interface HeldPolicy {
 export function heldClaim(m: HeldMachine, obs: Observation & { kind: 'claim' }, from: Sender, label: string, policy: HeldPolicy, now: number): HeldStep {
   m.claims++;
   m.cleanRounds = 0;
-  m.macs.tally.framesSinceSummary++;
+  m.tally.framesSinceSummary++;
   const step: HeldStep = {};
   switch (m.state) {
     case 'conflict': {
@@ -99,8 +100,8 @@ export function heldClaim(m: HeldMachine, obs: Observation & { kind: 'claim' }, 
     default:
       return unreachable(m.state);
   }
-  if (policy.defend === 'once' && now - m.lastDefendAt >= DEFEND_INTERVAL_MS) {
-    m.lastDefendAt = now;
+  if (policy.defend === 'once' && now - m.tally.lastDefendAt >= DEFEND_INTERVAL_MS) {
+    m.tally.lastDefendAt = now;
     step.defend = true;
   }
   return step;

@@ -12,16 +12,18 @@ import type { Mac } from './mac.js';
 /** Foreign MACs listed per address; more are counted as overflow. */
 export const MAX_MACS_PER_ADDRESS = 8;
 
-/** Counters of one address, shared by the lists it has over its life (they outlive episodes). */
+/** What one address keeps over its whole life, across episodes and role changes. */
 export interface Tally {
   /** Frames from MACs that could not be listed, since the address has been watched. */
   macOverflow: number;
   overflowSinceSummary: number;
   /** Conflicting frames since the last summary. */
   framesSinceSummary: number;
+  /** When the address was last defended (DEFEND_INTERVAL is per address, whatever its role did meanwhile). */
+  lastDefendAt: number;
 }
 
-export const newTally = (): Tally => ({ macOverflow: 0, overflowSinceSummary: 0, framesSinceSummary: 0 });
+export const newTally = (): Tally => ({ macOverflow: 0, overflowSinceSummary: 0, framesSinceSummary: 0, lastDefendAt: -Infinity });
 
 export type Sighted = { kind: 'new'; sighting: MacSighting } | { kind: 'seen'; sighting: MacSighting } | { kind: 'overflow' };
 

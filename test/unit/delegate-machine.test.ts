@@ -36,7 +36,7 @@ const answer = (m: DelegateMachine, who: string) => delegateAnswer(m, { mac: who
 const answers = (m: DelegateMachine, ...who: string[]) => who.map((w) => answer(m, w)).reduce((a, s) => ({ ...a, ...s }), {} as DelegateStep);
 const round = (m: DelegateMachine, ...who: string[]) => {
   for (const w of who) answer(m, w);
-  return delegateRound(m, null, NONE, 200);
+  return delegateRound(m, null, NONE);
 };
 
 function apply(m: DelegateMachine, step: DelegateStep): DelegateState {
@@ -69,7 +69,7 @@ const missed = (from: DelegateState, to: DelegateState, before: number, when: st
   when,
   run: (m) => {
     m.missedRounds = before;
-    return delegateRound(m, null, NONE, 200);
+    return delegateRound(m, null, NONE);
   },
 });
 
@@ -98,7 +98,7 @@ const rows: Row[] = [
   missed('unknown', 'unknown', 0, 'an empty round, fewer than UNANSWERED_ROUNDS in a row'),
   missed('unknown', 'unanswered', UNANSWERED_ROUNDS - 1, 'the UNANSWERED_ROUNDS-th empty round in a row'),
   { from: 'unknown', input: 'round', to: 'ok', when: 'one holder', run: (m) => round(m, P1), check: (m) => expect(m.holders).toEqual([P1]) },
-  { from: 'ok', input: 'round', to: 'ok', when: 'one holder (a different one is a failover)', run: (m) => (answer(m, P2), delegateRound(m, P1, NONE, 200)), check: (_, s) => expect(s.failover).toEqual({ from: P1, to: P2 }) },
+  { from: 'ok', input: 'round', to: 'ok', when: 'one holder (a different one is a failover)', run: (m) => (answer(m, P2), delegateRound(m, P1, NONE)), check: (_, s) => expect(s.failover).toEqual({ from: P1, to: P2 }) },
   missed('ok', 'unanswered', UNANSWERED_ROUNDS - 1, 'the UNANSWERED_ROUNDS-th empty round in a row'),
   { from: 'split-brain', input: 'round', to: 'split-brain', when: 'two or more holders', run: (m) => round(m, P1, P2) },
   { from: 'split-brain', input: 'round', to: 'ok', when: 'one holder', run: (m) => round(m, P1), check: (m) => expect(m.macs.size).toBe(0) },
@@ -141,10 +141,10 @@ describe('delegate machine: state × input', () => {
     const m = machineIn('ok');
     const allowed = new Set([P2]);
     answer(m, P1);
-    expect(delegateRound(m, P1, allowed, 1).unexpected).toBe(P1);
+    expect(delegateRound(m, P1, allowed).unexpected).toBe(P1);
     delegateRoundStart(m);
     answer(m, P1);
-    expect(delegateRound(m, P1, allowed, 2).unexpected).toBeUndefined();
+    expect(delegateRound(m, P1, allowed).unexpected).toBeUndefined();
     expect(m.unexpectedHolder).toBe(true);
   });
 });
