@@ -11,7 +11,7 @@ import { type DelegateMachine, type DelegateStep, delegateAnswer, delegateEnter,
 import { type DetectorOptions, type Entry, type FrameVerdict, type Iface, type Timer, episodeOf, isEpisodeState, keyOf, newEntry, sendsPerSecond, snapshotOf } from './entry.js';
 import type { AddressState, DetectorEvent, EntrySnapshot, Episode, FrameKind } from './events.js';
 import { type HeldMachine, type HeldStep, heldClaim, heldEnter, heldProbe, heldReset, heldRound, newHeldMachine } from './held-machine.js';
-import { type Ipv4, formatIpv4 } from './ipv4.js';
+import type { Ipv4 } from './ipv4.js';
 import { BROADCAST_MAC, type Mac, isVrrpMac } from './mac.js';
 import type { Observation } from './observation.js';
 import { ANNOUNCE_WAIT_MS } from './rfc5227.js';
