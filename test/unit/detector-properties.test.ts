@@ -15,7 +15,9 @@ import { checkEvent, checkSnapshot } from '../support/detector-invariants.js';
 import { FakeWorld, IF, OWN_MAC, ip, seeded } from '../support/fake-world.js';
 
 export const SEED = Number(process.env.DUPIP_PROPERTY_SEED ?? 20261201);
-const RUNS = 2500;
+/** Sequences per property: 10,000 in all, fewer where a sequence costs more (every address at once). */
+const RUNS = { own: 2750, delegates: 3000, held: 1500, topology: 2750 } as const;
+const TOTAL = Object.values(RUNS).reduce((a, b) => a + b, 0);
 const MACS = 1000;
 const hex = (n: number) => n.toString(16).padStart(2, '0');
 const mac = (i: number) => `02:aa:00:00:${hex((i >> 8) & 255)}:${hex(i & 255)}`;
@@ -149,7 +151,7 @@ function run(setup: Setup, cmds: Cmd[], lateness: number): void {
   }
 }
 
-function assertProperty(name: string, prop: fc.IPropertyWithHooks<[Setup, Cmd[], number]> | fc.IProperty<[Setup, Cmd[], number]>, numRuns = RUNS): void {
+function assertProperty(name: string, prop: fc.IPropertyWithHooks<[Setup, Cmd[], number]> | fc.IProperty<[Setup, Cmd[], number]>, numRuns: number): void {
   const details = fc.check(prop, { seed: SEED, numRuns });
   if (details.failed) {
     throw new Error(`${name}: invariant violated (seed ${SEED}; rerun with DUPIP_PROPERTY_SEED=${SEED}):\n${fc.defaultReportMessage(details)}\n${String(details.errorInstance)}`);
@@ -161,12 +163,14 @@ const lateness = fc.integer({ min: 0, max: 5 });
 const setupOf = (present: fc.Arbitrary<boolean[]>, held: fc.Arbitrary<boolean[]>) => fc.record({ present, held });
 const all4 = fc.constant([true, true, true, true] as boolean[]);
 
-describe(`detector invariants hold for random input sequences (seed ${SEED}, ${RUNS} sequences each)`, () => {
+describe(`detector invariants hold for random input sequences (seed ${SEED}, ${TOTAL} sequences)`, () => {
+  it('runs at least 10,000 sequences in all', () => expect(TOTAL).toBeGreaterThanOrEqual(10_000));
+
   it('own addresses: claims, probes and answers from up to 1,000 MACs', { timeout: 30_000 }, () => {
     const addr = fc.integer({ min: 0, max: 1 });
     const cmds = fc.array(fc.oneof(...frames(addr), advance), { maxLength: 16 });
     reached.clear();
-    assertProperty('own', fc.property(setupOf(fc.constant([true, true, false, false]), fc.constant([false, false])), cmds, lateness, run));
+    assertProperty('own', fc.property(setupOf(fc.constant([true, true, false, false]), fc.constant([false, false])), cmds, lateness, run), RUNS.own);
     for (const r of ['ok>conflict', 'ok>contested', 'contested>conflict', 'conflict>ok', 'contested>ok', 'conflict with a full list', 'contested with a full list', 'claim after a full contest', 'overflow']) expect(reached).toContain(r);
   });
 
@@ -174,14 +178,14 @@ describe(`detector invariants hold for random input sequences (seed ${SEED}, ${R
     const addr = fc.integer({ min: 2, max: 3 });
     const cmds = fc.array(fc.oneof(...frames(addr), advance, advance), { maxLength: 16 });
     reached.clear();
-    assertProperty('delegates', fc.property(setupOf(fc.constant([false, false, true, true]), fc.constant([false, false])), cmds, lateness, run));
+    assertProperty('delegates', fc.property(setupOf(fc.constant([false, false, true, true]), fc.constant([false, false])), cmds, lateness, run), RUNS.delegates);
     for (const r of ['unknown>split-brain', 'ok>split-brain', 'split-brain>ok', 'ok>unanswered', 'unanswered>ok', 'split-brain with a full list', 'overflow', 'failover']) expect(reached).toContain(r);
   });
 
   it('delegates held here, and every address at once', { timeout: 30_000 }, () => {
     const addr = fc.integer({ min: 0, max: 3 });
     const cmds = fc.array(fc.oneof(...frames(addr), advance), { maxLength: 16 });
-    assertProperty('held', fc.property(setupOf(all4, fc.array(fc.boolean(), { minLength: 2, maxLength: 2 })), cmds, lateness, run));
+    assertProperty('held', fc.property(setupOf(all4, fc.array(fc.boolean(), { minLength: 2, maxLength: 2 })), cmds, lateness, run), RUNS.held);
   });
 
   it('with address changes, delegates moving between held and not, link down and up, and reloads', { timeout: 30_000 }, () => {
@@ -189,7 +193,7 @@ describe(`detector invariants hold for random input sequences (seed ${SEED}, ${R
     const cmds = fc.array(fc.oneof({ arbitrary: fc.oneof(...frames(addr)), weight: 4 }, { arbitrary: advance, weight: 3 }, { arbitrary: topology, weight: 2 }, { arbitrary: reload, weight: 1 }), { maxLength: 16 });
     const setup = setupOf(fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), fc.array(fc.boolean(), { minLength: 2, maxLength: 2 }));
     reached.clear();
-    assertProperty('topology', fc.property(setup, cmds, lateness, run));
+    assertProperty('topology', fc.property(setup, cmds, lateness, run), RUNS.topology);
     for (const r of ['conflict>unknown', 'split-brain>unknown', 'ok>unknown', 'failover']) expect(reached).toContain(r);
   });
 });
