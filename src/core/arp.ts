@@ -1,10 +1,11 @@
 /**
  * ARP codec for Ethernet/IPv4 (RFC 826), the only kind dupip speaks.
- * decodeArp validates every field and never throws; the encoders build the three
- * frames RFC 5227 uses: probe, announcement and reply.
+ * decodeArp validates every field and never throws; observeArp says what a received frame tells
+ * the detector; the encoders build the two frames RFC 5227 sends: probe and announcement.
  */
 import { type Ipv4, readIpv4, writeIpv4 } from './ipv4.js';
 import { type Mac, BROADCAST_MAC, ZERO_MAC, readMac, writeMac } from './mac.js';
+import type { Observation } from './observation.js';
 
 export const ARP_LENGTH = 28;
 export const HTYPE_ETHERNET = 1;
@@ -22,6 +23,9 @@ export interface ArpFrame {
   targetIp: Ipv4;
 }
 
+/** A received frame: the target MAC is not decoded, because nothing reads it. */
+export type ReceivedArp = Omit<ArpFrame, 'targetMac'>;
+
 /** Why a frame was refused; also the `reason` label of dupip_frames_invalid_total. */
 export const INVALID_REASONS = [
   'truncated',
@@ -33,7 +37,7 @@ export const INVALID_REASONS = [
 ] as const;
 export type InvalidReason = (typeof INVALID_REASONS)[number];
 
-export type DecodeResult = { ok: true; frame: ArpFrame } | { ok: false; reason: InvalidReason };
+export type DecodeResult = { ok: true; frame: ReceivedArp } | { ok: false; reason: InvalidReason };
 
 /**
  * Decodes an ARP payload (the bytes after the Ethernet header). Trailing bytes
@@ -56,7 +60,6 @@ export function decodeArp(buf: Uint8Array): DecodeResult {
       op,
       senderMac: readMac(buf, 8),
       senderIp: readIpv4(buf, 14),
-      targetMac: readMac(buf, 18),
       targetIp: readIpv4(buf, 24),
     },
   };
@@ -90,15 +93,18 @@ export function announcementFrame(ownMac: Mac, address: Ipv4): ArpFrame {
   return { op: OP_REQUEST, senderMac: ownMac, senderIp: address, targetMac: BROADCAST_MAC, targetIp: address };
 }
 
-/** ARP reply from `ownMac`/`address` to a requester. */
-export function replyFrame(ownMac: Mac, address: Ipv4, toMac: Mac, toIp: Ipv4): ArpFrame {
-  return { op: OP_REPLY, senderMac: ownMac, senderIp: address, targetMac: toMac, targetIp: toIp };
-}
-
-export function isProbe(frame: ArpFrame): boolean {
+/** An RFC 5227 probe: sender IP 0.0.0.0. */
+export function isProbe(frame: ReceivedArp): boolean {
   return frame.op === OP_REQUEST && frame.senderIp === 0;
 }
 
-export function isAnnouncement(frame: ArpFrame): boolean {
-  return frame.op === OP_REQUEST && frame.senderIp !== 0 && frame.senderIp === frame.targetIp;
+/**
+ * What a received frame tells the detector, or null when it tells nothing: a frame with a sender
+ * IP claims that address for its sender MAC (request, reply or announcement alike); a probe asks
+ * for its target IP; a reply from 0.0.0.0 means nothing.
+ */
+export function observeArp(frame: ReceivedArp): Observation | null {
+  if (frame.senderIp !== 0) return { kind: 'claim', address: frame.senderIp, mac: frame.senderMac, reply: frame.op === OP_REPLY };
+  if (isProbe(frame)) return { kind: 'probe', address: frame.targetIp, mac: frame.senderMac };
+  return null;
 }

@@ -1,121 +1,33 @@
 /**
- * The detector: per-address state machines for own and delegate addresses.
- *
- * Pure: no sockets, files or clocks. Two entry points drive it, as in n-acd: handleFrame() for
- * every decoded ARP frame and handleTimeout() when nextDeadline() is reached. Frames go out
- * through the injected transmit(); everything the outside world should learn is queued as
- * events and pulled with pullEvents().
+ * The detector: scheduler and topology over one state machine per address. Pure: no sockets,
+ * files or clocks. As in n-acd, handleFrame() (or handleObservation()) takes every received frame
+ * and handleTimeout() runs when nextDeadline() is reached. This layer knows interfaces, timers and
+ * the send queue; the machines decide states (held-machine.ts: addresses this host holds,
+ * delegate-machine.ts: delegates it does not). Frames go out through the injected transmit();
+ * what the world should learn is queued as events and pulled with pullEvents().
  */
-import { type ArpFrame, announcementFrame, probeFrame } from './arp.js';
-import type { AddressState, DetectorEvent, EntrySnapshot, Episode, FrameKind, MacSighting, SendOutcome } from './events.js';
-import { type Ipv4, formatIpv4 } from './ipv4.js';
+import { type ReceivedArp, announcementFrame, observeArp, probeFrame } from './arp.js';
+import { type DelegateMachine, type DelegateStep, delegateAnswer, delegateEnter, delegateReset, delegateRound, delegateRoundStart, newDelegateMachine } from './delegate-machine.js';
+import { type DetectorOptions, type Entry, type FrameVerdict, type Iface, type Timer, episodeOf, isEpisodeState, keyOf, newEntry, sendsPerSecond, snapshotOf } from './entry.js';
+import type { AddressState, DetectorEvent, EntrySnapshot, Episode, FrameKind } from './events.js';
+import { type HeldMachine, type HeldStep, heldClaim, heldEnter, heldProbe, heldReset, heldRound, newHeldMachine } from './held-machine.js';
+import type { Ipv4 } from './ipv4.js';
 import { BROADCAST_MAC, type Mac, isVrrpMac } from './mac.js';
-import { ANNOUNCE_WAIT_MS, DEFEND_INTERVAL_MS } from './rfc5227.js';
-import { DeadlineHeap, type Random, SendWindow, jittered } from './timing.js';
-import type { Role, WatchList, WatchSpec } from './watchlist.js';
+import type { Observation } from './observation.js';
+import { ANNOUNCE_WAIT_MS } from './rfc5227.js';
+import { SendQueue } from './send-queue.js';
+import { TickGrid } from './grid.js';
+import { DeadlineHeap } from './timing.js';
+import type { WatchList, WatchSpec } from './watchlist.js';
 
-/** Foreign MACs remembered per address; more are counted as overflow, so a spoofing flood stays bounded. */
-export const MAX_MACS_PER_ADDRESS = 8;
-/** Empty probe rounds in a row before a delegate is declared unanswered (one lost reply is not an outage). */
-export const UNANSWERED_ROUNDS = 2;
-/** Longest time answers to a probe are collected. */
-export const MAX_REPLY_WINDOW_MS = 1000;
-/**
- * Deadlines are aligned to a grid of ticks (interval/10, at most 1 s) so that the probes,
- * evaluations and announcements of many addresses share one wake-up: on a VM a wake-up costs
- * more than the work it does. Probe and announcement times are rounded down (a gap never
- * exceeds 1.2 × interval), evaluations up.
- */
-export const MAX_TICK_MS = 1000;
-
-export interface Transmission {
-  interface: string;
-  kind: FrameKind;
-  address: Ipv4;
-  frame: ArpFrame;
-  destination: Mac;
-}
-
-export interface DetectorOptions {
-  probeIntervalMs: number;
-  /** 0 disables periodic announcements. */
-  announceIntervalMs: number;
-  defend: 'once' | 'never';
-  /** Clean probe rounds before a conflict (or contest) is declared over. */
-  clearAfter: number;
-  /** Frames per second per interface, all kinds together. */
-  maxSendRate: number;
-  ignoreMacs: Mac[];
-  /** VRRP virtual MACs (00:00:5e:00:01:xx) legitimately answer for VIPs; ignored for delegates unless false. */
-  ignoreVrrpForDelegates?: boolean;
-  /** Period of the per-episode frame summary. */
-  summaryIntervalMs?: number;
-  random: Random;
-  transmit: (t: Transmission) => SendOutcome;
-}
-
-/** What handleFrame made of a frame (for counters and tests). */
-export type FrameVerdict = 'claim' | 'answer' | 'probe' | 'own' | 'ignored' | 'unwatched' | 'late';
-
-type Lane = 0 | 1 | 2; // defences first, then announcements, then probes
-const LANE: Record<FrameKind, Lane> = { defence: 0, announcement: 1, probe: 2 };
-
-interface Entry {
-  key: string;
-  ip: Ipv4;
-  label: string;
-  ifname: string;
-  role: Role;
-  held: boolean;
-  allowedMacs: Set<Mac>;
-  alive: boolean;
-  state: AddressState;
-  macs: Map<Mac, MacSighting>;
-  macOverflow: number;
-  episodeStart: number | null;
-  // probing
-  probeDueAt: number;
-  queued: [boolean, boolean, boolean];
-  lastProbeAt: number | null;
-  roundOpen: boolean;
-  evaluateAt: number;
-  roundMacs: Map<Mac, MacSighting>;
-  claims: number;
-  contests: number;
-  cleanRounds: number;
-  missedRounds: number;
-  holders: Mac[];
-  lastHolder: Mac | null;
-  unexpectedHolder: boolean;
-  // announcing and defending
-  announceDueAt: number;
-  lastDefendAt: number;
-  framesSinceSummary: number;
-  overflowSinceSummary: number;
-}
-
-interface Iface {
-  name: string;
-  mac: Mac;
-  up: boolean;
-  window: SendWindow;
-  lanes: [Entry[], Entry[], Entry[]];
-  flushAt: number | null;
-  entries: Map<Ipv4, Entry>;
-  /** Smoothed time between two probes of the same address: the real round length. */
-  roundMs: number;
-  capped: boolean;
-}
-
-type Timer =
-  | { kind: 'probe' | 'evaluate' | 'announce'; entry: Entry; at: number }
-  | { kind: 'flush'; iface: Iface; at: number }
-  | { kind: 'summary'; at: number };
-
-const keyOf = (ifname: string, ip: Ipv4) => `${ifname}/${formatIpv4(ip)}`;
+export type { DetectorOptions, FrameVerdict, Transmission } from './entry.js';
+export { MAX_MACS_PER_ADDRESS } from './sightings.js';
+export { UNANSWERED_ROUNDS } from './delegate-machine.js';
+export { MAX_REPLY_WINDOW_MS, MAX_TICK_MS } from './grid.js';
 
 export class Detector {
   private readonly opts: Required<DetectorOptions>;
+  private readonly grid: TickGrid;
   private readonly ifaces = new Map<string, Iface>();
   private readonly entries = new Map<string, Entry>();
   private readonly timers = new DeadlineHeap<Timer>();
@@ -128,6 +40,7 @@ export class Detector {
   constructor(options: DetectorOptions) {
     this.opts = { ignoreVrrpForDelegates: true, summaryIntervalMs: 60_000, ...options };
     this.ignoreMacs = new Set(options.ignoreMacs);
+    this.grid = new TickGrid(this.opts);
   }
 
   /** Applies new timing and policy (a configuration reload); address state is kept. */
@@ -135,28 +48,10 @@ export class Detector {
     Object.assign(this.opts, options);
     if (options.ignoreMacs) this.ignoreMacs = new Set(options.ignoreMacs);
     for (const iface of this.ifaces.values()) {
-      iface.window.setRate(this.opts.maxSendRate);
+      iface.queue.window.setRate(this.opts.maxSendRate);
       iface.capped = false;
       this.checkCapacity(iface, now);
     }
-  }
-
-  private get tickMs(): number {
-    return Math.min(MAX_TICK_MS, this.opts.probeIntervalMs / 10);
-  }
-
-  /** Rounds a deadline down to the tick grid, never into the past. */
-  private align(t: number, now: number): number {
-    return Math.max(now, Math.floor(t / this.tickMs) * this.tickMs);
-  }
-
-  /** Rounds a deadline up to the tick grid. */
-  private alignUp(t: number): number {
-    return Math.ceil(t / this.tickMs) * this.tickMs;
-  }
-
-  private get replyWindowMs(): number {
-    return Math.min(MAX_REPLY_WINDOW_MS, this.opts.probeIntervalMs / 2);
   }
 
   // ---------------------------------------------------------------- topology
@@ -170,20 +65,9 @@ export class Detector {
 
     const wantIfaces = new Set(list.interfaces.map((i) => i.name));
     for (const ifc of list.interfaces) {
-      let iface = this.ifaces.get(ifc.name);
+      const iface = this.ifaces.get(ifc.name);
       if (!iface) {
-        iface = {
-          name: ifc.name,
-          mac: ifc.mac,
-          up: ifc.up,
-          window: new SendWindow(this.opts.maxSendRate),
-          lanes: [[], [], []],
-          flushAt: null,
-          entries: new Map(),
-          roundMs: this.opts.probeIntervalMs,
-          capped: false,
-        };
-        this.ifaces.set(ifc.name, iface);
+        this.ifaces.set(ifc.name, { name: ifc.name, mac: ifc.mac, up: ifc.up, queue: new SendQueue<Entry>(this.opts.maxSendRate), entries: new Map(), roundMs: this.opts.probeIntervalMs, capped: false });
       } else {
         iface.mac = ifc.mac;
         if (iface.up !== ifc.up) this.setLink(iface, ifc.up, now);
@@ -218,82 +102,51 @@ export class Detector {
     const iface = this.ifaces.get(spec.ifname)!;
     const interval = this.opts.probeIntervalMs;
     // At start-up probes spread over one interval; an address that appears later is probed at once.
-    const firstProbe = this.align(now + this.opts.random() * (initial ? interval : Math.min(100, interval)), now);
-    const entry: Entry = {
-      key,
-      ip: spec.address,
-      label: formatIpv4(spec.address),
-      ifname: spec.ifname,
-      role: spec.role,
-      held: spec.held,
-      allowedMacs: new Set(spec.allowedMacs),
-      alive: true,
-      state: 'unknown',
-      macs: new Map(),
-      macOverflow: 0,
-      episodeStart: null,
-      probeDueAt: firstProbe,
-      queued: [false, false, false],
-      lastProbeAt: null,
-      roundOpen: false,
-      evaluateAt: 0,
-      roundMacs: new Map(),
-      claims: 0,
-      contests: 0,
-      cleanRounds: 0,
-      missedRounds: 0,
-      holders: [],
-      lastHolder: null,
-      unexpectedHolder: false,
-      announceDueAt: 0,
-      lastDefendAt: -Infinity,
-      framesSinceSummary: 0,
-      overflowSinceSummary: 0,
-    };
+    const firstProbe = this.grid.align(now + this.opts.random() * (initial ? interval : Math.min(100, interval)), now);
+    const entry = newEntry(key, spec, firstProbe);
     this.entries.set(key, entry);
     iface.entries.set(spec.address, entry);
     this.schedule({ kind: 'probe', entry, at: firstProbe });
-    this.scheduleAnnounce(entry, now + (initial ? this.opts.random() * this.opts.announceIntervalMs : ANNOUNCE_WAIT_MS));
-    this.emit({ type: 'watch', at: now, entry: this.snapshot(entry), change: 'added' });
+    this.scheduleAnnounce(entry, now + (initial ? this.opts.random() * this.opts.announceIntervalMs : ANNOUNCE_WAIT_MS), now);
+    this.emit({ type: 'watch', at: now, entry: snapshotOf(entry), change: 'added' });
   }
 
   private updateEntry(entry: Entry, spec: WatchSpec, now: number): void {
     entry.allowedMacs = new Set(spec.allowedMacs);
-    if (entry.held === spec.held) return;
-    // A delegate moved onto or off this host: start over in the other mode.
+    if ((entry.machine.role === 'held') === spec.held) return;
+    // A delegate moved onto or off this host: start over in the other role's machine.
     const previousHolder = entry.lastHolder;
-    this.transition(entry, 'unknown', now, spec.held ? 'now held by this host' : 'no longer held by this host');
-    entry.held = spec.held;
-    this.resetRounds(entry);
+    this.reset(entry, now, spec.held ? 'now held by this host' : 'no longer held by this host');
+    entry.machine = spec.held ? newHeldMachine(entry.tally) : newDelegateMachine(entry.tally);
+    entry.roundOpen = false;
     const iface = this.ifaces.get(entry.ifname)!;
     if (spec.held) {
       if (previousHolder && previousHolder !== iface.mac) {
-        this.emit({ type: 'failover', at: now, entry: this.snapshot(entry), from: previousHolder, to: iface.mac });
+        this.emit({ type: 'failover', at: now, entry: snapshotOf(entry), from: previousHolder, to: iface.mac });
       }
       entry.lastHolder = iface.mac;
-      this.scheduleAnnounce(entry, now + ANNOUNCE_WAIT_MS);
+      this.scheduleAnnounce(entry, now + ANNOUNCE_WAIT_MS, now);
     }
     this.reprobeSoon(entry, now);
   }
 
   private removeEntry(entry: Entry, now: number): void {
-    this.transition(entry, 'unknown', now, 'no longer monitored');
+    this.reset(entry, now, 'no longer monitored');
     entry.alive = false;
     this.entries.delete(entry.key);
     this.ifaces.get(entry.ifname)?.entries.delete(entry.ip);
-    this.emit({ type: 'watch', at: now, entry: this.snapshot(entry), change: 'removed' });
+    this.emit({ type: 'watch', at: now, entry: snapshotOf(entry), change: 'removed' });
   }
 
-  private resetRounds(entry: Entry): void {
-    entry.roundOpen = false;
-    entry.roundMacs = new Map();
-    entry.claims = entry.contests = entry.cleanRounds = entry.missedRounds = 0;
-    entry.holders = [];
-    entry.unexpectedHolder = false;
+  /** The reset input of the entry's machine: back to unknown. */
+  private reset(entry: Entry, now: number, reason: string): void {
+    const m = entry.machine;
+    if (m.role === 'held') this.applyHeld(entry, m, { ...heldReset(m), reason }, now);
+    else this.applyDelegate(entry, m, { ...delegateReset(m), reason }, now);
   }
 
   private reprobeSoon(entry: Entry, now: number): void {
-    entry.probeDueAt = this.align(now + this.opts.random() * Math.min(100, this.opts.probeIntervalMs), now);
+    entry.probeDueAt = this.grid.align(now + this.opts.random() * Math.min(100, this.opts.probeIntervalMs), now);
     this.schedule({ kind: 'probe', entry, at: entry.probeDueAt });
   }
 
@@ -301,7 +154,7 @@ export class Detector {
     iface.up = up;
     this.emit({ type: 'interface', at: now, interface: iface.name, up });
     if (!up) {
-      for (const lane of iface.lanes) for (const e of lane.splice(0)) e.queued = [false, false, false];
+      iface.queue.clear();
       for (const e of iface.entries.values()) e.roundOpen = false;
     } else {
       for (const e of iface.entries.values()) this.reprobeSoon(e, now);
@@ -310,24 +163,11 @@ export class Detector {
 
   /** Says so once when the send cap cannot fit one probe per address per interval. */
   private checkCapacity(iface: Iface, now: number): void {
-    const n = iface.entries.size;
-    let perSecond = (n * 1000) / this.opts.probeIntervalMs;
-    if (this.opts.announceIntervalMs > 0) {
-      let held = 0;
-      for (const e of iface.entries.values()) if (e.held) held++;
-      perSecond += (held * 1000) / this.opts.announceIntervalMs;
-    }
-    const capped = perSecond > this.opts.maxSendRate;
+    const [n, perSecond, cap] = [iface.entries.size, sendsPerSecond(iface, this.opts), this.opts.maxSendRate];
+    const capped = perSecond > cap;
     if (capped && !iface.capped) {
-      this.emit({
-        type: 'send-capped',
-        at: now,
-        interface: iface.name,
-        addresses: n,
-        neededPerSecond: Math.round(perSecond * 10) / 10,
-        cap: this.opts.maxSendRate,
-        roundMs: Math.round((n * 1000) / this.opts.maxSendRate),
-      });
+      const neededPerSecond = Math.round(perSecond * 10) / 10;
+      this.emit({ type: 'send-capped', at: now, interface: iface.name, addresses: n, neededPerSecond, cap, roundMs: Math.round((n * 1000) / cap) });
     }
     iface.capped = capped;
   }
@@ -338,97 +178,63 @@ export class Detector {
    * One decoded ARP frame received on `ifname`. `ethernetSource` is the link-layer source,
    * which usually equals frame.senderMac.
    */
-  handleFrame(ifname: string, frame: ArpFrame, ethernetSource: Mac, now: number): FrameVerdict {
+  handleFrame(ifname: string, frame: ReceivedArp, ethernetSource: Mac, now: number): FrameVerdict {
+    const obs = observeArp(frame);
+    if (obs) return this.handleObservation(ifname, obs, ethernetSource, now);
+    const iface = this.ifaces.get(ifname);
+    return iface && this.isOwn(iface, frame.senderMac) ? 'own' : 'unwatched';
+  }
+
+  /** One observation from any address family's codec, received on `ifname`. */
+  handleObservation(ifname: string, obs: Observation, ethernetSource: Mac, now: number): FrameVerdict {
     const iface = this.ifaces.get(ifname);
     if (!iface) return 'unwatched';
-    if (this.ownMacs.has(frame.senderMac) || frame.senderMac === iface.mac) return 'own';
-    if (frame.senderIp !== 0) {
-      const entry = iface.entries.get(frame.senderIp);
-      if (!entry) return 'unwatched';
-      if (this.ignored(entry, frame.senderMac)) return 'ignored';
-      return entry.held ? this.claim(entry, frame, ethernetSource, now) : this.answer(entry, frame, ethernetSource, now);
+    if (this.isOwn(iface, obs.mac)) return 'own';
+    const entry = iface.entries.get(obs.address);
+    if (!entry) return 'unwatched';
+    const from = { mac: obs.mac, ethernetSource };
+    const m = entry.machine;
+    switch (obs.kind) {
+      case 'claim':
+        if (this.ignored(entry, obs.mac)) return 'ignored';
+        if (m.role === 'held') {
+          this.applyHeld(entry, m, heldClaim(m, obs, from, entry.label, this.opts, now), now);
+          return 'claim';
+        }
+        // A delegate held elsewhere: whoever speaks for it while our probe round is open is a holder.
+        if (!entry.roundOpen) return 'late';
+        this.applyDelegate(entry, m, delegateAnswer(m, from, entry.label, now), now);
+        return 'answer';
+      case 'probe':
+        if (m.role !== 'held') return 'unwatched'; // peers probing a delegate we do not hold: not our business
+        if (this.ignored(entry, obs.mac) || entry.allowedMacs.has(obs.mac)) return 'ignored';
+        this.applyHeld(entry, m, heldProbe(m, from, entry.label, now), now);
+        return 'probe';
     }
-    const entry = iface.entries.get(frame.targetIp);
-    if (!entry || frame.op !== 1) return 'unwatched';
-    if (!entry.held) return 'unwatched'; // peers probing a delegate we do not hold: not our business
-    if (this.ignored(entry, frame.senderMac) || entry.allowedMacs.has(frame.senderMac)) return 'ignored';
-    return this.contest(entry, frame, ethernetSource, now);
+  }
+
+  private isOwn(iface: Iface, mac: Mac): boolean {
+    return this.ownMacs.has(mac) || mac === iface.mac;
   }
 
   private ignored(entry: Entry, mac: Mac): boolean {
     return this.ignoreMacs.has(mac) || (entry.role === 'delegate' && this.opts.ignoreVrrpForDelegates && isVrrpMac(mac));
   }
 
-  /** A foreign MAC says it has an address this host holds: a hard conflict. */
-  private claim(entry: Entry, frame: ArpFrame, ethernetSource: Mac, now: number): FrameVerdict {
-    entry.claims++;
-    entry.cleanRounds = 0;
-    entry.framesSinceSummary++;
-    const isNew = this.sight(entry, entry.macs, frame.senderMac, ethernetSource, now);
-    if (entry.state !== 'conflict') {
-      if (entry.state === 'contested') entry.macs = new Map([[frame.senderMac, entry.macs.get(frame.senderMac)!]]);
-      this.transition(entry, 'conflict', now, `${frame.senderMac} ${frame.op === 2 ? 'answers' : 'claims'} ${entry.label}`);
-    } else if (isNew) {
-      this.emit({ type: 'conflict-mac', at: now, entry: this.snapshot(entry), mac: entry.macs.get(frame.senderMac)! });
-    }
-    if (this.opts.defend === 'once' && now - entry.lastDefendAt >= DEFEND_INTERVAL_MS) {
-      entry.lastDefendAt = now;
-      this.enqueue(entry, 'defence', now);
-    }
-    return 'claim';
+  private applyHeld(entry: Entry, m: HeldMachine, step: HeldStep, now: number): void {
+    const to = step.to;
+    if (to) this.transition(entry, to, () => heldEnter(m, to), now, step.reason ?? '');
+    if (step.addedMac) this.emit({ type: 'conflict-mac', at: now, entry: snapshotOf(entry), mac: step.addedMac });
+    if (step.defend) this.enqueue(entry, 'defence', now);
   }
 
-  /** A MAC answers for a delegate this host does not hold: it is a holder, if it answered our probe. */
-  private answer(entry: Entry, frame: ArpFrame, ethernetSource: Mac, now: number): FrameVerdict {
-    if (!entry.roundOpen) return 'late';
-    const isNew = this.sight(entry, entry.roundMacs, frame.senderMac, ethernetSource, now);
-    if (entry.roundMacs.size >= 2) {
-      entry.framesSinceSummary++;
-      if (entry.state !== 'split-brain') {
-        entry.macs = new Map(entry.roundMacs);
-        this.transition(entry, 'split-brain', now, `${[...entry.roundMacs.keys()].join(', ')} all answer for ${entry.label}`);
-      } else if (isNew && !entry.macs.has(frame.senderMac)) {
-        this.sight(entry, entry.macs, frame.senderMac, ethernetSource, now);
-        this.emit({ type: 'conflict-mac', at: now, entry: this.snapshot(entry), mac: entry.macs.get(frame.senderMac)! });
-      }
-    }
-    return 'answer';
-  }
-
-  /** Another host probes for an address this host holds: a soft conflict. */
-  private contest(entry: Entry, frame: ArpFrame, ethernetSource: Mac, now: number): FrameVerdict {
-    entry.contests++;
-    if (entry.state === 'ok' || entry.state === 'unknown') {
-      entry.macs = new Map();
-      this.sight(entry, entry.macs, frame.senderMac, ethernetSource, now);
-      entry.cleanRounds = 0;
-      this.transition(entry, 'contested', now, `${frame.senderMac} probes for ${entry.label}`);
-    } else if (entry.state === 'contested') {
-      entry.cleanRounds = 0;
-      if (this.sight(entry, entry.macs, frame.senderMac, ethernetSource, now)) {
-        this.emit({ type: 'conflict-mac', at: now, entry: this.snapshot(entry), mac: entry.macs.get(frame.senderMac)! });
-      }
-    }
-    return 'probe';
-  }
-
-  /** Records a sighting; returns true when the MAC is new. Bounded by MAX_MACS_PER_ADDRESS. */
-  private sight(entry: Entry, into: Map<Mac, MacSighting>, mac: Mac, ethernetSource: Mac, now: number): boolean {
-    const seen = into.get(mac);
-    if (seen) {
-      seen.lastSeen = now;
-      seen.frames++;
-      return false;
-    }
-    if (into.size >= MAX_MACS_PER_ADDRESS) {
-      entry.macOverflow++;
-      entry.overflowSinceSummary++;
-      return false;
-    }
-    const s: MacSighting = { mac, firstSeen: now, lastSeen: now, frames: 1 };
-    if (ethernetSource !== mac) s.ethernetSource = ethernetSource;
-    into.set(mac, s);
-    return true;
+  private applyDelegate(entry: Entry, m: DelegateMachine, step: DelegateStep, now: number): void {
+    if (step.failover) this.emit({ type: 'failover', at: now, entry: snapshotOf(entry), ...step.failover });
+    if (step.holder) entry.lastHolder = step.holder;
+    if (step.unexpected) this.emit({ type: 'unexpected-holder', at: now, entry: snapshotOf(entry), mac: step.unexpected });
+    const to = step.to;
+    if (to) this.transition(entry, to, () => delegateEnter(m, to), now, step.reason ?? '');
+    if (step.addedMac) this.emit({ type: 'conflict-mac', at: now, entry: snapshotOf(entry), mac: step.addedMac });
   }
 
   // ---------------------------------------------------------------- time
@@ -450,14 +256,14 @@ export class Detector {
           if (t.entry.alive && t.at === t.entry.announceDueAt) this.announceDue(t.entry, now);
           break;
         case 'flush':
-          if (t.iface.flushAt === t.at) {
-            t.iface.flushAt = null;
+          if (t.iface.queue.flushAt === t.at) {
+            t.iface.queue.flushAt = null;
             this.flush(t.iface, now);
           }
           break;
         case 'summary':
           this.summarise(now);
-          this.schedule({ kind: 'summary', at: (this.summaryAt = this.alignUp(now + this.opts.summaryIntervalMs)) });
+          this.schedule({ kind: 'summary', at: (this.summaryAt = this.grid.alignUp(now + this.opts.summaryIntervalMs)) });
           break;
       }
     }
@@ -467,7 +273,7 @@ export class Detector {
     const iface = this.ifaces.get(entry.ifname)!;
     if (!iface.up) {
       // Nothing can be learnt on a down link; try again next interval (link-up reprobes at once).
-      entry.probeDueAt = this.align(now + jittered(this.opts.probeIntervalMs, this.opts.random), now);
+      entry.probeDueAt = this.grid.nextProbe(now);
       this.schedule({ kind: 'probe', entry, at: entry.probeDueAt });
       return;
     }
@@ -475,148 +281,91 @@ export class Detector {
   }
 
   private announceDue(entry: Entry, now: number): void {
-    if (this.opts.announceIntervalMs <= 0 || !entry.held) return;
+    if (this.opts.announceIntervalMs <= 0 || entry.machine.role !== 'held') return;
     const iface = this.ifaces.get(entry.ifname)!;
-    if (!iface.up || entry.state === 'unknown') {
+    const state = entry.machine.state;
+    if (!iface.up || state === 'unknown') {
       // Never announce before a probe round has come back clean.
-      this.scheduleAnnounce(entry, now + Math.max(this.replyWindowMs, 100));
+      this.scheduleAnnounce(entry, now + Math.max(this.grid.replyWindowMs, 100), now);
       return;
     }
     // In a conflict, announcing is defending: that is the defend policy's call, not the refresh timer's.
-    if (entry.state !== 'conflict') this.enqueue(entry, 'announcement', now);
-    this.scheduleAnnounce(entry, now + jittered(this.opts.announceIntervalMs, this.opts.random));
+    if (state !== 'conflict') this.enqueue(entry, 'announcement', now);
+    // Reckoned from when this one was due, not from when the timer fired: late timers and the
+    // grid's rounding must not add up. After a stall of more than a tick, start afresh.
+    const base = now - entry.announceIdealAt > this.grid.tickMs ? now : entry.announceIdealAt;
+    this.scheduleAnnounce(entry, base + this.grid.announceStep(), now);
   }
 
-  private scheduleAnnounce(entry: Entry, at: number): void {
-    if (this.opts.announceIntervalMs <= 0 || !entry.held) return;
-    entry.announceDueAt = Math.max(Math.floor(at / this.tickMs) * this.tickMs, 0);
+  /** Schedules the next announcement for `ideal`, rounded down to the grid but always after `now`. */
+  private scheduleAnnounce(entry: Entry, ideal: number, now: number): void {
+    if (this.opts.announceIntervalMs <= 0 || entry.machine.role !== 'held') return;
+    entry.announceIdealAt = ideal;
+    entry.announceDueAt = this.grid.announceAt(ideal, now);
     this.schedule({ kind: 'announce', entry, at: entry.announceDueAt });
   }
 
   /** End of a probe round's reply window. */
   private evaluate(entry: Entry, now: number): void {
     entry.roundOpen = false;
-    if (entry.held) {
-      const quiet = entry.state === 'conflict' ? entry.claims === 0 : entry.contests === 0;
-      entry.claims = entry.contests = 0;
-      if (entry.state === 'unknown') this.transition(entry, 'ok', now, 'no other host answered the probe');
-      else if (entry.state === 'conflict' || entry.state === 'contested') {
-        entry.cleanRounds = quiet ? entry.cleanRounds + 1 : 0;
-        if (entry.cleanRounds >= this.opts.clearAfter) {
-          this.transition(entry, 'ok', now, `${entry.cleanRounds} clean probe rounds`);
-        }
-      }
-      return;
-    }
-    const holders = [...entry.roundMacs.keys()];
-    entry.holders = holders;
-    if (holders.length === 0) {
-      entry.missedRounds++;
-      if (entry.missedRounds >= UNANSWERED_ROUNDS && entry.state !== 'unanswered') {
-        this.transition(entry, 'unanswered', now, `no host answered ${entry.missedRounds} probe rounds`);
-      }
-      return;
-    }
-    entry.missedRounds = 0;
-    if (holders.length >= 2) return; // split brain was declared as the second answer came in
-    const holder = holders[0]!;
-    if (entry.lastHolder !== null && entry.lastHolder !== holder) {
-      this.emit({ type: 'failover', at: now, entry: this.snapshot(entry), from: entry.lastHolder, to: holder });
-    }
-    entry.lastHolder = holder;
-    const unexpected = entry.allowedMacs.size > 0 && !entry.allowedMacs.has(holder);
-    if (unexpected && !entry.unexpectedHolder) this.emit({ type: 'unexpected-holder', at: now, entry: this.snapshot(entry), mac: holder });
-    entry.unexpectedHolder = unexpected;
-    if (entry.state !== 'ok') this.transition(entry, 'ok', now, `held by ${holder}`);
+    const m = entry.machine;
+    if (m.role === 'held') this.applyHeld(entry, m, heldRound(m, this.opts), now);
+    else this.applyDelegate(entry, m, delegateRound(m, entry.lastHolder, entry.allowedMacs), now);
   }
 
   private summarise(now: number): void {
     for (const entry of this.entries.values()) {
-      if (entry.framesSinceSummary > 0 && (entry.state === 'conflict' || entry.state === 'split-brain')) {
-        this.emit({ type: 'summary', at: now, entry: this.snapshot(entry), frames: entry.framesSinceSummary, overflow: entry.overflowSinceSummary });
+      const t = entry.tally;
+      if (t.framesSinceSummary > 0 && isEpisodeState(entry.machine.state)) {
+        this.emit({ type: 'summary', at: now, entry: snapshotOf(entry), frames: t.framesSinceSummary, overflow: t.overflowSinceSummary });
       }
-      entry.framesSinceSummary = entry.overflowSinceSummary = 0;
+      t.framesSinceSummary = t.overflowSinceSummary = 0;
     }
   }
 
   // ---------------------------------------------------------------- sending
 
   private enqueue(entry: Entry, kind: FrameKind, now: number): void {
-    const lane = LANE[kind];
-    if (entry.queued[lane]) return;
     const iface = this.ifaces.get(entry.ifname)!;
-    entry.queued[lane] = true;
-    iface.lanes[lane].push(entry);
+    iface.queue.enqueue(entry, kind);
     this.flush(iface, now);
   }
 
   private flush(iface: Iface, now: number): void {
-    for (let lane: Lane = 0; lane < 3; lane = (lane + 1) as Lane) {
-      const queue = iface.lanes[lane];
-      while (queue.length) {
-        const entry = queue[0]!;
-        if (!entry.alive) {
-          queue.shift();
-          continue;
-        }
-        if (!iface.window.tryTake(now)) {
-          // Not aligned: the window frees at an exact instant, and rounding it up to the next tick
-          // would idle a whole tick per second whenever the cap binds.
-          const at = iface.window.nextAvailable(now);
-          if (iface.flushAt === null || iface.flushAt > at) this.schedule({ kind: 'flush', iface, at: (iface.flushAt = at) });
-          return;
-        }
-        queue.shift();
-        entry.queued[lane] = false;
-        this.send(iface, entry, lane === 0 ? 'defence' : lane === 1 ? 'announcement' : 'probe', now);
-      }
-    }
+    const at = iface.queue.flush(now, (entry, kind) => this.send(iface, entry, kind, now));
+    if (at !== null && (iface.queue.flushAt === null || iface.queue.flushAt > at)) this.schedule({ kind: 'flush', iface, at: (iface.queue.flushAt = at) });
   }
 
   private send(iface: Iface, entry: Entry, kind: FrameKind, now: number): void {
-    if (kind !== 'probe' && !entry.held) return; // never announce an address this host does not hold
+    const m = entry.machine;
+    if (kind !== 'probe' && m.role !== 'held') return; // never announce an address this host does not hold
     const frame = kind === 'probe' ? probeFrame(iface.mac, entry.ip) : announcementFrame(iface.mac, entry.ip);
     const outcome = this.opts.transmit({ interface: iface.name, kind, address: entry.ip, frame, destination: BROADCAST_MAC });
     this.emit({ type: 'sent', at: now, interface: iface.name, kind, address: entry.label, outcome });
     if (kind !== 'probe') return;
     if (entry.lastProbeAt !== null) iface.roundMs += (now - entry.lastProbeAt - iface.roundMs) / 8;
-    entry.probeDueAt = this.align(now + jittered(this.opts.probeIntervalMs, this.opts.random), now);
+    entry.probeDueAt = this.grid.nextProbe(now);
     this.schedule({ kind: 'probe', entry, at: entry.probeDueAt });
     if (outcome !== 'sent') return;
     entry.lastProbeAt = now;
     entry.roundOpen = true;
-    entry.roundMacs = new Map();
-    entry.evaluateAt = this.alignUp(now + this.replyWindowMs);
+    if (m.role === 'delegate') delegateRoundStart(m);
+    entry.evaluateAt = this.grid.alignUp(now + this.grid.replyWindowMs);
     this.schedule({ kind: 'evaluate', entry, at: entry.evaluateAt });
   }
 
   // ---------------------------------------------------------------- state and events
 
-  private transition(entry: Entry, to: AddressState, now: number, reason: string): void {
-    const from = entry.state;
+  /** Applies a state change its machine decided, and reports it with the episode it begins or ends. */
+  private transition(entry: Entry, to: AddressState, enter: () => void, now: number, reason: string): void {
+    const from = entry.machine.state;
     if (from === to) return;
-    const wasEpisode = from === 'conflict' || from === 'split-brain';
-    const isEpisode = to === 'conflict' || to === 'split-brain';
     let episode: Episode | undefined;
-    if (wasEpisode && entry.episodeStart !== null) {
-      episode = this.episode(entry, from, entry.episodeStart);
-      episode.end = now;
-    }
-    if (isEpisode) entry.episodeStart = now;
-    else entry.episodeStart = null;
-    entry.state = to;
-    if (isEpisode) episode = this.episode(entry, to, now);
-    if (to === 'ok' || to === 'unknown' || to === 'unanswered') {
-      // The ended episode keeps its MACs; the address itself has none now.
-      entry.macs = new Map();
-      entry.cleanRounds = 0;
-    }
-    const snapshot = this.snapshot(entry);
-    this.emit({ type: 'state', at: now, entry: snapshot, from, to, reason, ...(episode ? { episode } : {}) });
-  }
-
-  private episode(entry: Entry, kind: 'conflict' | 'split-brain', start: number): Episode {
-    return { address: entry.label, interface: entry.ifname, role: entry.role, kind, start, macs: [...entry.macs.keys()] };
+    if (isEpisodeState(from) && entry.episodeStart !== null) episode = { ...episodeOf(entry, from, entry.episodeStart), end: now };
+    enter();
+    entry.episodeStart = isEpisodeState(to) ? now : null;
+    if (isEpisodeState(to)) episode = episodeOf(entry, to, now);
+    this.emit({ type: 'state', at: now, entry: snapshotOf(entry), from, to, reason, ...(episode ? { episode } : {}) });
   }
 
   private emit(e: DetectorEvent): void {
@@ -634,26 +383,9 @@ export class Detector {
     return out;
   }
 
-  private snapshot(entry: Entry): EntrySnapshot {
-    return {
-      address: entry.label,
-      ip: entry.ip,
-      interface: entry.ifname,
-      role: entry.role,
-      held: entry.held,
-      state: entry.state,
-      macs: [...entry.macs.values()].map((m) => ({ ...m })),
-      holders: entry.holders.slice(),
-      unexpectedHolder: entry.unexpectedHolder,
-      lastProbe: entry.lastProbeAt,
-      episodeStart: entry.episodeStart,
-      macOverflow: entry.macOverflow,
-    };
-  }
-
   /** Every monitored address, for status and metrics. */
   snapshotAll(): EntrySnapshot[] {
-    return [...this.entries.values()].map((e) => this.snapshot(e));
+    return [...this.entries.values()].map(snapshotOf);
   }
 
   interfaceStatus(): { name: string; mac: Mac; up: boolean; addresses: number; roundMs: number; capped: boolean }[] {

@@ -3,7 +3,7 @@
  * Like `arping -D`, but frames from any of the host's own MACs and outgoing frames never count,
  * and every foreign MAC is kept, not just the first.
  */
-import type { ArpFrame } from './arp.js';
+import type { ReceivedArp } from './arp.js';
 import type { Ipv4 } from './ipv4.js';
 import type { Mac } from './mac.js';
 
@@ -45,7 +45,7 @@ export class ProbeSession {
   }
 
   /** Returns what the frame was, for the caller's counters. */
-  frame(frame: ArpFrame, ethernetSource: Mac, packetType: number, now: number): 'answer' | 'prober' | 'own' | 'other' {
+  frame(frame: ReceivedArp, ethernetSource: Mac, packetType: number, now: number): 'answer' | 'prober' | 'own' | 'other' {
     if (packetType === PACKET_OUTGOING || this.ownMacs.has(frame.senderMac) || this.ownMacs.has(ethernetSource)) return 'own';
     if (frame.senderIp === this.address) {
       if (this.firstSentAt === null) return 'other'; // nothing asked yet

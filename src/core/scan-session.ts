@@ -4,7 +4,7 @@
  * a host taking an address over would read as a competing probe); an answer is an ARP reply whose
  * sender IP is a scanned address. Frames from the host's own MACs and outgoing frames never count.
  */
-import { OP_REPLY, OP_REQUEST, type ArpFrame } from './arp.js';
+import { OP_REPLY, OP_REQUEST, type ArpFrame, type ReceivedArp } from './arp.js';
 import { type Ipv4 } from './ipv4.js';
 import type { Mac } from './mac.js';
 import { PACKET_OUTGOING } from './probe-session.js';
@@ -66,7 +66,7 @@ export class ScanSession {
   }
 
   /** Returns what the frame was, for the caller's counters. */
-  frame(frame: ArpFrame, ethernetSource: Mac, packetType: number, now: number): 'answer' | 'own' | 'other' {
+  frame(frame: ReceivedArp, ethernetSource: Mac, packetType: number, now: number): 'answer' | 'own' | 'other' {
     if (packetType === PACKET_OUTGOING || this.ownMacs.has(frame.senderMac) || this.ownMacs.has(ethernetSource)) return 'own';
     if (frame.op !== OP_REPLY || frame.senderIp === 0 || !this.targets.has(frame.senderIp) || this.sent === 0) return 'other';
     this.received++;

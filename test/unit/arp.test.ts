@@ -7,12 +7,12 @@ import {
   announcementFrame,
   decodeArp,
   encodeArp,
-  isAnnouncement,
   isProbe,
+  observeArp,
   probeFrame,
-  replyFrame,
   type ArpFrame,
   type InvalidReason,
+  type ReceivedArp,
 } from '../../src/core/arp.js';
 import { parseIpv4 } from '../../src/core/ipv4.js';
 
@@ -20,7 +20,10 @@ const ip = (s: string) => parseIpv4(s)!;
 const MAC_A = '02:00:5e:10:00:01';
 const MAC_B = '02:00:5e:10:00:02';
 
-function decoded(bytes: Uint8Array): ArpFrame {
+/** What decoding an encoded frame gives back: every field but the target MAC, which is not decoded. */
+const received = ({ targetMac: _, ...rest }: ArpFrame): ReceivedArp => rest;
+
+function decoded(bytes: Uint8Array): ReceivedArp {
   const r = decodeArp(bytes);
   if (!r.ok) throw new Error(`decode failed: ${r.reason}`);
   return r.frame;
@@ -35,25 +38,26 @@ describe('ARP codec', () => {
     expect(Array.from(bytes.subarray(14, 18))).toEqual([0, 0, 0, 0]);
     expect(Array.from(bytes.subarray(18, 24))).toEqual([0, 0, 0, 0, 0, 0]);
     expect(Array.from(bytes.subarray(24, 28))).toEqual([192, 0, 2, 10]);
-    expect(decoded(bytes)).toEqual(frame);
+    expect(decoded(bytes)).toEqual(received(frame));
     expect(isProbe(frame)).toBe(true);
-    expect(isAnnouncement(frame)).toBe(false);
+    expect(observeArp(frame)).toEqual({ kind: 'probe', address: ip('192.0.2.10'), mac: MAC_A });
   });
 
   it('round-trips an announcement with a broadcast target MAC', () => {
     const frame = announcementFrame(MAC_A, ip('198.51.100.10'));
     const bytes = encodeArp(frame);
     expect(Array.from(bytes.subarray(18, 24))).toEqual([255, 255, 255, 255, 255, 255]);
-    expect(decoded(bytes)).toEqual(frame);
+    expect(decoded(bytes)).toEqual(received(frame));
     expect(frame.senderIp).toBe(frame.targetIp);
-    expect(isAnnouncement(frame)).toBe(true);
     expect(isProbe(frame)).toBe(false);
+    expect(observeArp(frame)).toEqual({ kind: 'claim', address: ip('198.51.100.10'), mac: MAC_A, reply: false });
   });
 
   it('round-trips a reply', () => {
-    const frame = replyFrame(MAC_B, ip('203.0.113.5'), MAC_A, 0);
-    expect(decoded(encodeArp(frame))).toEqual(frame);
-    expect(frame.op).toBe(OP_REPLY);
+    const frame: ArpFrame = { op: OP_REPLY, senderMac: MAC_B, senderIp: ip('203.0.113.5'), targetMac: MAC_A, targetIp: 0 };
+    expect(decoded(encodeArp(frame))).toEqual(received(frame));
+    expect(observeArp(frame)).toEqual({ kind: 'claim', address: ip('203.0.113.5'), mac: MAC_B, reply: true });
+    expect(observeArp({ ...frame, senderIp: 0 })).toBeNull();
   });
 
   it('ignores Ethernet padding after the 28 ARP octets', () => {
@@ -67,7 +71,7 @@ describe('ARP codec', () => {
     for (const op of [OP_REQUEST, OP_REPLY] as const) {
       for (const senderIp of [0, 1, 0xffffffff, ip('192.0.2.255')]) {
         const frame: ArpFrame = { op, senderMac: 'fe:dc:ba:98:76:54', senderIp, targetMac: 'ff:ff:ff:ff:ff:ff', targetIp: 0x80000000 };
-        expect(decoded(encodeArp(frame))).toEqual(frame);
+        expect(decoded(encodeArp(frame))).toEqual(received(frame));
       }
     }
   });

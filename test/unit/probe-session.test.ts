@@ -49,7 +49,7 @@ describe('ProbeSession', () => {
   it('notes concurrent probers without calling them duplicates, and ignores other addresses', () => {
     const s = new ProbeSession(A, new Set([OWN]));
     s.probeSent(0);
-    expect(s.frame({ op: OP_REQUEST, senderMac: '02:00:00:00:00:dd', senderIp: 0, targetMac: '00:00:00:00:00:00', targetIp: A }, '02:00:00:00:00:dd', 1, 2)).toBe('prober');
+    expect(s.frame({ op: OP_REQUEST, senderMac: '02:00:00:00:00:dd', senderIp: 0, targetIp: A }, '02:00:00:00:00:dd', 1, 2)).toBe('prober');
     expect(s.frame(reply('02:00:00:00:00:ee', ip('192.0.2.11')), '02:00:00:00:00:ee', 0, 2)).toBe('other');
     expect(s.result()).toMatchObject({ duplicate: false, probers: ['02:00:00:00:00:dd'] });
   });

@@ -1,0 +1,144 @@
+/**
+ * The detector's records: one Entry per watched address on one interface (its machine and its
+ * schedule), one Iface per interface, and how they are reported (snapshots, episodes).
+ */
+import type { ArpFrame } from './arp.js';
+import { type DelegateMachine, newDelegateMachine } from './delegate-machine.js';
+import type { AddressState, EntrySnapshot, Episode, FrameKind, SendOutcome } from './events.js';
+import { type HeldMachine, newHeldMachine } from './held-machine.js';
+import { type Ipv4, formatIpv4 } from './ipv4.js';
+import type { Mac } from './mac.js';
+import type { SendQueue } from './send-queue.js';
+import { type Tally, newTally } from './sightings.js';
+import type { Random } from './timing.js';
+import type { Role, WatchSpec } from './watchlist.js';
+
+export interface Transmission {
+  interface: string;
+  kind: FrameKind;
+  address: Ipv4;
+  frame: ArpFrame;
+  destination: Mac;
+}
+
+export interface DetectorOptions {
+  probeIntervalMs: number;
+  /** 0 disables periodic announcements. */
+  announceIntervalMs: number;
+  defend: 'once' | 'never';
+  /** Clean probe rounds before a conflict (or contest) is declared over. */
+  clearAfter: number;
+  /** Frames per second per interface, all kinds together. */
+  maxSendRate: number;
+  ignoreMacs: Mac[];
+  /** VRRP virtual MACs (00:00:5e:00:01:xx) legitimately answer for VIPs; ignored for delegates unless false. */
+  ignoreVrrpForDelegates?: boolean;
+  /** Period of the per-episode frame summary. */
+  summaryIntervalMs?: number;
+  random: Random;
+  transmit: (t: Transmission) => SendOutcome;
+}
+
+/** What handleFrame made of a frame (for counters and tests). */
+export type FrameVerdict = 'claim' | 'answer' | 'probe' | 'own' | 'ignored' | 'unwatched' | 'late';
+
+export interface Entry {
+  key: string;
+  ip: Ipv4;
+  label: string;
+  ifname: string;
+  role: Role;
+  allowedMacs: Set<Mac>;
+  alive: boolean;
+  machine: HeldMachine | DelegateMachine;
+  tally: Tally;
+  episodeStart: number | null;
+  /** The last MAC known to hold the address (this host's, while it holds it). */
+  lastHolder: Mac | null;
+  // probing
+  probeDueAt: number;
+  lastProbeAt: number | null;
+  roundOpen: boolean;
+  evaluateAt: number;
+  // announcing
+  announceDueAt: number;
+  /** The unaligned time the announcement was due: the next one is reckoned from it, so rounding to the grid never adds up. */
+  announceIdealAt: number;
+}
+
+export interface Iface {
+  name: string;
+  mac: Mac;
+  up: boolean;
+  queue: SendQueue<Entry>;
+  entries: Map<Ipv4, Entry>;
+  /** Smoothed time between two probes of the same address: the real round length. */
+  roundMs: number;
+  capped: boolean;
+}
+
+export type Timer =
+  | { kind: 'probe' | 'evaluate' | 'announce'; entry: Entry; at: number }
+  | { kind: 'flush'; iface: Iface; at: number }
+  | { kind: 'summary'; at: number };
+
+export const keyOf = (ifname: string, ip: Ipv4) => `${ifname}/${formatIpv4(ip)}`;
+export const isEpisodeState = (s: AddressState): s is 'conflict' | 'split-brain' => s === 'conflict' || s === 'split-brain';
+
+export function snapshotOf(entry: Entry): EntrySnapshot {
+  const m = entry.machine;
+  return {
+    address: entry.label,
+    ip: entry.ip,
+    interface: entry.ifname,
+    role: entry.role,
+    held: m.role === 'held',
+    state: m.state,
+    macs: m.macs.snapshot(),
+    holders: m.role === 'delegate' ? m.holders.slice() : [],
+    unexpectedHolder: m.role === 'delegate' && m.unexpectedHolder,
+    lastProbe: entry.lastProbeAt,
+    episodeStart: entry.episodeStart,
+    macOverflow: entry.tally.macOverflow,
+  };
+}
+
+/** The episode of the entry's current MACs. */
+export function episodeOf(entry: Entry, kind: 'conflict' | 'split-brain', start: number): Episode {
+  return { address: entry.label, interface: entry.ifname, role: entry.role, kind, start, macs: entry.machine.macs.macs() };
+}
+
+/** A newly watched address: its role's machine at unknown, its first probe due at `firstProbe`. */
+export function newEntry(key: string, spec: WatchSpec, firstProbe: number): Entry {
+  const tally = newTally();
+  return {
+    key,
+    ip: spec.address,
+    label: formatIpv4(spec.address),
+    ifname: spec.ifname,
+    role: spec.role,
+    allowedMacs: new Set(spec.allowedMacs),
+    alive: true,
+    machine: spec.held ? newHeldMachine(tally) : newDelegateMachine(tally),
+    tally,
+    episodeStart: null,
+    lastHolder: null,
+    probeDueAt: firstProbe,
+    lastProbeAt: null,
+    roundOpen: false,
+    evaluateAt: 0,
+    announceDueAt: 0,
+    announceIdealAt: 0,
+  };
+}
+
+/** Frames per second an interface needs: one probe per address per interval, plus announcements of held ones. */
+export function sendsPerSecond(iface: Iface, opts: { probeIntervalMs: number; announceIntervalMs: number }): number {
+  let perSecond = (iface.entries.size * 1000) / opts.probeIntervalMs;
+  if (opts.announceIntervalMs > 0) {
+    let held = 0;
+    for (const e of iface.entries.values()) if (e.machine.role === 'held') held++;
+    perSecond += (held * 1000) / opts.announceIntervalMs;
+  }
+  return perSecond;
+}

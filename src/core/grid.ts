@@ -1,0 +1,56 @@
+/**
+ * The detector's time grid. Deadlines are aligned to ticks (probe interval/10, at most 1 s) so that
+ * the probes, evaluations and announcements of many addresses share one wake-up: on a VM a
+ * wake-up costs more than the work it does. Probe and announcement times are rounded down (a gap
+ * never exceeds 1.2 × interval), evaluations up.
+ */
+import { type Random, jittered } from './timing.js';
+
+export const MAX_TICK_MS = 1000;
+/** Longest time answers to a probe are collected. */
+export const MAX_REPLY_WINDOW_MS = 1000;
+
+export class TickGrid {
+  constructor(private readonly opts: { readonly probeIntervalMs: number; readonly announceIntervalMs: number; readonly random: Random }) {}
+
+  get tickMs(): number {
+    return Math.min(MAX_TICK_MS, this.opts.probeIntervalMs / 10);
+  }
+
+  get replyWindowMs(): number {
+    return Math.min(MAX_REPLY_WINDOW_MS, this.opts.probeIntervalMs / 2);
+  }
+
+  /** Rounds a deadline down to the grid, never into the past. */
+  align(t: number, now: number): number {
+    return Math.max(now, Math.floor(t / this.tickMs) * this.tickMs);
+  }
+
+  /** Rounds a deadline up to the grid. */
+  alignUp(t: number): number {
+    return Math.ceil(t / this.tickMs) * this.tickMs;
+  }
+
+  /** The next probe of an address, one jittered interval from now. */
+  nextProbe(now: number): number {
+    return this.align(now + jittered(this.opts.probeIntervalMs, this.opts.random), now);
+  }
+
+  /**
+   * One announcement interval, jittered ±20% but never shorter than a tick: two announcements due
+   * in one tick would go out at the same instant.
+   */
+  announceStep(): number {
+    const interval = this.opts.announceIntervalMs;
+    return jittered(interval, this.opts.random, Math.max(0, Math.min(0.2, 1 - this.tickMs / interval)));
+  }
+
+  /**
+   * When an announcement due at `ideal` goes out: rounded down to the grid, but always after
+   * `now`. Callers reckon the next one from `ideal`, not from this, so rounding never adds up.
+   */
+  announceAt(ideal: number, now: number): number {
+    const down = Math.floor(ideal / this.tickMs) * this.tickMs;
+    return down > now ? down : this.alignUp(now + 1);
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The delegate machine (a delegate this host does not hold), state × input: every row is one
+ * edge of DELEGATE_EDGES, and every edge has a row.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  DELEGATE_EDGES,
+  DELEGATE_STATES,
+  type DelegateInput,
+  type DelegateMachine,
+  type DelegateState,
+  type DelegateStep,
+  UNANSWERED_ROUNDS,
+  delegateAnswer,
+  delegateEnter,
+  delegateReset,
+  delegateRound,
+  delegateRoundStart,
+  newDelegateMachine,
+} from '../../src/core/delegate-machine.js';
+import { MAX_MACS_PER_ADDRESS, newTally } from '../../src/core/sightings.js';
+
+const mac = (i: number) => `02:00:00:00:02:${i.toString(16).padStart(2, '0')}`;
+const [P1, P2, P3] = [mac(1), mac(2), mac(3)];
+const NONE = new Set<string>();
+
+function machineIn(state: DelegateState): DelegateMachine {
+  const m = newDelegateMachine(newTally());
+  m.state = state;
+  if (state === 'split-brain') for (const p of [P1, P2]) m.macs.sight(p, p, 0);
+  delegateRoundStart(m);
+  return m;
+}
+
+const answer = (m: DelegateMachine, who: string) => delegateAnswer(m, { mac: who, ethernetSource: who }, '198.51.100.10', 100);
+const answers = (m: DelegateMachine, ...who: string[]) => who.map((w) => answer(m, w)).reduce((a, s) => ({ ...a, ...s }), {} as DelegateStep);
+const round = (m: DelegateMachine, ...who: string[]) => {
+  for (const w of who) answer(m, w);
+  return delegateRound(m, null, NONE);
+};
+
+function apply(m: DelegateMachine, step: DelegateStep): DelegateState {
+  if (step.to) delegateEnter(m, step.to);
+  return m.state;
+}
+
+interface Row {
+  from: DelegateState;
+  input: DelegateInput;
+  to: DelegateState;
+  when: string;
+  run: (m: DelegateMachine) => DelegateStep;
+  check?: (m: DelegateMachine, step: DelegateStep) => void;
+}
+
+const firstAnswer = (from: DelegateState): Row => ({ from, input: 'answer', to: from, when: 'the first MAC of the round', run: (m) => answer(m, P1) });
+const secondAnswer = (from: Exclude<DelegateState, 'split-brain'>): Row => ({
+  from,
+  input: 'answer',
+  to: 'split-brain',
+  when: 'a second MAC in the same round: split brain naming both',
+  run: (m) => answers(m, P1, P2),
+  check: (m) => expect(m.macs.macs()).toEqual([P1, P2]),
+});
+const missed = (from: DelegateState, to: DelegateState, before: number, when: string): Row => ({
+  from,
+  input: 'round',
+  to,
+  when,
+  run: (m) => {
+    m.missedRounds = before;
+    return delegateRound(m, null, NONE);
+  },
+});
+
+const rows: Row[] = [
+  firstAnswer('unknown'),
+  firstAnswer('ok'),
+  firstAnswer('unanswered'),
+  secondAnswer('unknown'),
+  secondAnswer('ok'),
+  secondAnswer('unanswered'),
+  {
+    from: 'split-brain',
+    input: 'answer',
+    to: 'split-brain',
+    when: 'any answer; new MACs are reported while the list has room, and counted after',
+    run: (m) => answers(m, P1, P2, P3),
+    check: (m, s) => {
+      expect(s.addedMac?.mac).toBe(P3);
+      delegateRoundStart(m);
+      const added = Array.from({ length: 20 }, (_, i) => answer(m, mac(10 + i)).addedMac).filter(Boolean);
+      expect(added.length).toBe(MAX_MACS_PER_ADDRESS - 3);
+      expect(m.macs.size).toBe(MAX_MACS_PER_ADDRESS);
+      expect(m.macs.tally.macOverflow).toBeGreaterThan(0);
+    },
+  },
+  missed('unknown', 'unknown', 0, 'an empty round, fewer than UNANSWERED_ROUNDS in a row'),
+  missed('unknown', 'unanswered', UNANSWERED_ROUNDS - 1, 'the UNANSWERED_ROUNDS-th empty round in a row'),
+  { from: 'unknown', input: 'round', to: 'ok', when: 'one holder', run: (m) => round(m, P1), check: (m) => expect(m.holders).toEqual([P1]) },
+  { from: 'ok', input: 'round', to: 'ok', when: 'one holder (a different one is a failover)', run: (m) => (answer(m, P2), delegateRound(m, P1, NONE)), check: (_, s) => expect(s.failover).toEqual({ from: P1, to: P2 }) },
+  missed('ok', 'unanswered', UNANSWERED_ROUNDS - 1, 'the UNANSWERED_ROUNDS-th empty round in a row'),
+  { from: 'split-brain', input: 'round', to: 'split-brain', when: 'two or more holders', run: (m) => round(m, P1, P2) },
+  { from: 'split-brain', input: 'round', to: 'ok', when: 'one holder', run: (m) => round(m, P1), check: (m) => expect(m.macs.size).toBe(0) },
+  missed('split-brain', 'unanswered', UNANSWERED_ROUNDS - 1, 'the UNANSWERED_ROUNDS-th empty round in a row'),
+  missed('unanswered', 'unanswered', UNANSWERED_ROUNDS, 'an empty round'),
+  { from: 'unanswered', input: 'round', to: 'ok', when: 'one holder', run: (m) => round(m, P1) },
+  ...DELEGATE_STATES.map((from): Row => ({ from, input: 'reset', to: 'unknown', when: 'the address leaves the role', run: (m) => delegateReset(m) })),
+];
+
+describe('delegate machine: state × input', () => {
+  it.each(rows.map((r) => [`${r.from} --${r.input}--> ${r.to}: ${r.when}`, r] as const))('%s', (_, r) => {
+    const m = machineIn(r.from);
+    const step = r.run(m);
+    expect(apply(m, step)).toBe(r.to);
+    r.check?.(m, step);
+  });
+
+  it('every row is a documented edge, and every documented edge has a row', () => {
+    const key = (e: readonly [string, string, string]) => e.join(' ');
+    const documented = new Set(DELEGATE_EDGES.map(key));
+    const tested = new Set(rows.map((r) => key([r.from, r.input, r.to])));
+    expect([...tested].filter((k) => !documented.has(k))).toEqual([]);
+    expect([...documented].filter((k) => !tested.has(k))).toEqual([]);
+  });
+
+  it('a split brain of more than MAX_MACS_PER_ADDRESS MACs in one round lists the first ones and counts the rest', () => {
+    const m = machineIn('ok');
+    const steps = Array.from({ length: 12 }, (_, i) => {
+      const step = answer(m, mac(i));
+      apply(m, step);
+      return step;
+    });
+    expect(steps.map((s) => s.to ?? (s.addedMac ? 'added' : '-'))).toEqual(['-', 'split-brain', ...Array(MAX_MACS_PER_ADDRESS - 2).fill('added'), '-', '-', '-', '-']);
+    expect(m.macs.macs()).toEqual(Array.from({ length: MAX_MACS_PER_ADDRESS }, (_, i) => mac(i)));
+    expect(m.round.size).toBe(MAX_MACS_PER_ADDRESS);
+    expect(m.macs.tally.macOverflow).toBe(12 - MAX_MACS_PER_ADDRESS);
+  });
+
+  it('flags an unexpected holder once, when it becomes one', () => {
+    const m = machineIn('ok');
+    const allowed = new Set([P2]);
+    answer(m, P1);
+    expect(delegateRound(m, P1, allowed).unexpected).toBe(P1);
+    delegateRoundStart(m);
+    answer(m, P1);
+    expect(delegateRound(m, P1, allowed).unexpected).toBeUndefined();
+    expect(m.unexpectedHolder).toBe(true);
+  });
+});
