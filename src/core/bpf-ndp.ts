@@ -8,15 +8,21 @@
  *
  * A frame passes when it is at least 64 bytes long, IPv6 (version 6) with hop limit 255, carries
  * no VLAN tag, was neither sent by this host nor addressed to another host's MAC (pkttype not
- * OUTGOING or OTHERHOST: foreign-VLAN frames on a trunk arrive as OTHERHOST with the tag already
- * stripped, so the tag test alone does not catch them), was delivered for our ifindex when one is
- * given, and then either
+ * OUTGOING or OTHERHOST), was delivered for our ifindex when one is given, and then either
  *   - its next header is hop-by-hop (0) or destination options (60): passed whole, because a
  *     variable-length header chain is walked by decodeNd in userspace (rare on a real link), or
  *   - its next header is ICMPv6 (58), code 0, type 135 or 136, and the address under test is
  *     watched: the target of an NA, the target of an NS from :: (a DAD probe), the source of any
  *     other NS (its sender says it holds that address). An NS from a host resolving a watched
  *     target says nothing about who holds the target and is dropped.
+ *
+ * VLANs (verified in the lab, kernel 6.18, test/e2e/ndp-kernel-filter.test.ts): a tagged frame
+ * of a VLAN without a device here reaches this socket as PACKET_OTHERHOST with the tag already
+ * cleared (__netif_receive_skb_core), so SKF_AD_VLAN_TAG_PRESENT reads 0 and the OTHERHOST test
+ * is what drops it; the tag test stays as a second line for paths that keep the tag. Frames of a
+ * VLAN device stacked on the interface arrive with that device's ifindex (the ifindex test).
+ * Outgoing frames never reach an ETH_P_IPV6 socket (the kernel hands them to ETH_P_ALL taps
+ * only); the OUTGOING test is a second line too.
  *
  * Membership (BPF_MAXINSNS = 4096): 'exact' compares the address as four 32-bit words, grouped
  * by their first 64 bits (one prefix test per group, two words per address); above the budget
