@@ -4,20 +4,21 @@
  * addon only opens ETH_P_ARP sockets today) and passes exactly the ND frames of the watched
  * address — the kernel's own DAD probe and answer — while dropping unwatched ND and a VLAN-tagged
  * copy of the same probe (sent raw by test/tools/nd-send.py: this kernel has no 8021q module). A second socket with a pass-everything program is the
- * witness that the dropped frames really arrived.
+ * witness that the dropped frames really arrived. A second test shows that a plain udp6 socket
+ * joins a solicited-node group with an MLD report (how the wiring can hear delegates' ND).
  */
 import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ACCEPT, BPF_RET, BPF_K, encodeInstructions } from '../../src/core/bpf.js';
 import { buildNdFilter } from '../../src/core/bpf-ndp.js';
-import { formatIpv6, parseIpv6 } from '../../src/core/ipv6.js';
+import { formatIpv6, parseIpv6, solicitedNodeGroup } from '../../src/core/ipv6.js';
 import { observeNd } from '../../src/core/ndp-observation.js';
 import { dadProbe, decodeNd } from '../../src/core/ndp.js';
 import { Lab, type LabHost } from '../lab/lab.js';
 import { REPO } from '../support/dupip.js';
 import { labPrereqs } from '../support/prereq.js';
 
-const need = labPrereqs('python3');
+const need = labPrereqs('python3', 'tcpdump');
 const WATCHED = '2001:db8::10';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -113,5 +114,29 @@ describe.skipIf(need.skip)(need.title('ND filter in the kernel'), () => {
     // and everything ND the witness saw for the watched address outside the VLAN, the filter passed
     const wanted = all.filter((f) => f && f.pkttype !== 3 && f.pkttype !== 4 && formatIpv6(f.observation.address) === WATCHED);
     expect(got.length).toBe(wanted.length);
+  });
+
+  it('a udp6 socket joins a delegate\'s solicited-node group with an MLD report, no addon needed', async () => {
+    // What the wiring will use to hear ND for a delegate held elsewhere (field notes §6): Node's
+    // dgram addMembership is IPV6_ADD_MEMBERSHIP, which sends MLD reports for snooping switches.
+    await using lab = await Lab.create({ hosts: 1 });
+    const a = lab.host(0);
+    await enableIpv6(a);
+    await sleep(2500); // the link-local address, the source of MLD reports, is through DAD
+    const group = formatIpv6(solicitedNodeGroup(parseIpv6('2001:db8::abcd:10')!));
+    expect(group).toBe('ff02::1:ffcd:10');
+    const cap = lab.bridge.spawn('tcpdump', ['-l', '-nn', '-i', lab.bridge.ifname, 'ip6 and ip6[6] == 0']); // hop-by-hop: MLD
+    let heard = '';
+    cap.stdout!.setEncoding('utf8').on('data', (d: string) => (heard += d));
+    await sleep(1500);
+    const script = `const s=require('dgram').createSocket({type:'udp6'});s.bind(0,()=>{s.addMembership('${group}','::%${a.ifname}');console.log('joined');setTimeout(()=>process.exit(0),2500)})`;
+    const joined = a.exec(process.execPath, ['-e', script]);
+    await sleep(1200);
+    const maddr = await a.exec('ip', ['-6', 'maddr', 'show', 'dev', a.ifname]);
+    expect((await joined).stdout).toContain('joined');
+    await sleep(300);
+    cap.kill('SIGINT');
+    expect(maddr.stdout).toContain(group);
+    expect(heard).toMatch(/multicast listener report v2/);
   });
 });
