@@ -4,7 +4,8 @@
  * It implements only what the builder emits (and a little more), with the
  * kernel's semantics where they matter:
  *   ld/ldh/ldb [k] (absolute, big-endian), ld len, ld [SKF_AD_OFF+SKF_AD_PKTTYPE|IFINDEX],
- *   ld #k, jeq/jgt/jge/jset #k, ja k, ret #k, tax, txa.
+ *   ld #k, jeq/jgt/jge/jset #k, ja k, ret #k, tax, txa;
+ * and for src/core/bpf-ndp.ts: ld/ldh/ldb [x+k] (indirect), ldx #k, ld [SKF_AD_OFF+SKF_AD_VLAN_TAG_PRESENT].
  * A load beyond the end of the packet ends the program with 0 (drop), as in
  * the kernel. Any other opcode throws, so an unexpected instruction fails the
  * test instead of being silently misinterpreted.
@@ -22,6 +23,7 @@ import {
   BPF_JSET,
   BPF_K,
   BPF_LD,
+  BPF_LDX,
   BPF_LEN,
   BPF_MAXINSNS,
   BPF_MISC,
@@ -32,6 +34,7 @@ import {
   SKF_AD_IFINDEX_K,
   SKF_AD_PKTTYPE_K,
 } from '../../src/core/bpf.js';
+import { BPF_IND, SKF_AD_VLAN_TAG_PRESENT_K } from '../../src/core/bpf-ndp.js';
 
 export interface Insn {
   code: number;
@@ -45,6 +48,8 @@ export interface PacketContext {
   pkttype: number;
   /** skb->dev->ifindex (default 0). */
   ifindex?: number;
+  /** skb_vlan_tag_present() (default false). */
+  vlanTagPresent?: boolean;
 }
 
 const CLASS = 0x07;
@@ -91,7 +96,15 @@ export function runBpf(program: readonly Insn[], packet: Uint8Array, ctx: Packet
       else if (mode === BPF_IMM && size === BPF_W) a = ins.k >>> 0;
       else if (mode === BPF_ABS && ins.k >>> 0 === SKF_AD_PKTTYPE_K) a = ctx.pkttype;
       else if (mode === BPF_ABS && ins.k >>> 0 === SKF_AD_IFINDEX_K) a = ctx.ifindex ?? 0;
-      else if (mode === BPF_ABS) {
+      else if (mode === BPF_ABS && ins.k >>> 0 === SKF_AD_VLAN_TAG_PRESENT_K) a = ctx.vlanTagPresent ? 1 : 0;
+      else if (mode === BPF_IND) {
+        const width = size === BPF_W ? 4 : size === BPF_H ? 2 : size === BPF_B ? 1 : 0;
+        if (width === 0) throw new Error(`bpf: unsupported load size in code 0x${ins.code.toString(16)}`);
+        const at = (x + ins.k) >>> 0;
+        if (at + width > packet.length) return 0; // out of bounds: the kernel drops
+        a = 0;
+        for (let i = 0; i < width; i++) a = a * 256 + packet[at + i]!;
+      } else if (mode === BPF_ABS) {
         const width = size === BPF_W ? 4 : size === BPF_H ? 2 : size === BPF_B ? 1 : 0;
         if (width === 0) throw new Error(`bpf: unsupported load size in code 0x${ins.code.toString(16)}`);
         if (ins.k >= 0x80000000) throw new Error(`bpf: unsupported ancillary load k=0x${ins.k.toString(16)}`);
@@ -99,6 +112,11 @@ export function runBpf(program: readonly Insn[], packet: Uint8Array, ctx: Packet
         a = 0;
         for (let i = 0; i < width; i++) a = a * 256 + packet[ins.k + i]!;
       } else throw new Error(`bpf: unsupported load mode in code 0x${ins.code.toString(16)}`);
+      continue;
+    }
+    if (cls === BPF_LDX) {
+      if (ins.code !== (BPF_LDX | BPF_W | BPF_IMM)) throw new Error(`bpf: unsupported ldx code 0x${ins.code.toString(16)}`);
+      x = ins.k >>> 0;
       continue;
     }
     if (cls === BPF_JMP) {
