@@ -4,6 +4,7 @@
  * happens and tears everything down at the end, also on Ctrl-C. Needs root (namespaces) and a built
  * tree; run it with `npm run demo`, which installs and builds what is missing first.
  */
+import { delay } from '../test/lab/exec.js';
 import { Lab } from '../test/lab/lab.js';
 import { DaemonProc, type LogLine } from '../test/support/daemon-proc.js';
 import { dupip } from '../test/support/dupip.js';
@@ -19,7 +20,6 @@ const step = (s: string) => {
   flush();
   console.log(`\n${stamp()} ${bold(`▶ ${s}`)}`);
 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const OWN = '192.0.2.10';
 const VIP = '198.51.100.10';
@@ -90,7 +90,7 @@ async function story(lab: Lab): Promise<void> {
     step(`Planting a duplicate: the forgotten VM is given ${OWN} too (it sends nothing by itself)`);
     await vm.addAddress(`${OWN}/24`);
     await d.waitFor(d.state(OWN, 'conflict'), 5000);
-    await sleep(500);
+    await delay(500);
     const probe = await dupip(db, ['probe', OWN, '--count', '2', '--timeout', '1s']);
     say(`$ dupip probe ${OWN}  (exit ${probe.code})\n${probe.stdout.trimEnd().replace(/^/gm, '            ')}`);
 
@@ -106,7 +106,7 @@ async function story(lab: Lab): Promise<void> {
     step('pgpool-0 steps down: one holder again, seen as a failover, not a conflict');
     await pg0.removeAddress(`${VIP}/24`);
     await d.waitFor((l) => l.event === 'failover' && l.address === VIP, 6000);
-    await sleep(300);
+    await delay(300);
   } finally {
     clearInterval(pump);
     flush();

@@ -17,6 +17,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { terminate } from '../../test/lab/exec.js';
 import type { LabHost } from '../../test/lab/lab.js';
 import { delay, eachLine, now, scratchDir } from './util.js';
 
@@ -87,13 +88,7 @@ export class Arpwatch {
 
   /** Stops arpwatch and removes its database directory. */
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise((r) => this.child.once('exit', r));
-      this.child.kill('SIGTERM');
-      const t = setTimeout(() => this.child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(t);
-    }
+    await terminate(this.child);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

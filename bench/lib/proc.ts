@@ -162,26 +162,3 @@ export class UsageMeter {
     };
   }
 }
-
-/** Measures a process over `ms`. */
-export async function measure(pid: number, ms: number, sampleMs = 1000): Promise<UsageWindow> {
-  const m = new UsageMeter(pid, sampleMs).start();
-  await delay(ms);
-  return m.stop();
-}
-
-/** The PIDs in a network namespace whose command name is `comm`. */
-export function pidsByComm(namespace: string, comm: string): number[] {
-  const out = execFileSync('ip', ['netns', 'pids', namespace], { encoding: 'utf8' });
-  return out
-    .split(/\s+/)
-    .filter(Boolean)
-    .map(Number)
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm;
-      } catch {
-        return false;
-      }
-    });
-}

@@ -1,9 +1,10 @@
-/** Small helpers shared by the benchmark scenarios: time, statistics, random numbers, lines. */
+/** Small helpers shared by the benchmark scenarios: scratch directories, statistics, random numbers, lines. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import { now } from '../../test/lab/exec.js';
 
 const scratch = new Set<string>();
 let cleanupInstalled = false;
@@ -21,21 +22,12 @@ export function scratchDir(prefix: string): string {
   return dir;
 }
 
-/** Milliseconds since the epoch with sub-millisecond precision (the same clock as Date.now()). */
-export const now = (): number => performance.timeOrigin + performance.now();
-
-export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+// The harness clock and delay are test/lab/exec.ts's, so that daemon log read times
+// (test/support/daemon-proc.ts) and the scenarios' own timestamps are on one clock.
+export { delay, now } from '../../test/lab/exec.js';
 
 /** Uniform in [lo, hi). */
 export const uniform = (lo: number, hi: number): number => lo + Math.random() * (hi - lo);
-
-export function shuffle<T>(xs: T[]): T[] {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [xs[i], xs[j]] = [xs[j]!, xs[i]!];
-  }
-  return xs;
-}
 
 export interface Distribution {
   n: number;
@@ -79,15 +71,6 @@ export function median(values: readonly number[]): number {
 export function eachLine(stream: Readable | null | undefined, onLine: (line: string, at: number) => void): void {
   if (!stream) return;
   createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => onLine(line, now()));
-}
-
-/** Resolves when `pred()` is true (polled every `stepMs`), or rejects after `timeoutMs` with `what`. */
-export async function until(pred: () => boolean, timeoutMs: number, what: string, stepMs = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(stepMs);
-  }
 }
 
 /** "dupip bench: ..." progress line on stderr (stdout stays free for the final summary). */

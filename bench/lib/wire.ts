@@ -8,6 +8,8 @@
  * a witness that missed frames says so.
  */
 import type { ChildProcess } from 'node:child_process';
+import { tcpdumpListening } from '../../test/lab/capture.js';
+import { terminate } from '../../test/lab/exec.js';
 import type { LabNamespace } from '../../test/lab/lab.js';
 import { eachLine } from './util.js';
 
@@ -67,22 +69,8 @@ export class Wire {
   static async start(ns: LabNamespace, ifname: string, keep: (f: WireFrame) => boolean = () => true): Promise<Wire> {
     const child = ns.spawn('tcpdump', ['-l', '-nn', '-e', '-tt', '-p', '-B', '32768', '-i', ifname, 'arp'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const w = new Wire(child, keep);
-    let err = '';
     child.stderr!.on('data', (d: Buffer | string) => (w.stderr += String(d)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`bench: tcpdump on ${ifname} did not start: ${err}`)), 10_000);
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-        err += d;
-        if (/listening on /.test(err)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', () => {
-        clearTimeout(timer);
-        reject(new Error(`bench: tcpdump on ${ifname} exited: ${err}`));
-      });
-    });
+    await tcpdumpListening(child, `${ns.name}/${ifname}`);
     return w;
   }
 
@@ -92,10 +80,8 @@ export class Wire {
   }
 
   async stop(): Promise<WireStats> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGINT');
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 2000);
+    await terminate(this.child, { signal: 'SIGINT', graceMs: 2000 });
     await this.closed;
-    clearTimeout(t);
     await new Promise((r) => setTimeout(r, 50)); // the last stderr chunk
     const count = (what: string) => {
       const m = new RegExp(`(\\d+) packets? ${what}`).exec(this.stderr);

@@ -9,45 +9,28 @@
 //   stdout: {"id":"<id>","t":<ms since the epoch, µs precision, taken right before send()>,"errno":0}
 //
 // Refuses to run outside a lab network namespace (/run/netns/dupiplab-*) and refuses addresses outside
-// the documentation ranges, like test/tools/arp-flood.mjs.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+// the documentation ranges (test/tools/lab-guard.mjs, shared with test/tools/arp-flood.mjs).
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { assertLabNamespace, documentationIpv4 } from '../../test/tools/lab-guard.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const DOC = /^(192\.0\.2|198\.51\.100|203\.0\.113)\.(\d{1,3})$/;
 
 function die(message) {
   process.stderr.write(`arp-send: ${message}\n`);
   process.exit(2);
 }
 
-function assertLabNamespace() {
-  const mine = statSync('/proc/self/ns/net').ino;
-  let names = [];
-  try {
-    names = readdirSync('/run/netns').filter((n) => n.startsWith('dupiplab-'));
-  } catch {
-    /* none */
-  }
-  if (!names.some((n) => statSync(join('/run/netns', n)).ino === mine)) {
-    die('not inside a lab network namespace (/run/netns/dupiplab-*); refusing to send');
-  }
-}
-
-function ipv4Bytes(text) {
-  const m = DOC.exec(text ?? '');
-  if (!m || Number(m[2]) > 255) die(`${JSON.stringify(text)} is not an address of the documentation ranges`);
-  return text.split('.').map(Number);
-}
+const ipv4Bytes = (text) => documentationIpv4(text, 'address', die);
 
 const args = process.argv.slice(2);
 const at = args.indexOf('--interface');
 const ifname = at >= 0 ? args[at + 1] : undefined;
 if (!ifname || !/^[A-Za-z0-9_.-]{1,15}$/.test(ifname)) die('usage: arp-send.mjs --interface IF');
-assertLabNamespace();
+assertLabNamespace(die);
 
 const mac = readFileSync(`/sys/class/net/${ifname}/address`, 'utf8').trim().split(':').map((h) => parseInt(h, 16));
 const ifindex = Number(readFileSync(`/sys/class/net/${ifname}/ifindex`, 'utf8'));

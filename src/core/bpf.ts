@@ -29,6 +29,7 @@ import type { Ipv4 } from './ipv4.js';
 import { formatIpv4 } from './ipv4.js';
 import type { Mac } from './mac.js';
 import { macBytes } from './mac.js';
+import { PACKET_OUTGOING } from './packet-constants.js';
 
 // ---- opcodes (linux/bpf_common.h, linux/filter.h) --------------------------------
 
@@ -73,8 +74,6 @@ export const BPF_MAXINSNS = 4096;
 /** Conditional jump offsets (jt/jf) are 8-bit. */
 export const BPF_MAX_JUMP = 255;
 
-/** sll_pkttype value of frames this host sent (linux/if_packet.h PACKET_OUTGOING). */
-const PACKET_OUTGOING = 4;
 /** Return value that keeps the whole frame. */
 export const ACCEPT = 0xffffffff;
 /** Return value that drops the frame. */

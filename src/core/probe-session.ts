@@ -6,8 +6,8 @@
 import type { ReceivedArp } from './arp.js';
 import type { Ipv4 } from './ipv4.js';
 import type { Mac } from './mac.js';
+import { PACKET_OUTGOING } from './packet-constants.js';
 
-export const PACKET_OUTGOING = 4;
 
 export interface ProbeAnswer {
   mac: Mac;

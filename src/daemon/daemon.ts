@@ -9,7 +9,7 @@ import { Detector, type Transmission } from '../core/detector.js';
 import type { DetectorEvent, SendOutcome } from '../core/events.js';
 import { type Ipv4, formatIpv4 } from '../core/ipv4.js';
 import type { Mac } from '../core/mac.js';
-import { PACKET_OUTGOING } from '../core/probe-session.js';
+import { PACKET_OUTGOING } from '../core/packet-constants.js';
 import { type HostInterface, type WatchList, type WatchedInterface, deriveWatchList } from '../core/watchlist.js';
 import type { DaemonConfig } from '../config/index.js';
 import { DROP_POLL_MS, DropAccount } from './drops.js';

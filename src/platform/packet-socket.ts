@@ -16,11 +16,7 @@ import { loadNative, type NativeBinding, type NativePacketHandle } from './nativ
 
 // ---- packet types (sll_pkttype, linux/if_packet.h) ---------------------------------
 
-export const PACKET_HOST = 0;
-export const PACKET_BROADCAST = 1;
-export const PACKET_MULTICAST = 2;
-export const PACKET_OTHERHOST = 3;
-export const PACKET_OUTGOING = 4;
+export { PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST, PACKET_OTHERHOST, PACKET_OUTGOING } from '../core/packet-constants.js';
 
 // ---- receive record layout (must match native/packet.c) ------------------------------
 

@@ -33,15 +33,12 @@ import {
   BPF_W,
   SKF_AD_IFINDEX_K,
   SKF_AD_PKTTYPE_K,
+  type BpfInstruction,
 } from '../../src/core/bpf.js';
 import { BPF_IND, SKF_AD_VLAN_TAG_PRESENT_K } from '../../src/core/bpf-ndp.js';
 
-export interface Insn {
-  code: number;
-  jt: number;
-  jf: number;
-  k: number;
-}
+/** An instruction as the kernel sees it: the builder's, without its comment. */
+export type Insn = Omit<BpfInstruction, 'comment'>;
 
 export interface PacketContext {
   /** sll_pkttype of the frame (0 host, 1 broadcast, 2 multicast, 3 otherhost, 4 outgoing). */

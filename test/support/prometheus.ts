@@ -22,6 +22,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { delay, exited, terminate } from '../lab/exec.js';
 import type { LabHost } from '../lab/lab.js';
 
 export interface ScrapeTarget {
@@ -97,7 +98,6 @@ export function prometheusConfig(targets: readonly ScrapeTarget[], ruleFile: str
 }
 
 const LOG_LIMIT = 64 * 1024;
-const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class PrometheusServer {
   #log = '';
@@ -152,7 +152,7 @@ export class PrometheusServer {
   }
 
   get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return !exited(this.child);
   }
 
   async #waitReady(timeoutMs: number): Promise<void> {
@@ -208,14 +208,7 @@ export class PrometheusServer {
   /** SIGTERM, SIGKILL after 5 s; then removes the temp dir (config, rules, TSDB). Idempotent. */
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
-      if (this.running) {
-        this.child.kill('SIGTERM');
-        const done = await Promise.race([this.exited.then(() => true), delay(5000).then(() => false)]);
-        if (!done) {
-          this.child.kill('SIGKILL');
-          await Promise.race([this.exited, delay(2000)]);
-        }
-      }
+      await terminate(this.child, { graceMs: 5000 });
       rmSync(this.dir, { recursive: true, force: true });
     })();
     return this.#stopped;

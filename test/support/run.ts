@@ -1,14 +1,11 @@
-/** Runs a command to completion on this machine and collects its output (never throws on a non-zero exit). */
-import { spawn, type SpawnOptions } from 'node:child_process';
+/**
+ * Runs a command to completion on this machine and collects its output (never throws on a non-zero
+ * exit). The runner is test/lab/exec.ts's run(); here without its default time limit.
+ */
+import { run, type ExecOptions, type ExecResult } from '../lab/exec.js';
 
-export function runCollect(cmd: string, args: string[], opts: SpawnOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+export type { ExecOptions, ExecResult };
+
+export function runCollect(cmd: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  return run(cmd, args, { timeoutMs: 0, ...opts });
 }

@@ -15,13 +15,13 @@
 // Refuses to run in the machine's own network namespace, and refuses addresses outside the
 // documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24). Exit 0 when every frame
 // was sent, 1 when some could not be, 2 on a usage error.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assertLabNamespace, documentationIpv4 } from './lab-guard.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const DOC_RANGES = ['192.0.2.', '198.51.100.', '203.0.113.'];
 const EAGAIN = 11;
 const ENOBUFS = 105;
 
@@ -53,42 +53,6 @@ function parseArgs(argv) {
   return o;
 }
 
-function parseDocIpv4(text, what) {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text ?? '');
-  if (!m || m.slice(1).some((p) => Number(p) > 255)) usage(`${what} ${JSON.stringify(text)} is not an IPv4 address`);
-  if (!DOC_RANGES.some((r) => text.startsWith(r))) usage(`${what} ${text} is outside the documentation ranges (${DOC_RANGES.map((r) => `${r}0/24`).join(', ')})`);
-  return m.slice(1).map(Number);
-}
-
-/**
- * Only inside a namespace the lab made (test/lab/names.ts: /run/netns/dupiplab-*): never on the
- * machine's own interfaces. The check is positive: this process's network namespace must be one
- * of those, compared by inode.
- */
-function assertLabNamespace() {
-  let mine;
-  try {
-    mine = statSync('/proc/self/ns/net').ino;
-  } catch (err) {
-    usage(`cannot tell which network namespace this is (${err.message}); refusing to send`);
-  }
-  let names = [];
-  try {
-    names = readdirSync('/run/netns').filter((n) => n.startsWith('dupiplab-'));
-  } catch {
-    /* no namespaces at all */
-  }
-  const lab = names.find((n) => {
-    try {
-      return statSync(join('/run/netns', n)).ino === mine;
-    } catch {
-      return false;
-    }
-  });
-  if (!lab) usage('not inside a lab network namespace (/run/netns/dupiplab-*): run me with "ip netns exec dupiplab-…"; refusing to send');
-  return lab;
-}
-
 function mulberry32(seed) {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0;
@@ -107,14 +71,14 @@ function arpRequest(buf, senderMac, senderIp, targetIp) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
-const namespace = assertLabNamespace();
+const namespace = assertLabNamespace(usage);
 let address;
 let prefix;
-if (opts.mode === 'spoof') address = parseDocIpv4(opts.address, '--address');
+if (opts.mode === 'spoof') address = documentationIpv4(opts.address, '--address', usage);
 else {
   const m = /^(.*)\.0\/24$/.exec(opts.subnet ?? '');
   if (!m) usage('--subnet must be a /24 such as 198.51.100.0/24');
-  prefix = parseDocIpv4(`${m[1]}.0`, '--subnet').slice(0, 3);
+  prefix = documentationIpv4(`${m[1]}.0`, '--subnet', usage).slice(0, 3);
 }
 
 const ifindex = Number(readFileSync(`/sys/class/net/${opts.interface}/ifindex`, 'utf8'));

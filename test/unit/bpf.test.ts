@@ -11,14 +11,11 @@ import {
   type BpfProgram,
 } from '../../src/core/bpf.js';
 import { parseIpv4, type Ipv4 } from '../../src/core/ipv4.js';
+import { PACKET_BROADCAST, PACKET_HOST, PACKET_OTHERHOST, PACKET_OUTGOING } from '../../src/core/packet-constants.js';
 import { checkProgram, decodeProgram, runBpf } from '../support/bpf-interpreter.js';
 
 const OWN_MAC = '02:00:00:00:aa:01';
 const PEER_MAC = '02:00:00:00:bb:02';
-const PACKET_HOST = 0;
-const PACKET_BROADCAST = 1;
-const PACKET_OTHERHOST = 3;
-const PACKET_OUTGOING = 4;
 
 function ip(text: string): Ipv4 {
   const v = parseIpv4(text);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OP_REPLY, OP_REQUEST, type ArpFrame } from '../../src/core/arp.js';
-import { PACKET_OUTGOING, ProbeSession } from '../../src/core/probe-session.js';
+import { PACKET_OUTGOING } from '../../src/core/packet-constants.js';
+import { ProbeSession } from '../../src/core/probe-session.js';
 import { ip } from '../support/fake-world.js';
 
 const A = ip('192.0.2.10');
