@@ -7,7 +7,7 @@
 import { OP_REPLY, OP_REQUEST, type ArpFrame, type ReceivedArp } from './arp.js';
 import { type Ipv4 } from './ipv4.js';
 import type { Mac } from './mac.js';
-import { PACKET_OUTGOING } from './probe-session.js';
+import { PACKET_OUTGOING } from './packet-constants.js';
 
 /** MACs kept per address; more are counted, not kept (bounded memory whatever the segment sends). */
 export const MAX_MACS_PER_ADDRESS = 16;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OP_REPLY, OP_REQUEST, type ArpFrame } from '../../src/core/arp.js';
-import { PACKET_OUTGOING } from '../../src/core/probe-session.js';
+import { PACKET_OUTGOING } from '../../src/core/packet-constants.js';
 import { MAX_MACS_PER_ADDRESS, PROXY_MIN_ADDRESSES, ScanSession, prefixAddresses, requestFrame } from '../../src/core/scan-session.js';
 import { formatIpv4 } from '../../src/core/ipv4.js';
 import { ip } from '../support/fake-world.js';
