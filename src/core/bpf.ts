@@ -9,6 +9,14 @@
  *   0 htype(2)  2 ptype(2)  4 hlen(1)  5 plen(1)  6 op(2)
  *   8 sender MAC(6)  14 sender IP(4)  18 target MAC(6)  24 target IP(4)
  *
+ * The socket is bound to ETH_P_ALL (see native/packet.c): only a tap sees a frame of a VLAN
+ * that has no VLAN device here while its tag is still in the skb's metadata (the kernel clears
+ * the tag and marks the frame PACKET_OTHERHOST before it reaches an ETH_P_ARP socket, so there
+ * it would look untagged). The program therefore first drops what is not ARP (SKF_AD_PROTOCOL)
+ * and what carries a VLAN tag with a non-zero VID (SKF_AD_VLAN_TAG_PRESENT, SKF_AD_VLAN_TAG):
+ * the same address in another VLAN is not a duplicate. VID 0 (a priority tag) is the native
+ * VLAN and stays. On a VLAN device (eth0.200) the tag has been consumed, so its frames pass.
+ *
  * A frame passes when it is well-formed Ethernet/IPv4 ARP (length >= 28,
  * htype 1, ptype 0x0800, hlen 6, plen 4, op request or reply), was not sent by
  * this host (pkttype != OUTGOING), its ARP sender MAC is not ours, and
@@ -67,6 +75,19 @@ export const SKF_AD_PKTTYPE_K = (SKF_AD_OFF + SKF_AD_PKTTYPE) >>> 0;
 /** ld [SKF_AD_OFF + SKF_AD_IFINDEX] reads skb->dev->ifindex (the device the frame is delivered for). */
 export const SKF_AD_IFINDEX = 8;
 export const SKF_AD_IFINDEX_K = (SKF_AD_OFF + SKF_AD_IFINDEX) >>> 0;
+/** ld [SKF_AD_OFF + SKF_AD_PROTOCOL] reads ntohs(skb->protocol): the ethertype (the inner one of a tagged frame). */
+export const SKF_AD_PROTOCOL = 0;
+export const SKF_AD_PROTOCOL_K = (SKF_AD_OFF + SKF_AD_PROTOCOL) >>> 0;
+/** ld [SKF_AD_OFF + SKF_AD_VLAN_TAG] reads the 802.1Q TCI held in the skb's metadata (priority, DEI, VID). */
+export const SKF_AD_VLAN_TAG = 40;
+export const SKF_AD_VLAN_TAG_K = (SKF_AD_OFF + SKF_AD_VLAN_TAG) >>> 0;
+/** ld [SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT] reads 1 when the skb still carries a VLAN tag in its metadata. */
+export const SKF_AD_VLAN_TAG_PRESENT = 44;
+export const SKF_AD_VLAN_TAG_PRESENT_K = (SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT) >>> 0;
+/** The VLAN identifier bits of a TCI; VID 0 is a priority tag, i.e. the untagged (native) VLAN. */
+export const VLAN_VID_MASK = 0x0fff;
+/** Ethertype of ARP. */
+export const ETH_P_ARP = 0x0806;
 
 /** Kernel limit on classic BPF program length. */
 export const BPF_MAXINSNS = 4096;
@@ -163,6 +184,9 @@ export function dropAllProgram(): BpfProgram {
  * instruction. Jump targets are computed from the final layout below; each
  * conditional jump to DROP is at most 20 instructions long. With an ifindex,
  * two instructions (ld ifindex; jeq #ifindex) come before DROP, which moves to 21.
+ * Every index below is counted after the prefix of PREFIX_LENGTH (6) instructions:
+ *   p0 ld protocol; p1 jeq #0x0806; p2 ld vlan_tag_present; p3 jeq #0 (to 0);
+ *   p4 ld vlan_tag; p5 jset #0x0fff (to DROP)
  *
  *   0  ld len            13 ld [8]
  *   1  jge #28           14 jeq #ownHi
@@ -182,8 +206,11 @@ export function dropAllProgram(): BpfProgram {
  *  18  jeq #OUTGOING      20 jeq #ifindex (equal: skip DROP)
  *  19  ld ifindex         21 ret #0            <- DROP
  */
+/** Instructions the protocol and VLAN checks put before the ARP header checks. */
+const PREFIX_LENGTH = 6;
+
 function header(ownMac: Mac, ifindex: number | undefined): BpfInstruction[] {
-  const DROP_INDEX = ifindex === undefined ? 19 : 21;
+  const DROP_INDEX = PREFIX_LENGTH + (ifindex === undefined ? 19 : 21);
   const mac = macBytes(ownMac);
   const macHi = ((mac[0]! << 24) | (mac[1]! << 16) | (mac[2]! << 8) | mac[3]!) >>> 0;
   const macLo = ((mac[4]! << 8) | mac[5]!) >>> 0;
@@ -191,6 +218,14 @@ function header(ownMac: Mac, ifindex: number | undefined): BpfInstruction[] {
   /** Offset from the instruction about to be pushed to DROP. */
   const toDrop = (): number => DROP_INDEX - out.length - 1;
 
+  // The prefix (PREFIX_LENGTH instructions): ARP only, and not from another VLAN.
+  out.push(insn(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_PROTOCOL_K, 'A = ethertype (ancillary SKF_AD_PROTOCOL; the inner one of a tagged frame)'));
+  out.push(insn(BPF_JMP | BPF_JEQ | BPF_K, 0, toDrop(), ETH_P_ARP, 'not ARP (0x0806)? drop'));
+  out.push(insn(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_VLAN_TAG_PRESENT_K, 'A = 1 if a VLAN tag is present (ancillary SKF_AD_VLAN_TAG_PRESENT)'));
+  out.push(insn(BPF_JMP | BPF_JEQ | BPF_K, 2, 0, 0, 'no VLAN tag (untagged, or consumed by a VLAN device)? go to the ARP checks'));
+  out.push(insn(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_VLAN_TAG_K, 'A = VLAN TCI (ancillary SKF_AD_VLAN_TAG)'));
+  out.push(insn(BPF_JMP | BPF_JSET | BPF_K, toDrop(), 0, VLAN_VID_MASK, 'VID != 0 (another VLAN, no device here)? drop; VID 0 is a priority tag'));
+  if (out.length !== PREFIX_LENGTH) throw new Error('bpf: prefix layout changed; fix PREFIX_LENGTH');
   out.push(insn(BPF_LD | BPF_W | BPF_LEN, 0, 0, 0, 'A = frame length (from the ARP header on)'));
   out.push(insn(BPF_JMP | BPF_JGE | BPF_K, 0, toDrop(), ARP_MIN_LENGTH, 'shorter than an Ethernet/IPv4 ARP header (28)? drop'));
   out.push(insn(BPF_LD | BPF_H | BPF_ABS, 0, 0, 0, 'A = htype'));

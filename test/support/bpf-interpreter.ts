@@ -3,7 +3,8 @@
  *
  * It implements only what the builder emits (and a little more), with the
  * kernel's semantics where they matter:
- *   ld/ldh/ldb [k] (absolute, big-endian), ld len, ld [SKF_AD_OFF+SKF_AD_PKTTYPE|IFINDEX],
+ *   ld/ldh/ldb [k] (absolute, big-endian), ld len,
+ *   ld [SKF_AD_OFF+SKF_AD_PKTTYPE|IFINDEX|PROTOCOL|VLAN_TAG|VLAN_TAG_PRESENT],
  *   ld #k, jeq/jgt/jge/jset #k, ja k, ret #k, tax, txa.
  * A load beyond the end of the packet ends the program with 0 (drop), as in
  * the kernel. Any other opcode throws, so an unexpected instruction fails the
@@ -31,6 +32,9 @@ import {
   BPF_W,
   SKF_AD_IFINDEX_K,
   SKF_AD_PKTTYPE_K,
+  SKF_AD_PROTOCOL_K,
+  SKF_AD_VLAN_TAG_K,
+  SKF_AD_VLAN_TAG_PRESENT_K,
 } from '../../src/core/bpf.js';
 
 export interface Insn {
@@ -45,6 +49,10 @@ export interface PacketContext {
   pkttype: number;
   /** skb->dev->ifindex (default 0). */
   ifindex?: number;
+  /** ntohs(skb->protocol), the ethertype (default 0x0806, ARP). */
+  protocol?: number;
+  /** The 802.1Q TCI in the skb's metadata; absent = no VLAN tag present. */
+  vlanTci?: number;
 }
 
 const CLASS = 0x07;
@@ -91,6 +99,9 @@ export function runBpf(program: readonly Insn[], packet: Uint8Array, ctx: Packet
       else if (mode === BPF_IMM && size === BPF_W) a = ins.k >>> 0;
       else if (mode === BPF_ABS && ins.k >>> 0 === SKF_AD_PKTTYPE_K) a = ctx.pkttype;
       else if (mode === BPF_ABS && ins.k >>> 0 === SKF_AD_IFINDEX_K) a = ctx.ifindex ?? 0;
+      else if (mode === BPF_ABS && ins.k >>> 0 === SKF_AD_PROTOCOL_K) a = ctx.protocol ?? 0x0806;
+      else if (mode === BPF_ABS && ins.k >>> 0 === SKF_AD_VLAN_TAG_PRESENT_K) a = ctx.vlanTci === undefined ? 0 : 1;
+      else if (mode === BPF_ABS && ins.k >>> 0 === SKF_AD_VLAN_TAG_K) a = ctx.vlanTci ?? 0;
       else if (mode === BPF_ABS) {
         const width = size === BPF_W ? 4 : size === BPF_H ? 2 : size === BPF_B ? 1 : 0;
         if (width === 0) throw new Error(`bpf: unsupported load size in code 0x${ins.code.toString(16)}`);
