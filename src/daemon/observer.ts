@@ -30,12 +30,20 @@ export interface DaemonView {
   toWallClock(t: number): number;
 }
 
+/**
+ * Why a well-formed frame was left out of detection. 'vlan-tagged': it still carried an 802.1Q tag
+ * of another VLAN (no VLAN device here consumed it); the same address there is not a duplicate.
+ */
+export const IGNORED_REASONS = ['vlan-tagged'] as const;
+export type IgnoredReason = (typeof IGNORED_REASONS)[number];
+
 export interface Observer {
   /** Called once, when the daemon has opened its sockets. */
   attach?(view: DaemonView): void | Promise<void>;
   event?(e: DetectorEvent): void;
   framesReceived?(ifname: string, count: number): void;
   frameInvalid?(ifname: string, reason: InvalidReason): void;
+  frameIgnored?(ifname: string, reason: IgnoredReason): void;
   sendError?(ifname: string, reason: SendErrorReason): void;
   /** Closing: flush what must survive (journal) and release resources. */
   close?(): void | Promise<void>;

@@ -11,7 +11,7 @@
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { INVALID_REASONS, type InvalidReason } from '../core/arp.js';
 import type { DetectorEvent } from '../core/events.js';
-import type { DaemonView, Observer, SendErrorReason } from '../daemon/observer.js';
+import { IGNORED_REASONS, type DaemonView, type IgnoredReason, type Observer, type SendErrorReason } from '../daemon/observer.js';
 import { Counts, countsCounter } from './counts.js';
 import { registerGauges, sortedAddresses } from './gauges.js';
 import { ServerStats, registerServerMetrics } from './servers.js';
@@ -40,6 +40,7 @@ export class DupipMetrics implements Observer {
   private readonly defences = new Counts<Iface>(['interface']);
   private readonly received = new Counts<Iface>(['interface']);
   private readonly invalid = new Counts(['interface', 'reason'] as const);
+  private readonly ignored = new Counts(['interface', 'reason'] as const);
   private readonly sendErrors = new Counts(['interface', 'reason'] as const);
   private journal: { readonly writeErrors: number } | null = null;
   /** Written by the HTTP and control listeners. */
@@ -71,6 +72,7 @@ export class DupipMetrics implements Observer {
     countsCounter(r, 'dupip_defences_sent_total', 'Defensive ARP announcements sent in reply to a conflicting claim.', this.defences, ['interface']);
     countsCounter(r, 'dupip_frames_received_total', 'ARP frames received through the kernel filter.', this.received, ['interface']);
     countsCounter(r, 'dupip_frames_invalid_total', 'Received ARP frames refused as malformed, by reason.', this.invalid, ['interface', 'reason']);
+    countsCounter(r, 'dupip_frames_ignored_total', 'Received ARP frames left out of detection, by reason (vlan-tagged: tagged for another VLAN).', this.ignored, ['interface', 'reason']);
     countsCounter(r, 'dupip_send_errors_total', 'Frames that could not be sent, by reason.', this.sendErrors, ['interface', 'reason']);
     const journalErrors: Counter = new Counter({
       name: 'dupip_journal_write_errors_total',
@@ -114,12 +116,13 @@ export class DupipMetrics implements Observer {
       if (e.role === 'delegate') this.failovers.touch({ address: e.address });
     }
     const names = new Set(view.interfaces().map((i) => i.name));
-    for (const c of [this.probes, this.announcements, this.defences, this.received, this.invalid, this.sendErrors]) {
+    for (const c of [this.probes, this.announcements, this.defences, this.received, this.invalid, this.ignored, this.sendErrors]) {
       c.prune((l) => !names.has(l.interface));
     }
     for (const name of names) {
       for (const c of [this.probes, this.announcements, this.defences, this.received]) c.touch({ interface: name });
       for (const reason of INVALID_REASONS) this.invalid.touch({ interface: name, reason });
+      for (const reason of IGNORED_REASONS) this.ignored.touch({ interface: name, reason });
       for (const reason of SEND_ERROR_REASONS) this.sendErrors.touch({ interface: name, reason });
     }
   }
@@ -158,6 +161,10 @@ export class DupipMetrics implements Observer {
 
   frameInvalid(ifname: string, reason: InvalidReason): void {
     this.invalid.inc({ interface: ifname, reason });
+  }
+
+  frameIgnored(ifname: string, reason: IgnoredReason): void {
+    this.ignored.inc({ interface: ifname, reason });
   }
 
   sendError(ifname: string, reason: SendErrorReason): void {

@@ -196,7 +196,7 @@ describe('buildArpFilter: protocol and VLAN checks (every strategy)', () => {
   const probeFor = arp({ senderIp: '0.0.0.0', targetIp: '192.0.2.10' });
   const claim = arp({ op: 1, senderIp: '192.0.2.10', targetIp: '192.0.2.10' });
   const reply = arp({ op: 2, senderIp: '192.0.2.10', targetMac: OWN_MAC });
-  const run = (p: BpfProgram, packet: Uint8Array, ctx: { vlanTci?: number; protocol?: number; pkttype?: number }): number =>
+  const run = (p: BpfProgram, packet: Uint8Array, ctx: { vlanTci?: number; protocol?: number; pkttype?: number; ifindex?: number }): number =>
     runBpf(p.instructions, packet, { pkttype: PACKET_BROADCAST, ...ctx });
   const strategies: Array<[string, BpfProgram]> = [
     ['exact', buildArpFilter({ ownMac: OWN_MAC, watched: WATCHED })],
