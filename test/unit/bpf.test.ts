@@ -9,6 +9,7 @@ import {
   formatProgram,
   mergeRanges,
   type BpfProgram,
+  VLAN_SNAP,
 } from '../../src/core/bpf.js';
 import { parseIpv4, type Ipv4 } from '../../src/core/ipv4.js';
 import { checkProgram, decodeProgram, runBpf } from '../support/bpf-interpreter.js';
@@ -206,15 +207,18 @@ describe('buildArpFilter: protocol and VLAN checks (every strategy)', () => {
   ];
   for (const [name, p] of strategies) {
     const withIf = name.includes('ifindex') ? { ifindex: 3 } : {};
-    it(`${name}: drops tagged claims, probes and replies of another VLAN; keeps untagged and VID 0`, () => {
+    it(`${name}: cuts tagged claims, probes and replies of another VLAN to 8 bytes; keeps untagged and VID 0 whole`, () => {
       expect(checkProgram(p.instructions)).toEqual([]);
       if (name !== 'exact with ifindex') expect(p.strategy).toBe(name);
       for (const packet of [claim, probeFor, reply]) {
         expect(run(p, packet, { ...withIf })).toBe(ACCEPT);
         expect(run(p, packet, { ...withIf, pkttype: PACKET_OTHERHOST })).toBe(ACCEPT);
         for (const tci of [200, 1, 0x0fff, 0xe0c8 /* priority 7, VID 200 */, 0x1001 /* DEI, VID 1 */]) {
-          expect(run(p, packet, { ...withIf, vlanTci: tci })).toBe(0);
+          expect(run(p, packet, { ...withIf, vlanTci: tci })).toBe(VLAN_SNAP);
         }
+        // Tagged, but about an unwatched address or not from a foreign MAC: dropped as ever.
+        expect(run(p, arp({ senderIp: '203.0.113.9', senderMac: OWN_MAC }), { ...withIf, vlanTci: 200 })).toBe(0);
+        expect(run(p, packet, { ...withIf, vlanTci: 200, pkttype: PACKET_OUTGOING })).toBe(0);
         // A priority tag (VID 0, any priority) belongs to the native VLAN.
         expect(run(p, packet, { ...withIf, vlanTci: 0 })).toBe(ACCEPT);
         expect(run(p, packet, { ...withIf, vlanTci: 0xa000 })).toBe(ACCEPT);
@@ -226,8 +230,15 @@ describe('buildArpFilter: protocol and VLAN checks (every strategy)', () => {
     });
   }
 
+  it('tagged frames of unwatched addresses are dropped by the membership test (exact, ranges)', () => {
+    for (const [, p] of strategies.slice(0, 3)) {
+      expect(run(p, arp({ senderIp: '203.0.113.9' }), { vlanTci: 200, ifindex: 3 })).toBe(0);
+      expect(run(p, arp({ senderIp: '0.0.0.0', targetIp: '203.0.113.9' }), { vlanTci: 200, ifindex: 3 })).toBe(0);
+    }
+  });
+
   it('loads the ancillary fields with k = SKF_AD_OFF + 0, 40 and 44', () => {
-    const ks = buildArpFilter({ ownMac: OWN_MAC, watched: WATCHED }).instructions.slice(0, 6).map((i) => i.k);
+    const ks = buildArpFilter({ ownMac: OWN_MAC, watched: WATCHED }).instructions.map((i) => i.k);
     expect(ks).toEqual(expect.arrayContaining([0xfffff000, 0xfffff028, 0xfffff02c]));
   });
 });
