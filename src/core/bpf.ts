@@ -2,8 +2,8 @@
  * Classic BPF (cBPF) program builder for the ARP packet socket.
  *
  * Pure: no I/O. The program is attached with SO_ATTACH_FILTER to an
- * AF_PACKET/SOCK_DGRAM socket bound to ETH_P_ARP, so the filter sees the frame
- * starting at the ARP header (offset 0 = htype; the Ethernet header is gone).
+ * AF_PACKET/SOCK_DGRAM socket bound to ETH_P_ALL (a tap, see below), so the filter sees the frame
+ * starting at the network header (offset 0 = htype for ARP; the Ethernet header is gone).
  *
  * ARP header for Ethernet/IPv4 (28 bytes):
  *   0 htype(2)  2 ptype(2)  4 hlen(1)  5 plen(1)  6 op(2)
