@@ -146,8 +146,10 @@ export interface ArpFilterInput {
   maxInstructions?: number;
   /**
    * The interface the socket is bound to. When given, frames the kernel delivers for another
-   * device are dropped: a socket bound to a VLAN trunk parent also receives the frames of its
-   * VLAN devices (they arrive with skb->dev = the VLAN device, orig_dev = the parent).
+   * device are dropped: an ETH_P_ARP socket bound to a VLAN trunk parent also receives the frames
+   * of its VLAN devices (skb->dev = the VLAN device, orig_dev = the parent). The tap that dupip
+   * binds sees them on the parent before the VLAN device takes them, still tagged (see the VLAN
+   * tail); the check stays as a second guard.
    */
   ifindex?: number;
 }
