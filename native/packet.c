@@ -2,7 +2,9 @@
  * dupip_packet — the thin native edge of dupip.
  *
  * This addon only wraps system calls that Node.js cannot make by itself:
- *   - an AF_PACKET / SOCK_DGRAM socket bound to ETH_P_ARP on one interface,
+ *   - an AF_PACKET / SOCK_DGRAM socket bound to ETH_P_ALL on one interface
+ *     (a tap: only a tap sees the VLAN tag of a frame of another VLAN, see
+ *     src/core/bpf.ts; the filter keeps ARP only), with PACKET_AUXDATA,
  *     with a classic BPF filter (SO_ATTACH_FILTER), sendto() and batched
  *     recvmmsg() driven by a libuv poll handle;
  *   - an AF_NETLINK / NETLINK_ROUTE socket that only says "something changed".
@@ -38,10 +40,13 @@
  *                 saturates at 65535)
  *        2     1  packet type (sll_pkttype: 0 host, 1 broadcast, 2 multicast,
  *                 3 otherhost, 4 outgoing)
- *        3     1  reserved (0)
+ *        3     1  flags: bit 0 a VLAN tag is present in the skb's metadata
+ *                 (PACKET_AUXDATA tp_status & TP_STATUS_VLAN_VALID), bit 1 the
+ *                 auxdata was received, bit 2 the ethertype (sll_protocol) is
+ *                 not ETH_P_ARP; other bits 0
  *        4     4  ifindex the frame arrived on (sll_ifindex)
  *        8     6  link-layer source address (sll_addr; zero-filled if shorter)
- *       14     2  padding (0)
+ *       14     2  the VLAN TCI (tp_vlan_tci; 0 unless bit 0 of the flags is set)
  *       16    48  the first min(length, 48) payload bytes (the ARP header
  *                 onwards: SOCK_DGRAM strips the Ethernet header); rest zero
  */
@@ -74,6 +79,10 @@
 #define MAX_BATCHES_PER_WAKEUP 16   /* bound the work per loop iteration */
 #define NETLINK_MAX_READS_PER_WAKEUP 256
 #define NETLINK_BUFFER_SIZE 8192
+#define RECORD_FLAG_VLAN_TAG 0x01   /* TP_STATUS_VLAN_VALID */
+#define RECORD_FLAG_AUXDATA 0x02    /* a PACKET_AUXDATA message came with the frame */
+#define RECORD_FLAG_NOT_ARP 0x04    /* sll_protocol != ETH_P_ARP */
+#define AUXDATA_SPACE CMSG_SPACE(sizeof(struct tpacket_auxdata))
 
 /* ---- handle ---------------------------------------------------------------- */
 
@@ -388,6 +397,8 @@ static void drain_packets(dp_handle *h) {
   struct mmsghdr messages[BATCH_SIZE];
   struct iovec iovecs[BATCH_SIZE];
   struct sockaddr_ll addresses[BATCH_SIZE];
+  /* One control buffer per message for its PACKET_AUXDATA (aligned for struct cmsghdr). */
+  union { struct cmsghdr align; uint8_t bytes[AUXDATA_SPACE]; } controls[BATCH_SIZE];
 
   for (int batch = 0; batch < MAX_BATCHES_PER_WAKEUP && h->polling && h->fd >= 0; batch++) {
     memset(records, 0, sizeof records);
@@ -401,6 +412,8 @@ static void drain_packets(dp_handle *h) {
       messages[i].msg_hdr.msg_namelen = sizeof addresses[i];
       messages[i].msg_hdr.msg_iov = &iovecs[i];
       messages[i].msg_hdr.msg_iovlen = 1;
+      messages[i].msg_hdr.msg_control = controls[i].bytes;
+      messages[i].msg_hdr.msg_controllen = sizeof controls[i].bytes;
     }
 
     /* MSG_TRUNC: msg_len is the real frame length even when it did not fit. */
@@ -420,9 +433,23 @@ static void drain_packets(dp_handle *h) {
       size_t halen = from->sll_halen < 6 ? from->sll_halen : 6;
       put_u16le(record + 0, length > 0xffff ? 0xffff : length);
       record[2] = from->sll_pkttype;
-      record[3] = 0;
+      uint8_t flags = from->sll_protocol == htons(ETH_P_ARP) ? 0 : RECORD_FLAG_NOT_ARP;
+      uint16_t tci = 0;
+      for (struct cmsghdr *c = CMSG_FIRSTHDR(&messages[i].msg_hdr); c != NULL; c = CMSG_NXTHDR(&messages[i].msg_hdr, c)) {
+        if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA ||
+            c->cmsg_len < CMSG_LEN(sizeof(struct tpacket_auxdata))) continue;
+        struct tpacket_auxdata aux;
+        memcpy(&aux, CMSG_DATA(c), sizeof aux);
+        flags |= RECORD_FLAG_AUXDATA;
+        if (aux.tp_status & TP_STATUS_VLAN_VALID) {
+          flags |= RECORD_FLAG_VLAN_TAG;
+          tci = aux.tp_vlan_tci;
+        }
+      }
+      record[3] = flags;
       put_u32le(record + 4, (uint32_t)from->sll_ifindex);
       memcpy(record + 8, from->sll_addr, halen);
+      put_u16le(record + 14, tci);
     }
     deliver(h, records, n);
     if (n < BATCH_SIZE) return;
@@ -479,7 +506,7 @@ static bool check_program_length(napi_env env, size_t length) {
  *
  * The socket is created with protocol 0, which receives nothing, so that the
  * optional initial program can be attached before bind() starts delivery:
- * no frame is ever queued unfiltered. bind() then selects ETH_P_ARP on the
+ * no frame is ever queued unfiltered. bind() then starts the tap (ETH_P_ALL) on the
  * given interface only.
  */
 static napi_value js_open(napi_env env, napi_callback_info info) {
@@ -520,10 +547,20 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
       return NULL;
     }
   }
+  /* Per-frame VLAN metadata (struct tpacket_auxdata) with every frame. */
+  int one = 1;
+  if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) < 0) {
+    int err = errno;
+    close(fd);
+    throw_errno(env, err, "setsockopt");
+    return NULL;
+  }
+  /* A tap would otherwise get (a clone of) every frame the host sends; best effort (Linux >= 4.20). */
+  (void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
   struct sockaddr_ll address;
   memset(&address, 0, sizeof address);
   address.sll_family = AF_PACKET;
-  address.sll_protocol = htons(ETH_P_ARP);
+  address.sll_protocol = htons(ETH_P_ALL);
   address.sll_ifindex = ifindex;
   if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0) {
     int err = errno;

@@ -94,6 +94,7 @@ async function probe(opts: ProbeOptions, ifc: HostInterface, ownMacs: Set<string
     socket.onFrames((frames) => {
       const t = now();
       for (const f of frames) {
+        if (f.vlanId !== undefined) continue; // tagged for another VLAN: not an answer on this one
         const r = decodeArp(f.payload);
         if (r.ok) session.frame(r.frame, f.sourceMac, f.packetType, t);
       }

@@ -55,6 +55,7 @@ import {
   SKF_AD_IFINDEX_K,
   SKF_AD_OFF,
   SKF_AD_PKTTYPE_K,
+  SKF_AD_VLAN_TAG_PRESENT_K,
   type BpfInstruction,
   type BpfProgram,
   encodeInstructions,
@@ -63,9 +64,6 @@ import { type Ipv6, formatIpv6, ipv6Word } from './ipv6.js';
 
 /** Load mode: [X + k]. */
 export const BPF_IND = 0x40;
-/** ld [SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT]: 1 when the skb carries a VLAN tag in its metadata. */
-export const SKF_AD_VLAN_TAG_PRESENT = 48;
-export const SKF_AD_VLAN_TAG_PRESENT_K = (SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT) >>> 0;
 /** IPv6 header (40) + the fixed part of an NS/NA (24). */
 export const ND_MIN_LENGTH = 64;
 /** Addresses tested per group: 4 + 4 × 60 + 2 instructions keeps every jump within 255. */

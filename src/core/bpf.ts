@@ -2,12 +2,25 @@
  * Classic BPF (cBPF) program builder for the ARP packet socket.
  *
  * Pure: no I/O. The program is attached with SO_ATTACH_FILTER to an
- * AF_PACKET/SOCK_DGRAM socket bound to ETH_P_ARP, so the filter sees the frame
- * starting at the ARP header (offset 0 = htype; the Ethernet header is gone).
+ * AF_PACKET/SOCK_DGRAM socket bound to ETH_P_ALL (a tap, see below), so the filter sees the frame
+ * starting at the network header (offset 0 = htype for ARP; the Ethernet header is gone).
  *
  * ARP header for Ethernet/IPv4 (28 bytes):
  *   0 htype(2)  2 ptype(2)  4 hlen(1)  5 plen(1)  6 op(2)
  *   8 sender MAC(6)  14 sender IP(4)  18 target MAC(6)  24 target IP(4)
+ *
+ * The socket is bound to ETH_P_ALL (see native/packet.c): only a tap sees a frame of a VLAN
+ * that has no VLAN device here while its tag is still in the skb's metadata (the kernel clears
+ * the tag and marks the frame PACKET_OTHERHOST before it reaches an ETH_P_ARP socket, so there
+ * it would look untagged). The program therefore first drops what is not ARP (SKF_AD_PROTOCOL),
+ * and every frame that passes goes through one tail that tests the VLAN tag
+ * (SKF_AD_VLAN_TAG): a frame tagged for another VLAN (VID != 0) is cut
+ * to its first VLAN_SNAP (8) bytes, htype to op: its addresses never reach userspace, which
+ * sees the tag in PACKET_AUXDATA, counts the frame as ignored and drops it (a cut frame also
+ * fails ARP decoding, so either check alone keeps it out of detection). The same address in
+ * another VLAN is not a duplicate. Tagged frames about unwatched addresses are dropped by the
+ * membership test like any other. VID 0 (a priority tag) is the native VLAN and passes whole.
+ * On a VLAN device (eth0.200) the tag has been consumed before its taps run: its frames pass.
  *
  * A frame passes when it is well-formed Ethernet/IPv4 ARP (length >= 28,
  * htype 1, ptype 0x0800, hlen 6, plen 4, op request or reply), was not sent by
@@ -68,6 +81,21 @@ export const SKF_AD_PKTTYPE_K = (SKF_AD_OFF + SKF_AD_PKTTYPE) >>> 0;
 /** ld [SKF_AD_OFF + SKF_AD_IFINDEX] reads skb->dev->ifindex (the device the frame is delivered for). */
 export const SKF_AD_IFINDEX = 8;
 export const SKF_AD_IFINDEX_K = (SKF_AD_OFF + SKF_AD_IFINDEX) >>> 0;
+/** ld [SKF_AD_OFF + SKF_AD_PROTOCOL] reads ntohs(skb->protocol): the ethertype (the inner one of a tagged frame). */
+export const SKF_AD_PROTOCOL = 0;
+export const SKF_AD_PROTOCOL_K = (SKF_AD_OFF + SKF_AD_PROTOCOL) >>> 0;
+/** ld [SKF_AD_OFF + SKF_AD_VLAN_TAG] reads the 802.1Q TCI held in the skb's metadata (priority, DEI, VID). Offsets as in linux/filter.h. */
+export const SKF_AD_VLAN_TAG = 44;
+export const SKF_AD_VLAN_TAG_K = (SKF_AD_OFF + SKF_AD_VLAN_TAG) >>> 0;
+/** ld [SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT] reads 1 when the skb still carries a VLAN tag in its metadata. */
+export const SKF_AD_VLAN_TAG_PRESENT = 48;
+export const SKF_AD_VLAN_TAG_PRESENT_K = (SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT) >>> 0;
+/** The VLAN identifier bits of a TCI; VID 0 is a priority tag, i.e. the untagged (native) VLAN. */
+export const VLAN_VID_MASK = 0x0fff;
+/** What the filter keeps of a frame tagged for another VLAN: the fixed ARP header fields, no address. */
+export const VLAN_SNAP = 8;
+/** Ethertype of ARP. */
+export const ETH_P_ARP = 0x0806;
 
 /** Kernel limit on classic BPF program length. */
 export const BPF_MAXINSNS = 4096;
@@ -117,8 +145,10 @@ export interface ArpFilterInput {
   maxInstructions?: number;
   /**
    * The interface the socket is bound to. When given, frames the kernel delivers for another
-   * device are dropped: a socket bound to a VLAN trunk parent also receives the frames of its
-   * VLAN devices (they arrive with skb->dev = the VLAN device, orig_dev = the parent).
+   * device are dropped: an ETH_P_ARP socket bound to a VLAN trunk parent also receives the frames
+   * of its VLAN devices (skb->dev = the VLAN device, orig_dev = the parent). The tap that dupip
+   * binds sees them on the parent before the VLAN device takes them, still tagged (see the VLAN
+   * tail); the check stays as a second guard.
    */
   ifindex?: number;
 }
@@ -162,6 +192,8 @@ export function dropAllProgram(): BpfProgram {
  * instruction. Jump targets are computed from the final layout below; each
  * conditional jump to DROP is at most 20 instructions long. With an ifindex,
  * two instructions (ld ifindex; jeq #ifindex) come before DROP, which moves to 21.
+ * Every index below is counted after the prefix of PREFIX_LENGTH (2) instructions:
+ *   p0 ld protocol; p1 jeq #0x0806 (else DROP)
  *
  *   0  ld len            13 ld [8]
  *   1  jge #28           14 jeq #ownHi
@@ -181,8 +213,11 @@ export function dropAllProgram(): BpfProgram {
  *  18  jeq #OUTGOING      20 jeq #ifindex (equal: skip DROP)
  *  19  ld ifindex         21 ret #0            <- DROP
  */
+/** Instructions the protocol and VLAN checks put before the ARP header checks. */
+const PREFIX_LENGTH = 2;
+
 function header(ownMac: Mac, ifindex: number | undefined): BpfInstruction[] {
-  const DROP_INDEX = ifindex === undefined ? 19 : 21;
+  const DROP_INDEX = PREFIX_LENGTH + (ifindex === undefined ? 19 : 21);
   const mac = macBytes(ownMac);
   const macHi = ((mac[0]! << 24) | (mac[1]! << 16) | (mac[2]! << 8) | mac[3]!) >>> 0;
   const macLo = ((mac[4]! << 8) | mac[5]!) >>> 0;
@@ -190,6 +225,10 @@ function header(ownMac: Mac, ifindex: number | undefined): BpfInstruction[] {
   /** Offset from the instruction about to be pushed to DROP. */
   const toDrop = (): number => DROP_INDEX - out.length - 1;
 
+  // The prefix (PREFIX_LENGTH instructions): ARP only (the socket is a tap).
+  out.push(insn(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_PROTOCOL_K, 'A = ethertype (ancillary SKF_AD_PROTOCOL; the inner one of a tagged frame)'));
+  out.push(insn(BPF_JMP | BPF_JEQ | BPF_K, 0, toDrop(), ETH_P_ARP, 'not ARP (0x0806)? drop'));
+  if (out.length !== PREFIX_LENGTH) throw new Error('bpf: prefix layout changed; fix PREFIX_LENGTH');
   out.push(insn(BPF_LD | BPF_W | BPF_LEN, 0, 0, 0, 'A = frame length (from the ARP header on)'));
   out.push(insn(BPF_JMP | BPF_JGE | BPF_K, 0, toDrop(), ARP_MIN_LENGTH, 'shorter than an Ethernet/IPv4 ARP header (28)? drop'));
   out.push(insn(BPF_LD | BPF_H | BPF_ABS, 0, 0, 0, 'A = htype'));
@@ -265,8 +304,9 @@ function rangeTest(range: Range): Test {
 
 /**
  * Lays tests out in chunks so that no jump to an accept exceeds 255:
- *   chunk:  test ... test ; ja +1 (skip the accept) ; ret #accept
- *   last:   test ... test ; ret #0                  ; ret #accept
+ *   chunk:  test ... test ; ja +1 (skip the accept) ; ja TAIL (the accept)
+ *   last:   test ... test ; ret #0                  ; ja TAIL (the accept)
+ *   TAIL:   the VLAN tail (vlanTail)
  * From a chunk's first instruction to its accept the offset is the number of
  * test instructions in the chunk, so a chunk holds at most 255 of them.
  */
@@ -286,6 +326,7 @@ function layoutTests(tests: readonly Test[]): BpfInstruction[] {
   chunks.push(current);
 
   const out: BpfInstruction[] = [];
+  const accepts: number[] = [];
   chunks.forEach((chunk, index) => {
     const size = chunk.reduce((n, t) => n + t.size, 0);
     let position = 0; // index of the next test instruction within the chunk
@@ -297,10 +338,33 @@ function layoutTests(tests: readonly Test[]): BpfInstruction[] {
     }
     if (index < chunks.length - 1) out.push(insn(BPF_JMP | BPF_JA, 0, 0, 1, 'no match in this chunk: skip its accept, continue'));
     else out.push(insn(BPF_RET | BPF_K, 0, 0, DROP, 'no watched address matched: drop'));
-    out.push(insn(BPF_RET | BPF_K, 0, 0, ACCEPT, 'ACCEPT: watched address, keep the whole frame'));
+    accepts.push(out.length);
+    out.push(insn(BPF_JMP | BPF_JA, 0, 0, 0, 'watched address: go to the VLAN tail'));
   });
-  return out;
+  // ja offsets are 32-bit: every accept reaches the tail right after the last chunk.
+  for (const at of accepts) out[at] = { ...out[at]!, k: out.length - at - 1 };
+  return [...out, ...vlanTail()];
 }
+
+/**
+ * Where every frame that passed ends: whole unless it carries the tag of another VLAN.
+ *   t0 ld vlan_tag    t1 jset #0x0fff (t2/t3)    t2 ret #VLAN_SNAP    t3 ret #ACCEPT
+ * Only the VID bits of SKF_AD_VLAN_TAG are tested: an untagged frame reads 0, and so does a
+ * priority tag (VID 0, the native VLAN). SKF_AD_VLAN_TAG_PRESENT is not needed for that, and on
+ * the kernel of the lab it read 0 for tagged frames that SKF_AD_VLAN_TAG reported (checked by
+ * test/e2e/vlan-e2e.test.ts); old kernels also mask the present bit out of SKF_AD_VLAN_TAG.
+ */
+function vlanTail(): BpfInstruction[] {
+  return [
+    insn(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_VLAN_TAG_K, 'A = VLAN TCI (ancillary SKF_AD_VLAN_TAG; 0 when untagged)'),
+    insn(BPF_JMP | BPF_JSET | BPF_K, 0, 1, VLAN_VID_MASK, 'VID 0 (untagged, or a priority tag: the native VLAN)? accept'),
+    insn(BPF_RET | BPF_K, 0, 0, VLAN_SNAP, 'another VLAN: keep only htype..op, for userspace to count it as ignored'),
+    insn(BPF_RET | BPF_K, 0, 0, ACCEPT, 'ACCEPT: keep the whole frame'),
+  ];
+}
+
+/** Instructions of vlanTail(). */
+const VLAN_TAIL_LENGTH = 4;
 
 /** Number of instructions `layoutTests` emits for tests of the given sizes (same chunking). */
 function layoutSize(testSizes: readonly number[]): number {
@@ -315,7 +379,7 @@ function layoutSize(testSizes: readonly number[]): number {
     current += size;
     total += size;
   }
-  return total + 2 * chunks;
+  return total + 2 * chunks + VLAN_TAIL_LENGTH;
 }
 
 /** Sorts, de-duplicates and merges addresses into maximal contiguous ranges. */
@@ -359,7 +423,8 @@ export function buildArpFilter(input: ArpFilterInput): BpfProgram {
   // Too many addresses for the kernel: pass every well-formed foreign ARP frame.
   const userspace = [
     ...header(input.ownMac, ifindex),
-    insn(BPF_RET | BPF_K, 0, 0, ACCEPT, 'ACCEPT: membership is checked in userspace (too many addresses for the kernel)'),
+    // Membership is checked in userspace (too many addresses for the kernel).
+    ...vlanTail(),
   ];
   return program('userspace', userspace, watched.length);
 }

@@ -21,7 +21,7 @@ import type { DaemonView, Observer } from './observer.js';
 export interface DaemonSocket {
   setFilter(program: unknown): void;
   send(payload: Uint8Array, destination: Mac): SendOutcome;
-  onFrames(listener: (frames: Array<{ payload: Uint8Array; sourceMac: Mac; packetType: number }>) => void): void;
+  onFrames(listener: (frames: Array<{ payload: Uint8Array; sourceMac: Mac; packetType: number; vlanId?: number }>) => void): void;
   onError(listener: (err: Error & { kind?: string }) => void): void;
   /** Cumulative kernel counters; `drops`: frames lost to a full receive queue. */
   stats?(): { drops: number };
@@ -228,12 +228,16 @@ export class Daemon {
     return s;
   }
 
-  private frames(ifname: string, frames: Array<{ payload: Uint8Array; sourceMac: Mac; packetType: number }>): void {
+  private frames(ifname: string, frames: Array<{ payload: Uint8Array; sourceMac: Mac; packetType: number; vlanId?: number }>): void {
     if (this.stopped) return;
     const now = this.now();
     for (const o of this.deps.observers) o.framesReceived?.(ifname, frames.length);
     for (const f of frames) {
       if (f.packetType === PACKET_OUTGOING) continue;
+      if (f.vlanId !== undefined) {
+        for (const o of this.deps.observers) o.frameIgnored?.(ifname, 'vlan-tagged');
+        continue;
+      }
       const r = decodeArp(f.payload);
       if (!r.ok) {
         for (const o of this.deps.observers) o.frameInvalid?.(ifname, r.reason);

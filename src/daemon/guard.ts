@@ -178,16 +178,20 @@ export function isolateObservers(observers: readonly Observer[], guard: Guard): 
               return undefined;
             }
           };
-    return {
+    // Every hook of Observer, checked by the compiler: a hook added to Observer and not listed here
+    // would be silently dropped by the isolation.
+    const isolated: { [K in keyof Required<Observer>]: Observer[K] } = {
       where,
       attach: call(o.attach),
       event: call(o.event),
       framesReceived: call(o.framesReceived),
       framesDropped: call(o.framesDropped),
       frameInvalid: call(o.frameInvalid),
+      frameIgnored: call(o.frameIgnored),
       sendError: call(o.sendError),
       close: call(o.close),
     };
+    return isolated;
   });
 }
 

@@ -43,6 +43,13 @@ export interface DaemonView {
   internalErrors?(): Array<{ where: FaultPlace; count: number }>;
 }
 
+/**
+ * Why a well-formed frame was left out of detection. 'vlan-tagged': it still carried an 802.1Q tag
+ * of another VLAN (no VLAN device here consumed it); the same address there is not a duplicate.
+ */
+export const IGNORED_REASONS = ['vlan-tagged'] as const;
+export type IgnoredReason = (typeof IGNORED_REASONS)[number];
+
 export interface Observer {
   /** The place an exception thrown by this observer is counted under (default 'observer'). */
   readonly where?: FaultPlace;
@@ -53,6 +60,7 @@ export interface Observer {
   /** Frames the kernel dropped on this interface's socket since the last call (its receive queue was full). */
   framesDropped?(ifname: string, count: number): void;
   frameInvalid?(ifname: string, reason: InvalidReason): void;
+  frameIgnored?(ifname: string, reason: IgnoredReason): void;
   sendError?(ifname: string, reason: SendErrorReason): void;
   /** Closing: flush what must survive (journal) and release resources. */
   close?(): void | Promise<void>;

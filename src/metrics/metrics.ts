@@ -12,7 +12,7 @@ import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { INVALID_REASONS, type InvalidReason } from '../core/arp.js';
 import type { DetectorEvent } from '../core/events.js';
 import { NOTIFY_FAILURES, type NotifyFailure } from '../daemon/notify.js';
-import { FAULT_PLACES, type DaemonView, type Observer, type SendErrorReason } from '../daemon/observer.js';
+import { FAULT_PLACES, IGNORED_REASONS, type DaemonView, type IgnoredReason, type Observer, type SendErrorReason } from '../daemon/observer.js';
 import { Counts, countsCounter } from './counts.js';
 import { EVENT_LOOP_LAG_METRICS, registerEventLoopLag } from './event-loop.js';
 import { registerGauges, sortedAddresses } from './gauges.js';
@@ -47,6 +47,7 @@ export class DupipMetrics implements Observer {
   private readonly received = new Counts<Iface>(['interface']);
   private readonly dropped = new Counts<Iface>(['interface']);
   private readonly invalid = new Counts(['interface', 'reason'] as const);
+  private readonly ignored = new Counts(['interface', 'reason'] as const);
   private readonly sendErrors = new Counts(['interface', 'reason'] as const);
   private journal: { readonly writeErrors: number } | null = null;
   /** Written by the HTTP and control listeners. */
@@ -92,6 +93,7 @@ export class DupipMetrics implements Observer {
       },
     });
     countsCounter(r, 'dupip_frames_invalid_total', 'Received ARP frames refused as malformed, by reason.', this.invalid, ['interface', 'reason']);
+    countsCounter(r, 'dupip_frames_ignored_total', 'Received ARP frames left out of detection, by reason (vlan-tagged: tagged for another VLAN).', this.ignored, ['interface', 'reason']);
     countsCounter(r, 'dupip_send_errors_total', 'Frames that could not be sent, by reason.', this.sendErrors, ['interface', 'reason']);
     const journalErrors: Counter = new Counter({
       name: 'dupip_journal_write_errors_total',
@@ -136,12 +138,13 @@ export class DupipMetrics implements Observer {
       if (e.role === 'delegate') this.failovers.touch({ address: e.address });
     }
     const names = new Set(view.interfaces().map((i) => i.name));
-    for (const c of [this.probes, this.announcements, this.defences, this.received, this.dropped, this.invalid, this.sendErrors]) {
+    for (const c of [this.probes, this.announcements, this.defences, this.received, this.dropped, this.invalid, this.ignored, this.sendErrors]) {
       c.prune((l) => !names.has(l.interface));
     }
     for (const name of names) {
       for (const c of [this.probes, this.announcements, this.defences, this.received, this.dropped]) c.touch({ interface: name });
       for (const reason of INVALID_REASONS) this.invalid.touch({ interface: name, reason });
+      for (const reason of IGNORED_REASONS) this.ignored.touch({ interface: name, reason });
       for (const reason of SEND_ERROR_REASONS) this.sendErrors.touch({ interface: name, reason });
     }
   }
@@ -184,6 +187,10 @@ export class DupipMetrics implements Observer {
 
   frameInvalid(ifname: string, reason: InvalidReason): void {
     this.invalid.inc({ interface: ifname, reason });
+  }
+
+  frameIgnored(ifname: string, reason: IgnoredReason): void {
+    this.ignored.inc({ interface: ifname, reason });
   }
 
   sendError(ifname: string, reason: SendErrorReason): void {

@@ -31,7 +31,7 @@ export type NativeReceiveCallback = (records: Buffer | null, countOrErrno: numbe
 
 export interface NativeBinding {
   /**
-   * Opens an AF_PACKET/SOCK_DGRAM socket for ETH_P_ARP bound to `ifindex`. When
+   * Opens an AF_PACKET/SOCK_DGRAM tap (ETH_P_ALL, PACKET_AUXDATA) bound to `ifindex`; the filter keeps ARP only. When
    * `initialProgram` is given it is attached before bind(), so no frame is queued unfiltered.
    * Throws an Error with code (errno name), errno (positive number) and syscall.
    */

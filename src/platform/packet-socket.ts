@@ -25,15 +25,21 @@ export { PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST, PACKET_OTHERHOST, PACK
  *   offset  size  field
  *        0     2  frame length as received (the real length, even if truncated; max 65535)
  *        2     1  packet type (PACKET_*)
- *        3     1  reserved
+ *        3     1  flags: RECORD_FLAG_VLAN_TAG (PACKET_AUXDATA: a VLAN tag is present),
+ *                 RECORD_FLAG_AUXDATA (the auxdata came), RECORD_FLAG_NOT_ARP (ethertype not ARP)
  *        4     4  ifindex the frame arrived on
  *        8     6  link-layer source MAC (the Ethernet source, not the ARP sender)
- *       14     2  padding
+ *       14     2  the VLAN TCI from the auxdata (0 without RECORD_FLAG_VLAN_TAG)
  *       16    48  the first min(length, 48) bytes of the payload, from the ARP header on
  */
 export const RECORD_SIZE = 64;
 export const RECORD_PAYLOAD_OFFSET = 16;
 export const RECORD_PAYLOAD_MAX = 48;
+export const RECORD_FLAG_VLAN_TAG = 0x01;
+export const RECORD_FLAG_AUXDATA = 0x02;
+export const RECORD_FLAG_NOT_ARP = 0x04;
+/** The VLAN identifier bits of a TCI (VID 0 is a priority tag: the untagged VLAN). */
+const VLAN_VID_MASK = 0x0fff;
 
 export interface ReceivedFrame {
   /** The payload from the ARP header on (at most RECORD_PAYLOAD_MAX bytes). */
@@ -45,6 +51,14 @@ export interface ReceivedFrame {
   ifindex: number;
   /** The frame's real length; larger than payload.length when it was truncated. */
   length: number;
+  /**
+   * The VLAN ID when the frame still carries a VLAN tag (not consumed by a VLAN device here) with a
+   * non-zero VID: it belongs to another VLAN and says nothing about this one. Undefined otherwise
+   * (untagged, or a priority tag with VID 0).
+   */
+  vlanId?: number;
+  /** The ethertype was not ARP (the socket is a tap; the kernel filter should have dropped it). */
+  notArp?: boolean;
 }
 
 /**
@@ -68,6 +82,11 @@ export function decodeFrameRecords(records: Uint8Array, count: number): Received
       ifindex: view.getUint32(base + 4, true),
       length,
     });
+    const flags = view.getUint8(base + 3);
+    const vid = view.getUint16(base + 14, true) & VLAN_VID_MASK;
+    const frame = frames[frames.length - 1]!;
+    if ((flags & RECORD_FLAG_VLAN_TAG) !== 0 && vid !== 0) frame.vlanId = vid;
+    if ((flags & RECORD_FLAG_NOT_ARP) !== 0) frame.notArp = true;
   }
   return frames;
 }
@@ -186,6 +205,8 @@ export interface ArpSocketStats {
   drops: number;
   /** Frames received for another device (e.g. a VLAN on top of this interface) and discarded. */
   otherDevice: number;
+  /** Frames whose ethertype is not ARP, discarded (the kernel filter lets none through). */
+  otherProtocol: number;
 }
 
 /**
@@ -221,7 +242,7 @@ class NativeArpSocket implements ArpSocket {
   private reading = false;
   private readonly frameListeners: Array<(frames: ReceivedFrame[]) => void> = [];
   private readonly errorListeners: Array<(err: PacketSocketError) => void> = [];
-  private readonly totals: ArpSocketStats = { packets: 0, drops: 0, otherDevice: 0 };
+  private readonly totals: ArpSocketStats = { packets: 0, drops: 0, otherDevice: 0, otherProtocol: 0 };
 
   constructor(
     private readonly native: NativeBinding,
@@ -300,8 +321,12 @@ class NativeArpSocket implements ArpSocket {
     const all = decodeFrameRecords(records, countOrErrno);
     // A socket bound to a VLAN trunk parent (or a bond slave...) also gets the frames the kernel
     // delivers for the devices stacked on it, with sll_ifindex = that device: not ours.
-    const frames = all.filter((f) => f.ifindex === this.ifindex);
-    this.totals.otherDevice += all.length - frames.length;
+    const mine = all.filter((f) => f.ifindex === this.ifindex);
+    this.totals.otherDevice += all.length - mine.length;
+    // The socket is a tap (ETH_P_ALL): re-check the ethertype the filter tested. VLAN-tagged frames
+    // are passed on with vlanId set; the caller drops and counts them (ignored, "vlan-tagged").
+    const frames = mine.filter((f) => f.notArp !== true);
+    this.totals.otherProtocol += mine.length - frames.length;
     if (frames.length === 0) return;
     for (const listener of this.frameListeners) listener(frames);
   }

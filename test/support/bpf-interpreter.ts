@@ -3,9 +3,10 @@
  *
  * It implements only what the builder emits (and a little more), with the
  * kernel's semantics where they matter:
- *   ld/ldh/ldb [k] (absolute, big-endian), ld len, ld [SKF_AD_OFF+SKF_AD_PKTTYPE|IFINDEX],
+ *   ld/ldh/ldb [k] (absolute, big-endian), ld len,
+ *   ld [SKF_AD_OFF+SKF_AD_PKTTYPE|IFINDEX|PROTOCOL|VLAN_TAG|VLAN_TAG_PRESENT],
  *   ld #k, jeq/jgt/jge/jset #k, ja k, ret #k, tax, txa;
- * and for src/core/bpf-ndp.ts: ld/ldh/ldb [x+k] (indirect), ldx #k, ld [SKF_AD_OFF+SKF_AD_VLAN_TAG_PRESENT].
+ * and for src/core/bpf-ndp.ts: ld/ldh/ldb [x+k] (indirect), ldx #k.
  * A load beyond the end of the packet ends the program with 0 (drop), as in
  * the kernel. Any other opcode throws, so an unexpected instruction fails the
  * test instead of being silently misinterpreted.
@@ -34,8 +35,11 @@ import {
   SKF_AD_IFINDEX_K,
   SKF_AD_PKTTYPE_K,
   type BpfInstruction,
+  SKF_AD_PROTOCOL_K,
+  SKF_AD_VLAN_TAG_K,
+  SKF_AD_VLAN_TAG_PRESENT_K,
 } from '../../src/core/bpf.js';
-import { BPF_IND, SKF_AD_VLAN_TAG_PRESENT_K } from '../../src/core/bpf-ndp.js';
+import { BPF_IND } from '../../src/core/bpf-ndp.js';
 
 /** An instruction as the kernel sees it: the builder's, without its comment. */
 export type Insn = Omit<BpfInstruction, 'comment'>;
@@ -45,8 +49,12 @@ export interface PacketContext {
   pkttype: number;
   /** skb->dev->ifindex (default 0). */
   ifindex?: number;
-  /** skb_vlan_tag_present() (default false). */
+  /** skb_vlan_tag_present() (default false; true as well when vlanTci is given). */
   vlanTagPresent?: boolean;
+  /** ntohs(skb->protocol), the ethertype (default 0x0806, ARP). */
+  protocol?: number;
+  /** The 802.1Q TCI in the skb's metadata; absent = no VLAN tag present (unless vlanTagPresent). */
+  vlanTci?: number;
 }
 
 const CLASS = 0x07;
@@ -93,7 +101,9 @@ export function runBpf(program: readonly Insn[], packet: Uint8Array, ctx: Packet
       else if (mode === BPF_IMM && size === BPF_W) a = ins.k >>> 0;
       else if (mode === BPF_ABS && ins.k >>> 0 === SKF_AD_PKTTYPE_K) a = ctx.pkttype;
       else if (mode === BPF_ABS && ins.k >>> 0 === SKF_AD_IFINDEX_K) a = ctx.ifindex ?? 0;
-      else if (mode === BPF_ABS && ins.k >>> 0 === SKF_AD_VLAN_TAG_PRESENT_K) a = ctx.vlanTagPresent ? 1 : 0;
+      else if (mode === BPF_ABS && ins.k >>> 0 === SKF_AD_PROTOCOL_K) a = ctx.protocol ?? 0x0806;
+      else if (mode === BPF_ABS && ins.k >>> 0 === SKF_AD_VLAN_TAG_PRESENT_K) a = ctx.vlanTagPresent || ctx.vlanTci !== undefined ? 1 : 0;
+      else if (mode === BPF_ABS && ins.k >>> 0 === SKF_AD_VLAN_TAG_K) a = ctx.vlanTci ?? 0;
       else if (mode === BPF_IND) {
         const width = size === BPF_W ? 4 : size === BPF_H ? 2 : size === BPF_B ? 1 : 0;
         if (width === 0) throw new Error(`bpf: unsupported load size in code 0x${ins.code.toString(16)}`);

@@ -9,6 +9,7 @@ import {
   formatProgram,
   mergeRanges,
   type BpfProgram,
+  VLAN_SNAP,
 } from '../../src/core/bpf.js';
 import { parseIpv4, type Ipv4 } from '../../src/core/ipv4.js';
 import { PACKET_BROADCAST, PACKET_HOST, PACKET_OTHERHOST, PACKET_OUTGOING } from '../../src/core/packet-constants.js';
@@ -186,6 +187,57 @@ describe('buildArpFilter: device check (ifindex)', () => {
 
   it('rejects an invalid ifindex', () => {
     for (const bad of [0, -1, 1.5, 2 ** 31]) expect(() => buildArpFilter({ ownMac: OWN_MAC, watched: WATCHED, ifindex: bad })).toThrow(RangeError);
+  });
+});
+
+describe('buildArpFilter: protocol and VLAN checks (every strategy)', () => {
+  const probeFor = arp({ senderIp: '0.0.0.0', targetIp: '192.0.2.10' });
+  const claim = arp({ op: 1, senderIp: '192.0.2.10', targetIp: '192.0.2.10' });
+  const reply = arp({ op: 2, senderIp: '192.0.2.10', targetMac: OWN_MAC });
+  const run = (p: BpfProgram, packet: Uint8Array, ctx: { vlanTci?: number; protocol?: number; pkttype?: number; ifindex?: number }): number =>
+    runBpf(p.instructions, packet, { pkttype: PACKET_BROADCAST, ...ctx });
+  const strategies: Array<[string, BpfProgram]> = [
+    ['exact', buildArpFilter({ ownMac: OWN_MAC, watched: WATCHED })],
+    ['exact with ifindex', buildArpFilter({ ownMac: OWN_MAC, watched: WATCHED, ifindex: 3 })],
+    ['ranges', buildArpFilter({ ownMac: OWN_MAC, watched: Array.from({ length: 4096 }, (_, i) => ip('192.0.0.0') + i) })],
+    ['userspace', buildArpFilter({ ownMac: OWN_MAC, watched: Array.from({ length: 4096 }, (_, i) => 0x0a000000 + 2 * i) })],
+  ];
+  for (const [name, p] of strategies) {
+    const withIf = name.includes('ifindex') ? { ifindex: 3 } : {};
+    it(`${name}: cuts tagged claims, probes and replies of another VLAN to 8 bytes; keeps untagged and VID 0 whole`, () => {
+      expect(checkProgram(p.instructions)).toEqual([]);
+      if (name !== 'exact with ifindex') expect(p.strategy).toBe(name);
+      for (const packet of [claim, probeFor, reply]) {
+        expect(run(p, packet, { ...withIf })).toBe(ACCEPT);
+        expect(run(p, packet, { ...withIf, pkttype: PACKET_OTHERHOST })).toBe(ACCEPT);
+        for (const tci of [200, 1, 0x0fff, 0xe0c8 /* priority 7, VID 200 */, 0x1001 /* DEI, VID 1 */]) {
+          expect(run(p, packet, { ...withIf, vlanTci: tci })).toBe(VLAN_SNAP);
+        }
+        // Tagged, but about an unwatched address or not from a foreign MAC: dropped as ever.
+        expect(run(p, arp({ senderIp: '203.0.113.9', senderMac: OWN_MAC }), { ...withIf, vlanTci: 200 })).toBe(0);
+        expect(run(p, packet, { ...withIf, vlanTci: 200, pkttype: PACKET_OUTGOING })).toBe(0);
+        // A priority tag (VID 0, any priority) belongs to the native VLAN.
+        expect(run(p, packet, { ...withIf, vlanTci: 0 })).toBe(ACCEPT);
+        expect(run(p, packet, { ...withIf, vlanTci: 0xa000 })).toBe(ACCEPT);
+      }
+    });
+    it(`${name}: drops what is not ARP (the socket is an ETH_P_ALL tap)`, () => {
+      for (const protocol of [0x0800, 0x86dd, 0x8100, 0x88a8, 0x8035]) expect(run(p, claim, { ...withIf, protocol })).toBe(0);
+      expect(run(p, claim, { ...withIf, protocol: 0x0806 })).toBe(ACCEPT);
+    });
+  }
+
+  it('tagged frames of unwatched addresses are dropped by the membership test (exact, ranges)', () => {
+    for (const [, p] of strategies.slice(0, 3)) {
+      expect(run(p, arp({ senderIp: '203.0.113.9' }), { vlanTci: 200, ifindex: 3 })).toBe(0);
+      expect(run(p, arp({ senderIp: '0.0.0.0', targetIp: '203.0.113.9' }), { vlanTci: 200, ifindex: 3 })).toBe(0);
+    }
+  });
+
+  it('loads the ancillary fields with k = SKF_AD_OFF + 0 (protocol) and 44 (VLAN tag), as in linux/filter.h', () => {
+    const ks = buildArpFilter({ ownMac: OWN_MAC, watched: WATCHED }).instructions.map((i) => i.k);
+    expect(ks).toEqual(expect.arrayContaining([0xfffff000, 0xfffff02c]));
+    expect(ks).not.toContain(0xfffff028); // SKF_AD_ALU_XOR_X: A ^= X, not a load
   });
 });
 

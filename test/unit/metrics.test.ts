@@ -44,6 +44,7 @@ function script(m: DupipMetrics, conflict: EntrySnapshot) {
   m.framesReceived('eth0', 40);
   m.framesReceived('eth1', 2);
   m.frameInvalid('eth0', 'truncated');
+  m.frameIgnored('eth0', 'vlan-tagged');
   m.servers.open.http = 2;
   m.servers.rejected.http = 5;
   m.servers.evicted.http = 1;

@@ -191,12 +191,14 @@ function fakeBinding() {
   return { binding, calls, state };
 }
 
-function records(entries: Array<{ ifindex: number; len: number }>): Buffer {
+function records(entries: Array<{ ifindex: number; len: number; flags?: number; tci?: number }>): Buffer {
   const b = Buffer.alloc(entries.length * RECORD_SIZE);
   entries.forEach((e, i) => {
     b.writeUInt16LE(e.len, i * RECORD_SIZE);
     b[i * RECORD_SIZE + 2] = PACKET_BROADCAST;
+    b[i * RECORD_SIZE + 3] = e.flags ?? 0;
     b.writeUInt32LE(e.ifindex, i * RECORD_SIZE + 4);
+    b.writeUInt16LE(e.tci ?? 0, i * RECORD_SIZE + 14);
   });
   return b;
 }
@@ -273,6 +275,29 @@ describe('openArpSocket (with a fake addon)', () => {
     state.callback!(records([{ ifindex: 7, len: 28 }]), 1); // nothing of ours: no call
     expect(got).toEqual([[28, 46]]);
     expect(socket.stats().otherDevice).toBe(2);
+  });
+
+  it('re-checks in userspace: drops what is not ARP, marks frames tagged for another VLAN (not VID 0)', () => {
+    const { binding, state } = fakeBinding();
+    const socket = openArpSocket(3, { binding });
+    const got: Array<Array<number | undefined>> = [];
+    socket.onFrames((frames) => got.push(frames.map((f) => f.vlanId)));
+    const AUX = 0x02;
+    const TAG = 0x01;
+    const NOT_ARP = 0x04;
+    state.callback!(
+      records([
+        { ifindex: 3, len: 28, flags: AUX },
+        { ifindex: 3, len: 28, flags: AUX | TAG, tci: 200 },
+        { ifindex: 3, len: 28, flags: AUX | TAG, tci: 0xe0c8 }, // priority 7, VID 200
+        { ifindex: 3, len: 28, flags: AUX | TAG, tci: 0xa000 }, // priority tag: VID 0, the native VLAN
+        { ifindex: 3, len: 28, flags: 0, tci: 300 }, // no tag flag: the TCI means nothing
+        { ifindex: 3, len: 40, flags: AUX | NOT_ARP },
+      ]),
+      6,
+    );
+    expect(got).toEqual([[undefined, 200, 200, undefined, undefined]]);
+    expect(socket.stats().otherProtocol).toBe(1);
   });
 
   it('delivers receive errors to onError with a kind, and throws them when nobody listens', () => {
