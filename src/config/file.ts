@@ -187,6 +187,13 @@ class FileReader {
         this.list(['interfaces'], data.interfaces, checkInterfaceName, (n) => JSON.stringify(n), '[eth0]'),
       );
     }
+    if (has('exclude_interfaces')) {
+      this.set(
+        'excludeInterfaces',
+        ['exclude_interfaces'],
+        this.list(['exclude_interfaces'], data.exclude_interfaces, checkInterfaceName, (n) => JSON.stringify(n), '[docker0, "veth*"]'),
+      );
+    }
     if (has('own_addresses')) this.set('ownAddresses', ['own_addresses'], this.value(['own_addresses'], checkBoolean(data.own_addresses)));
     if (has('exclude_addresses')) {
       this.set(

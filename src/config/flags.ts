@@ -46,7 +46,15 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
     repeatable: true,
     key: 'interfaces',
     help: 'interface to work on',
-    default: 'every ARP-capable, non-loopback interface with IPv4',
+    default: 'every ARP-capable interface with IPv4 that faces the network (docs/config.md)',
+  },
+  {
+    name: 'exclude-interface',
+    arg: 'IF',
+    repeatable: true,
+    key: 'excludeInterfaces',
+    help: 'interface never to work on; a trailing * matches a prefix (veth*)',
+    default: 'none',
   },
   {
     name: 'delegate',
@@ -230,6 +238,7 @@ export function parseDaemonFlags(argv: readonly string[], issues: Issues): Parse
     else result.configPath = configPath;
   }
   setList('interfaces', 'interface', checkInterfaceName, (n) => JSON.stringify(n), (l) => l);
+  setList('excludeInterfaces', 'exclude-interface', checkInterfaceName, (n) => JSON.stringify(n), (l) => l);
   const delegates = setList('delegates', 'delegate', checkDelegateFlag, (d) => formatIpv4(d.address), (l) => l);
   if (delegates) layer.delegateWhere = delegates.map(() => ({ kind: 'flag', flag: '--delegate' }));
   if (given.has('no-own-addresses')) setValue(layer, 'ownAddresses', false, { kind: 'flag', flag: '--no-own-addresses' });

@@ -38,8 +38,13 @@ export interface WebConfig {
 }
 
 export interface DaemonConfig {
-  /** Interfaces to work on; empty: every ARP-capable, non-loopback interface with IPv4. */
+  /**
+   * Interfaces to work on; empty: every ARP-capable, non-loopback interface with IPv4 that faces the
+   * network (src/core/watchlist.ts linkScopes; docs/config.md).
+   */
   interfaces: string[];
+  /** Interfaces never worked on: names, or a prefix ending in "*" ("veth*"). Overrides `interfaces`. */
+  excludeInterfaces: string[];
   /** Monitor every IPv4 address on those interfaces, followed live. */
   ownAddresses: boolean;
   /** Own addresses never monitored. */
@@ -67,6 +72,7 @@ export const DEFAULT_METRICS_PORT = 10227;
 /** The defaults (docs/config.md). Deep-frozen; use defaultConfig() for a mutable copy. */
 export const DEFAULTS: Readonly<DaemonConfig> = deepFreeze({
   interfaces: [],
+  excludeInterfaces: [],
   ownAddresses: true,
   excludeAddresses: [],
   delegates: [],
@@ -347,6 +353,7 @@ export function checkListenAddress(value: unknown): Check<string> {
 
 export const TOP_LEVEL_KEYS = [
   'interfaces',
+  'exclude_interfaces',
   'own_addresses',
   'exclude_addresses',
   'delegates',

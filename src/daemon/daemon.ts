@@ -12,7 +12,10 @@ import type { Mac } from '../core/mac.js';
 import { PACKET_OUTGOING } from '../core/probe-session.js';
 import { type HostInterface, type WatchList, type WatchedInterface, deriveWatchList } from '../core/watchlist.js';
 import type { DaemonConfig } from '../config/index.js';
+import type { HostChanges } from '../platform/netlink.js';
+import { emptyChanges } from '../platform/netlink.js';
 import { eventLog } from './event-log.js';
+import { HostView, type LinkFacts, mergeChanges, zeroChurn } from './host-view.js';
 import type { DaemonView, Observer } from './observer.js';
 
 /** The slice of the packet socket the daemon uses (src/platform/packet-socket.ts implements it). */
@@ -27,11 +30,14 @@ export interface DaemonSocket {
 export interface DaemonDeps {
   config: DaemonConfig;
   readHost: () => HostInterface[];
+  /** One interface's link facts (no addresses); with readDefaultRoutes, lets a change re-read only what it names. */
+  readInterface?: (name: string) => LinkFacts | null;
+  readDefaultRoutes?: () => Set<string>;
   openSocket: (ifindex: number) => DaemonSocket;
   /** Builds the kernel filter program for one interface. */
   buildFilter: (ownMac: Mac, watched: Ipv4[], ifindex: number) => { program: unknown; strategy: string };
-  /** Calls back on any rtnetlink link or address change. */
-  watchLinks: (onChange: () => void) => { close(): void };
+  /** Calls back on rtnetlink link, address and default-route changes; without details: re-read everything. */
+  watchLinks: (onChange: (changes?: HostChanges) => void) => { close(): void };
   logger: Logger;
   observers: Observer[];
   /** Monotonic milliseconds on the epoch scale. */
@@ -43,6 +49,8 @@ export interface DaemonDeps {
 const LINK_SETTLE_MS = 20;
 /** Safety net if a netlink message is ever lost. */
 const HOST_POLL_MS = 30_000;
+/** Interface churn is logged as one summary line per interval, not a line per link. */
+const CHURN_SUMMARY_MS = 60_000;
 
 interface OpenSocket {
   ifindex: number;
@@ -60,6 +68,15 @@ export class Daemon {
   private list: WatchList = { interfaces: [], specs: [], ownMacs: [], problems: [] };
   private heldNow = new Set<Ipv4>();
   private host: HostInterface[] = [];
+  private readonly hostView: HostView;
+  private pending: HostChanges | null = null;
+  private listKey = '';
+  private churnTimer: NodeJS.Timeout | null = null;
+  private churnLogged = zeroChurn();
+  private socketsOpened = 0;
+  private socketsClosed = 0;
+  /** When each problem was last logged: a problem that comes and goes with churn is logged once per interval. */
+  private readonly problemLoggedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private armedAt: number | null = null;
   private settle: NodeJS.Timeout | null = null;
@@ -75,6 +92,7 @@ export class Daemon {
   constructor(private readonly deps: DaemonDeps) {
     this.config = deps.config;
     this.now = deps.now ?? monotonicNow;
+    this.hostView = new HostView({ readHost: deps.readHost, readInterface: deps.readInterface, readDefaultRoutes: deps.readDefaultRoutes });
     this.log = eventLog(deps.logger, (t) => this.toWallClock(t));
     this.detector = new Detector({
       ...this.detectorOptions(deps.config),
@@ -95,10 +113,13 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
+    // Watch first, read second: a change between the two is applied after the read, not lost.
+    this.links = this.deps.watchLinks((c) => this.scheduleRefresh(c));
     this.refresh();
     for (const o of this.deps.observers) await o.attach?.(this.view());
-    this.links = this.deps.watchLinks(() => this.scheduleRefresh());
     this.poll = setInterval(() => this.refresh(), HOST_POLL_MS);
+    this.churnTimer = setInterval(() => this.logChurn(), CHURN_SUMMARY_MS);
+    this.churnTimer.unref?.();
     this.deps.logger.info(
       { event: 'started', interfaces: this.list.interfaces.map((i) => i.name), addresses: this.list.specs.length },
       `dupip monitoring ${this.list.specs.length} address(es) on ${this.list.interfaces.map((i) => i.name).join(', ') || 'no interface'}`,
@@ -120,49 +141,115 @@ export class Daemon {
     this.stopped = true;
     for (const t of [this.timer, this.settle]) if (t) clearTimeout(t);
     if (this.poll) clearInterval(this.poll);
+    if (this.churnTimer) clearInterval(this.churnTimer);
     this.links?.close();
     for (const s of this.sockets.values()) s.socket.close();
     this.sockets.clear();
     for (const o of this.deps.observers) await o.close?.();
   }
 
-  private scheduleRefresh(): void {
-    if (this.settle || this.stopped) return;
+  /** Coalesces notifications; the work happens once per burst, off the frame path. */
+  private scheduleRefresh(changes?: HostChanges): void {
+    if (this.stopped) return;
+    const c = changes ?? emptyChanges(true);
+    this.pending = this.pending ? mergeChanges(this.pending, c) : c;
+    if (this.settle) return;
     this.settle = setTimeout(() => {
       this.settle = null;
-      this.refresh();
+      const p = this.pending;
+      this.pending = null;
+      if (p && this.hostView.apply(p)) this.rederive();
     }, LINK_SETTLE_MS);
   }
 
-  /** Re-reads the host, updates the watch list, sockets and kernel filters. */
+  /** Re-reads the whole host, updates the watch list, sockets and kernel filters. */
   private refresh(): void {
     if (this.stopped) return;
-    const host = (this.host = this.deps.readHost());
+    this.hostView.readAll();
+    this.rederive();
+  }
+
+  /**
+   * Derives the watch list from the host view (pure and cheap); the detector, the sockets and
+   * the filters hear about it only when it changed, and only for the interfaces that changed.
+   */
+  private rederive(): void {
+    if (this.stopped) return;
+    const host = (this.host = this.hostView.interfaces());
     const c = this.config;
-    this.list = deriveWatchList(
-      { interfaces: c.interfaces, ownAddresses: c.ownAddresses, excludeAddresses: c.excludeAddresses, delegates: c.delegates },
+    const list = deriveWatchList(
+      { interfaces: c.interfaces, excludeInterfaces: c.excludeInterfaces, ownAddresses: c.ownAddresses, excludeAddresses: c.excludeAddresses, delegates: c.delegates },
       host,
     );
     this.heldNow = new Set(host.flatMap((i) => i.addresses.map((a) => a.address)));
-    for (const p of this.list.problems) {
-      if (!this.problems.has(p)) this.deps.logger.warn({ event: 'problem' }, p);
-    }
-    this.problems = new Set(this.list.problems);
-    this.detector.setWatchList(this.list, this.now());
-    this.syncSockets();
+    const key = JSON.stringify([list.interfaces, list.specs, list.ownMacs]);
+    const previous = this.list;
+    this.list = list;
+    this.logProblems(list.problems);
+    if (key === this.listKey) return;
+    this.listKey = key;
+    this.detector.setWatchList(list, this.now());
+    this.syncSockets(previous);
     this.pump();
   }
 
-  private syncSockets(): void {
+  private logProblems(problems: string[]): void {
+    const now = this.now();
+    for (const p of problems) {
+      const at = this.problemLoggedAt.get(p);
+      if (!this.problems.has(p) && (at === undefined || now - at >= CHURN_SUMMARY_MS)) {
+        this.deps.logger.warn({ event: 'problem' }, p);
+        this.problemLoggedAt.set(p, now);
+      }
+    }
+    this.problems = new Set(problems);
+    if (this.problemLoggedAt.size > 1000) {
+      for (const [p, at] of this.problemLoggedAt) if (now - at >= CHURN_SUMMARY_MS) this.problemLoggedAt.delete(p);
+    }
+  }
+
+  /** One line per interval with what changed, when something did. */
+  private logChurn(): void {
+    const c = this.hostView.churn;
+    const l = this.churnLogged;
+    const d = {
+      linksAdded: c.linksAdded - l.linksAdded,
+      linksRemoved: c.linksRemoved - l.linksRemoved,
+      linksChanged: c.linksChanged - l.linksChanged,
+      addressChanges: c.addressChanges - l.addressChanges,
+      socketsOpened: this.socketsOpened,
+      socketsClosed: this.socketsClosed,
+    };
+    this.churnLogged = { ...c };
+    this.socketsOpened = this.socketsClosed = 0;
+    if (!d.linksAdded && !d.linksRemoved && !d.linksChanged && !d.addressChanges && !d.socketsOpened && !d.socketsClosed) return;
+    this.deps.logger.info(
+      { event: 'interfaces-changed', ...d, watched: this.list.interfaces.length },
+      `interfaces in the last ${CHURN_SUMMARY_MS / 1000} s: ${d.linksAdded} added, ${d.linksRemoved} removed, ${d.linksChanged} changed, ${d.addressChanges} address change(s); ARP sockets ${d.socketsOpened} opened, ${d.socketsClosed} closed; watching ${this.list.interfaces.length} interface(s)`,
+    );
+  }
+
+  /** Opens, closes and re-filters sockets of the interfaces whose watch differs from `previous`. */
+  private syncSockets(previous: WatchList): void {
     const wanted = new Map(this.list.interfaces.map((i) => [i.name, i]));
     for (const [name, s] of this.sockets) {
       const w = wanted.get(name);
       if (!w || w.ifindex !== s.ifindex) {
         s.socket.close();
         this.sockets.delete(name);
+        this.socketsClosed++;
       }
     }
+    const signature = (l: WatchList) => {
+      const m = new Map<string, string>();
+      for (const i of l.interfaces) m.set(i.name, `${i.ifindex}|${i.mac}|${i.up}`);
+      for (const sp of l.specs) m.set(sp.ifname, `${m.get(sp.ifname) ?? ''}|${sp.address}:${sp.held}`);
+      return m;
+    };
+    const before = signature(previous);
+    const after = signature(this.list);
     for (const ifc of this.list.interfaces) {
+      if (this.sockets.has(ifc.name) && before.get(ifc.name) === after.get(ifc.name)) continue; // untouched
       let s = this.sockets.get(ifc.name);
       if (!s) {
         const opened = this.open(ifc);
@@ -197,6 +284,7 @@ export class Daemon {
     });
     const s = { ifindex: ifc.ifindex, socket, filterKey: '' };
     this.sockets.set(ifc.name, s);
+    this.socketsOpened++;
     return s;
   }
 
@@ -294,7 +382,10 @@ export class Daemon {
           capped: st.get(i.name)?.capped ?? false,
         }));
       },
-      hostInterfaces: () => this.host.filter((i) => !i.loopback && !i.noArp && i.mac !== '00:00:00:00:00:00').map((i) => ({ name: i.name, mac: i.mac })),
+      hostInterfaces: () =>
+        this.host
+          .filter((i) => !i.loopback && !i.noArp && i.mac !== '00:00:00:00:00:00')
+          .map((i) => ({ name: i.name, mac: i.mac, kind: i.kind ?? 'unknown', scope: this.list.scopes?.get(i.name) ?? 'network' })),
       probeIntervalMs: () => this.config.probeIntervalMs,
       lastProbeSentAt: () => this.lastProbeAt,
       healthy: () => this.healthy(),

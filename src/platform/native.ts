@@ -47,8 +47,12 @@ export interface NativeBinding {
   close(handle: NativePacketHandle): void;
   /** PACKET_STATISTICS since the previous call (the kernel resets them on read). */
   stats(handle: NativePacketHandle): { packets: number; drops: number };
-  /** Watches RTMGRP_LINK | RTMGRP_IPV4_IFADDR: callback(0) after any change, callback(-errno) on error. */
-  watchLinks(callback: (status: number) => void): NativeWatchHandle;
+  /**
+   * Watches RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE: callback(0, bytes, lost) after a burst
+   * of notifications (`bytes`: the raw datagrams one after the other, parsed by netlink.ts; `lost`:
+   * the kernel dropped some, re-read everything), callback(-errno, null, true) on error.
+   */
+  watchLinks(callback: (status: number, bytes?: Buffer | null, lost?: boolean) => void): NativeWatchHandle;
   /** Idempotent. */
   stopWatch(handle: NativeWatchHandle): void;
   /** getifaddrs(): every IPv4 address with its interface label, whatever the interface's state. */

@@ -32,6 +32,7 @@ describe('the flag set', () => {
     expect(DAEMON_FLAGS.map((f) => f.name)).toEqual([
       'config',
       'interface',
+      'exclude-interface',
       'delegate',
       'no-own-addresses',
       'ignore-mac',
@@ -49,6 +50,7 @@ describe('the flag set', () => {
     ]);
     expect(DAEMON_FLAGS.filter((f) => f.repeatable).map((f) => f.name)).toEqual([
       'interface',
+      'exclude-interface',
       'delegate',
       'ignore-mac',
       'web.listen-address',
