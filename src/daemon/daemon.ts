@@ -116,6 +116,7 @@ export class Daemon {
     // Watch first, read second: a change between the two is applied after the read, not lost.
     this.links = this.deps.watchLinks((c) => this.scheduleRefresh(c));
     this.refresh();
+    this.socketsOpened = 0; // the summary is about churn, not the start
     for (const o of this.deps.observers) await o.attach?.(this.view());
     this.poll = setInterval(() => this.refresh(), HOST_POLL_MS);
     this.churnTimer = setInterval(() => this.logChurn(), CHURN_SUMMARY_MS);

@@ -253,6 +253,12 @@ export abstract class LabNamespace {
     return child;
   }
 
+  /** `ip -n NS -batch -`: one command per line, stopping at the first failure (throws). */
+  async ipBatch(lines: readonly string[]): Promise<string> {
+    this.lab.assertLive();
+    return ipBatch(this.name, lines);
+  }
+
   /** Reads a sysctl in this namespace, writing `value` first when given; returns the value read. */
   async sysctl(key: string, value?: string): Promise<string> {
     this.lab.assertLive();
@@ -303,6 +309,13 @@ export abstract class LabNamespace {
 export class LabBridge extends LabNamespace {
   protected get promiscuousCapture(): boolean {
     return true;
+  }
+}
+
+/** A namespace that is not on the segment (a container's, for tests of host-internal links). */
+export class LabNetns extends LabNamespace {
+  protected get promiscuousCapture(): boolean {
+    return false;
   }
 }
 
@@ -447,6 +460,18 @@ export class Lab {
     this.assertLive();
     await this.#build(1, false);
     return this.#hosts[this.#hosts.length - 1]!;
+  }
+
+  /** A namespace of its own, off the segment (no interface but lo), torn down with the lab. */
+  async addNamespace(tag: string): Promise<LabNetns> {
+    this.assertLive();
+    if (!/^[a-z0-9]{1,6}$/.test(tag)) throw new LabError(`lab: bad namespace tag "${tag}"`);
+    const ns = netnsName(this.id, tag);
+    this.#namespaces.push(ns);
+    await ipBatch(null, [`netns add ${ns}`]);
+    await runOk('ip', ['netns', 'exec', ns, 'sh', '-c', QUIET_SCRIPT]);
+    await ipBatch(ns, ['link set lo up']);
+    return new LabNetns(this, ns, 'lo');
   }
 
   async #build(count: number, withBridge: boolean): Promise<void> {
