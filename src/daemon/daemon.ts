@@ -384,8 +384,11 @@ export class Daemon {
         }));
       },
       hostInterfaces: () =>
+        // Host-internal links only when watched: hundreds of short-lived veths would be as many
+        // series, and their MACs never speak on the network another host's alert is about.
         this.host
           .filter((i) => !i.loopback && !i.noArp && i.mac !== '00:00:00:00:00:00')
+          .filter((i) => this.list.scopes?.get(i.name) !== 'host' || this.list.interfaces.some((w) => w.name === i.name))
           .map((i) => ({ name: i.name, mac: i.mac, kind: i.kind ?? 'unknown', scope: this.list.scopes?.get(i.name) ?? 'network' })),
       probeIntervalMs: () => this.config.probeIntervalMs,
       lastProbeSentAt: () => this.lastProbeAt,
