@@ -7,6 +7,7 @@ import type { ChattyResult } from './scenarios/chatty.js';
 import type { FloodResult, FloodRun } from './scenarios/flood.js';
 import type { IdleResult } from './scenarios/idle.js';
 import type { ScaleResult, ScaleRun } from './scenarios/scale.js';
+import { containersSection, type ContainersResult } from './scenarios/containers.js';
 import type { SilentResult } from './scenarios/silent.js';
 import type { Distribution } from './lib/util.js';
 import type { UsageWindow } from './lib/proc.js';
@@ -49,6 +50,7 @@ export interface BenchResults {
     idle?: IdleResult;
     flood?: FloodResult;
     scale?: ScaleResult;
+    containers?: ContainersResult;
   };
   noise?: Record<string, Noise>;
   errors: Record<string, string>;
@@ -389,5 +391,6 @@ export function renderMarkdown(res: BenchResults): string {
   if (s.idle) lines.push(...idleSection(s.idle));
   if (s.flood) lines.push(...floodSection(s.flood));
   if (s.scale) lines.push(...scaleSection(s.scale));
+  if (s.containers) lines.push(...containersSection(s.containers, fmtMs));
   return `${lines.join('\n').trimEnd()}\n`;
 }

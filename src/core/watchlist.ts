@@ -65,6 +65,13 @@ export function linkScopes(host: readonly HostInterface[]): Map<string, LinkScop
   return new Map(host.map((i) => [i.name, faces(i.name, 0) ? 'network' : 'host']));
 }
 
+/** linkScopes, and where no link faces the network, every link counts as facing it (deriveWatchList's default). */
+export function linkScopesOf(host: readonly HostInterface[]): Map<string, LinkScope> {
+  const scopes = linkScopes(host);
+  if (!host.some((i) => !i.loopback && scopes.get(i.name) === 'network')) for (const i of host) if (!i.loopback) scopes.set(i.name, 'network');
+  return scopes;
+}
+
 /** `name` matches a pattern: the exact name, or a prefix ending in `*` ("veth*"). */
 export function matchesInterface(pattern: string, name: string): boolean {
   return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
@@ -130,7 +137,7 @@ export function deriveWatchList(config: WatchConfig, host: HostInterface[]): Wat
   const byName = new Map(host.map((i) => [i.name, i]));
   const scopes = linkScopes(host);
   const uplinkFound = host.some((i) => !i.loopback && scopes.get(i.name) === 'network');
-  // Where nothing faces the network, the links there are are this namespace's network.
+  // Where nothing faces the network, the links there are are this namespace's network (linkScopesOf).
   if (!uplinkFound) for (const i of host) if (!i.loopback) scopes.set(i.name, 'network');
   const excluded = (name: string) => (config.excludeInterfaces ?? []).some((p) => matchesInterface(p, name));
   let chosen: HostInterface[];

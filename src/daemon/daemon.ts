@@ -10,7 +10,7 @@ import type { DetectorEvent, SendOutcome } from '../core/events.js';
 import { type Ipv4, formatIpv4 } from '../core/ipv4.js';
 import type { Mac } from '../core/mac.js';
 import { PACKET_OUTGOING } from '../core/probe-session.js';
-import { type HostInterface, type WatchList, type WatchedInterface, deriveWatchList } from '../core/watchlist.js';
+import { type HostInterface, type WatchList, type WatchedInterface, deriveWatchList, linkScopesOf, matchesInterface } from '../core/watchlist.js';
 import type { DaemonConfig } from '../config/index.js';
 import type { HostChanges } from '../platform/netlink.js';
 import { emptyChanges } from '../platform/netlink.js';
@@ -45,8 +45,8 @@ export interface DaemonDeps {
   random?: () => number;
 }
 
-/** How long to let a burst of rtnetlink messages settle before re-reading the host. */
-const LINK_SETTLE_MS = 20;
+/** How long to let a burst of rtnetlink messages settle (one veth replacement is a dozen) before acting on it. */
+const LINK_SETTLE_MS = 100;
 /** Safety net if a netlink message is ever lost. */
 const HOST_POLL_MS = 30_000;
 /** Interface churn is logged as one summary line per interval, not a line per link. */
@@ -159,8 +159,33 @@ export class Daemon {
       this.settle = null;
       const p = this.pending;
       this.pending = null;
-      if (p && this.hostView.apply(p)) this.rederive();
+      if (!p) return;
+      const { changed, touched } = this.hostView.apply(p);
+      if (!changed) return;
+      if (touched && touched.every((i) => this.cannotMatter(i))) {
+        this.host = this.hostView.interfaces();
+        return; // a container's veth came or went: the watch list is the same by construction
+      }
+      this.rederive();
     }, LINK_SETTLE_MS);
+  }
+
+  /**
+   * True when a change to `ifc` cannot change the watch list: it is host-internal by its own facts
+   * (no device, no default route, stacked on nothing, nothing stacked on it), not watched, not named
+   * in `interfaces`, holds no delegate, and some link faces the network (otherwise every link is
+   * watched). This is what keeps container churn from re-deriving anything.
+   */
+  private cannotMatter(ifc: HostInterface): boolean {
+    const c = this.config;
+    if (!this.list.uplinkFound) return false;
+    if (ifc.device || ifc.defaultRoute || (ifc.lowers?.length ?? 0) > 0 || ifc.kind === undefined) return false;
+    if (ifc.kind === 'bridge' || ifc.kind === 'bond') return false; // its ports decide; re-derive
+    if (c.interfaces.some((p) => matchesInterface(p, ifc.name))) return false;
+    if (this.list.interfaces.some((w) => w.name === ifc.name || w.ifindex === ifc.ifindex)) return false;
+    if (c.delegates.length > 0 && ifc.addresses.some((a) => c.delegates.some((d) => d.address === a.address))) return false;
+    if (ifc.master && this.list.scopes?.get(ifc.master) === 'network') return false; // a port of the uplink's bridge
+    return !this.hostView.hasUpper(ifc.name);
   }
 
   /** Re-reads the whole host, updates the watch list, sockets and kernel filters. */
@@ -383,13 +408,15 @@ export class Daemon {
           capped: st.get(i.name)?.capped ?? false,
         }));
       },
-      hostInterfaces: () =>
+      hostInterfaces: () => {
+        const scopes = linkScopesOf(this.host); // computed on a scrape: churn may have skipped the derivation
         // Host-internal links only when watched: hundreds of short-lived veths would be as many
         // series, and their MACs never speak on the network another host's alert is about.
-        this.host
+        return this.host
           .filter((i) => !i.loopback && !i.noArp && i.mac !== '00:00:00:00:00:00')
-          .filter((i) => this.list.scopes?.get(i.name) !== 'host' || this.list.interfaces.some((w) => w.name === i.name))
-          .map((i) => ({ name: i.name, mac: i.mac, kind: i.kind ?? 'unknown', scope: this.list.scopes?.get(i.name) ?? 'network' })),
+          .map((i) => ({ name: i.name, mac: i.mac, kind: i.kind ?? 'unknown', scope: scopes.get(i.name) ?? 'network' }))
+          .filter((i) => i.scope !== 'host' || this.list.interfaces.some((w) => w.name === i.name));
+      },
       probeIntervalMs: () => this.config.probeIntervalMs,
       lastProbeSentAt: () => this.lastProbeAt,
       healthy: () => this.healthy(),

@@ -49,12 +49,20 @@ export class HostView {
     return this.interfaces();
   }
 
-  /** Applies one (coalesced) batch of notifications; returns whether anything may have changed. */
-  apply(c: HostChanges): boolean {
+  /**
+   * Applies one (coalesced) batch of notifications; returns whether anything may have changed, and
+   * the interfaces it touched (before and after), or null after a full read.
+   */
+  apply(c: HostChanges): { changed: boolean; touched: HostInterface[] | null } {
     const { readInterface, readDefaultRoutes } = this.deps;
     if (c.lost || !readInterface || !readDefaultRoutes) {
       this.readAll();
-      return true;
+      return { changed: true, touched: null };
+    }
+    const touched: HostInterface[] = [];
+    for (const i of c.links.keys()) {
+      const old = this.byIndex.get(i);
+      if (old) touched.push(old);
     }
     let changed = false;
     let routes = c.defaultRoute;
@@ -82,7 +90,9 @@ export class HostView {
         continue;
       }
       for (const [i, other] of this.byIndex) if (other.name === fresh.name && i !== ifindex) this.byIndex.delete(i);
-      this.byIndex.set(ifindex, { ...fresh, addresses: old?.addresses ?? [], defaultRoute: old?.defaultRoute ?? false });
+      const now = { ...fresh, addresses: old?.addresses ?? [], defaultRoute: old?.defaultRoute ?? false };
+      this.byIndex.set(ifindex, now);
+      touched.push(now);
       if (old) this.churn.linksChanged++;
       else this.churn.linksAdded++;
       changed = true;
@@ -92,7 +102,9 @@ export class HostView {
       if (!ifc) continue; // its link is gone (a DELADDR after DELLINK) or its NEWLINK is still to come and brings a read
       const rest = ifc.addresses.filter((x) => x.address !== a.address);
       const addresses = a.deleted ? rest : [...rest, { address: a.address, prefixLength: a.prefixLength }];
-      this.byIndex.set(a.ifindex, { ...ifc, addresses });
+      const now = { ...ifc, addresses };
+      this.byIndex.set(a.ifindex, now);
+      touched.push(ifc, now);
       this.churn.addressChanges++;
       changed = true;
     }
@@ -101,13 +113,21 @@ export class HostView {
       for (const [i, ifc] of this.byIndex) {
         const d = names.has(ifc.name);
         if (d !== (ifc.defaultRoute ?? false)) {
-          this.byIndex.set(i, { ...ifc, defaultRoute: d });
+          const now = { ...ifc, defaultRoute: d };
+          this.byIndex.set(i, now);
+          touched.push(ifc, now);
           changed = true;
         }
       }
     }
     if (changed) this.cached = null;
-    return changed;
+    return { changed, touched };
+  }
+
+  /** Whether some interface is stacked on `name` (lists it among its lower links). */
+  hasUpper(name: string): boolean {
+    for (const i of this.byIndex.values()) if (i.lowers?.includes(name) || i.master === name) return true;
+    return false;
   }
 }
 

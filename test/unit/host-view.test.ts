@@ -42,7 +42,7 @@ describe('the host view', () => {
     c.links.set(10, { name: 'veth0', deleted: true });
     c.addresses.push({ ifindex: 500, address: ip('203.0.113.1'), prefixLength: 32, deleted: false });
     w.links.delete('veth0');
-    expect(w.view.apply(c)).toBe(true);
+    expect(w.view.apply(c).changed).toBe(true);
     expect(w.reads).toEqual(['veth250']);
     expect(w.full()).toBe(1);
     expect(w.routes()).toBe(0);
