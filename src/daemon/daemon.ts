@@ -47,8 +47,12 @@ export interface DaemonDeps {
 
 /** How long to let a burst of rtnetlink messages settle (one veth replacement is a dozen) before acting on it. */
 const LINK_SETTLE_MS = 100;
-/** Safety net if a netlink message is ever lost. */
-const HOST_POLL_MS = 30_000;
+/**
+ * Safety net if a netlink message is ever lost without the kernel saying so (it reports ENOBUFS,
+ * which re-reads at once). A full read is synchronous and grows with the host's links (tens of ms
+ * for hundreds of veths), so it is rare.
+ */
+const HOST_POLL_MS = 300_000;
 /** Interface churn is logged as one summary line per interval, not a line per link. */
 const CHURN_SUMMARY_MS = 60_000;
 
