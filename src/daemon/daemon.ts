@@ -15,7 +15,8 @@ import type { DaemonConfig } from '../config/index.js';
 import type { HostChanges } from '../platform/netlink.js';
 import { emptyChanges } from '../platform/netlink.js';
 import { eventLog } from './event-log.js';
-import { HostView, type LinkFacts, mergeChanges, zeroChurn } from './host-view.js';
+import { ChurnLog } from './churn-log.js';
+import { HostView, type LinkFacts, mergeChanges } from './host-view.js';
 import type { DaemonView, Observer } from './observer.js';
 
 /** The slice of the packet socket the daemon uses (src/platform/packet-socket.ts implements it). */
@@ -47,11 +48,7 @@ export interface DaemonDeps {
 
 /** How long to let a burst of rtnetlink messages settle (one veth replacement is a dozen) before acting on it. */
 const LINK_SETTLE_MS = 100;
-/**
- * Safety net if a netlink message is ever lost without the kernel saying so (it reports ENOBUFS,
- * which re-reads at once). A full read is synchronous and grows with the host's links (tens of ms
- * for hundreds of veths), so it is rare.
- */
+/** Safety net for a netlink message lost unreported (ENOBUFS re-reads at once); a full read grows with the links. */
 const HOST_POLL_MS = 300_000;
 /** Interface churn is logged as one summary line per interval, not a line per link. */
 const CHURN_SUMMARY_MS = 60_000;
@@ -76,18 +73,13 @@ export class Daemon {
   private pending: HostChanges | null = null;
   private listKey = '';
   private churnTimer: NodeJS.Timeout | null = null;
-  private churnLogged = zeroChurn();
-  private socketsOpened = 0;
-  private socketsClosed = 0;
-  /** When each problem was last logged: a problem that comes and goes with churn is logged once per interval. */
-  private readonly problemLoggedAt = new Map<string, number>();
+  private readonly churnLog: ChurnLog;
   private timer: NodeJS.Timeout | null = null;
   private armedAt: number | null = null;
   private settle: NodeJS.Timeout | null = null;
   private poll: NodeJS.Timeout | null = null;
   private links: { close(): void } | null = null;
   private lastProbeAt: number | null = null;
-  private problems = new Set<string>();
   private stopped = false;
   private wallOffset: number | null = null;
   readonly startedAt = Date.now();
@@ -96,6 +88,7 @@ export class Daemon {
   constructor(private readonly deps: DaemonDeps) {
     this.config = deps.config;
     this.now = deps.now ?? monotonicNow;
+    this.churnLog = new ChurnLog(deps.logger, CHURN_SUMMARY_MS);
     this.hostView = new HostView({ readHost: deps.readHost, readInterface: deps.readInterface, readDefaultRoutes: deps.readDefaultRoutes });
     this.log = eventLog(deps.logger, (t) => this.toWallClock(t));
     this.detector = new Detector({
@@ -120,10 +113,10 @@ export class Daemon {
     // Watch first, read second: a change between the two is applied after the read, not lost.
     this.links = this.deps.watchLinks((c) => this.scheduleRefresh(c));
     this.refresh();
-    this.socketsOpened = 0; // the summary is about churn, not the start
+    this.churnLog.sockets.opened = 0; // the summary is about churn, not the start
     for (const o of this.deps.observers) await o.attach?.(this.view());
     this.poll = setInterval(() => this.refresh(), HOST_POLL_MS);
-    this.churnTimer = setInterval(() => this.logChurn(), CHURN_SUMMARY_MS);
+    this.churnTimer = setInterval(() => this.churnLog.summary(this.hostView.churn, this.list.interfaces.length), CHURN_SUMMARY_MS);
     this.churnTimer.unref?.();
     this.deps.logger.info(
       { event: 'started', interfaces: this.list.interfaces.map((i) => i.name), addresses: this.list.specs.length },
@@ -177,8 +170,7 @@ export class Daemon {
   /**
    * True when a change to `ifc` cannot change the watch list: it is host-internal by its own facts
    * (no device, no default route, stacked on nothing, nothing stacked on it), not watched, not named
-   * in `interfaces`, holds no delegate, and some link faces the network (otherwise every link is
-   * watched). This is what keeps container churn from re-deriving anything.
+   * in `interfaces`, holds no delegate, and some link faces the network (else all are watched).
    */
   private cannotMatter(ifc: HostInterface): boolean {
     const c = this.config;
@@ -215,48 +207,12 @@ export class Daemon {
     const key = JSON.stringify([list.interfaces, list.specs, list.ownMacs]);
     const previous = this.list;
     this.list = list;
-    this.logProblems(list.problems);
+    this.churnLog.problems(list.problems, this.now());
     if (key === this.listKey) return;
     this.listKey = key;
     this.detector.setWatchList(list, this.now());
     this.syncSockets(previous);
     this.pump();
-  }
-
-  private logProblems(problems: string[]): void {
-    const now = this.now();
-    for (const p of problems) {
-      const at = this.problemLoggedAt.get(p);
-      if (!this.problems.has(p) && (at === undefined || now - at >= CHURN_SUMMARY_MS)) {
-        this.deps.logger.warn({ event: 'problem' }, p);
-        this.problemLoggedAt.set(p, now);
-      }
-    }
-    this.problems = new Set(problems);
-    if (this.problemLoggedAt.size > 1000) {
-      for (const [p, at] of this.problemLoggedAt) if (now - at >= CHURN_SUMMARY_MS) this.problemLoggedAt.delete(p);
-    }
-  }
-
-  /** One line per interval with what changed, when something did. */
-  private logChurn(): void {
-    const c = this.hostView.churn;
-    const l = this.churnLogged;
-    const d = {
-      linksAdded: c.linksAdded - l.linksAdded,
-      linksRemoved: c.linksRemoved - l.linksRemoved,
-      linksChanged: c.linksChanged - l.linksChanged,
-      addressChanges: c.addressChanges - l.addressChanges,
-      socketsOpened: this.socketsOpened,
-      socketsClosed: this.socketsClosed,
-    };
-    this.churnLogged = { ...c };
-    this.socketsOpened = this.socketsClosed = 0;
-    if (!d.linksAdded && !d.linksRemoved && !d.linksChanged && !d.addressChanges && !d.socketsOpened && !d.socketsClosed) return;
-    this.deps.logger.info(
-      { event: 'interfaces-changed', ...d, watched: this.list.interfaces.length },
-      `interfaces in the last ${CHURN_SUMMARY_MS / 1000} s: ${d.linksAdded} added, ${d.linksRemoved} removed, ${d.linksChanged} changed, ${d.addressChanges} address change(s); ARP sockets ${d.socketsOpened} opened, ${d.socketsClosed} closed; watching ${this.list.interfaces.length} interface(s)`,
-    );
   }
 
   /** Opens, closes and re-filters sockets of the interfaces whose watch differs from `previous`. */
@@ -267,7 +223,7 @@ export class Daemon {
       if (!w || w.ifindex !== s.ifindex) {
         s.socket.close();
         this.sockets.delete(name);
-        this.socketsClosed++;
+        this.churnLog.sockets.closed++;
       }
     }
     const signature = (l: WatchList) => {
@@ -314,7 +270,7 @@ export class Daemon {
     });
     const s = { ifindex: ifc.ifindex, socket, filterKey: '' };
     this.sockets.set(ifc.name, s);
-    this.socketsOpened++;
+    this.churnLog.sockets.opened++;
     return s;
   }
 
