@@ -4,7 +4,7 @@
  *
  *   npm run bench                      full run (~10 min): bench/results/full-*.json, docs/benchmarks.md
  *   npm run bench -- --quick           CI smoke (< 60 s): bench/results/quick-*.json, bench/results/benchmarks-quick.md
- *   options: --only chatty,silent,idle,flood,scale,scan   --out DIR   --doc FILE   --render RESULTS.json
+ *   options: --only chatty,silent,idle,flood,scale,scan,containers   --out DIR   --doc FILE   --render RESULTS.json
  *
  * Needs root (namespaces, raw sockets), iproute2, tcpdump, arping (iputils), arpwatch, stdbuf, and a
  * built tree (npm run build, native addon). Benchmarks print figures; they do not pass or fail on
@@ -20,13 +20,14 @@ import { REPO } from './lib/daemon.js';
 import { progress } from './lib/util.js';
 import { renderMarkdown, verdicts, type BenchResults, type Machine, type Noise } from './report.js';
 import { runChatty } from './scenarios/chatty.js';
+import { runContainers } from './scenarios/containers.js';
 import { runFlood } from './scenarios/flood.js';
 import { runIdle } from './scenarios/idle.js';
 import { runScale } from './scenarios/scale.js';
 import { runScan } from './scenarios/scan.js';
 import { runSilent } from './scenarios/silent.js';
 
-const SCENARIOS = ['chatty', 'silent', 'idle', 'flood', 'scale', 'scan'] as const;
+const SCENARIOS = ['chatty', 'silent', 'idle', 'flood', 'scale', 'scan', 'containers'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Args {
@@ -189,6 +190,7 @@ async function main(): Promise<number> {
     flood: async () => void (res.scenarios.flood = await runFlood({ quick: args.quick })),
     scale: async () => void (res.scenarios.scale = await runScale({ quick: args.quick })),
     scan: async () => void (res.scenarios.scan = await runScan({ quick: args.quick })),
+    containers: async () => void (res.scenarios.containers = await runContainers({ quick: args.quick })),
   };
   const runOne = async (s: Scenario) => {
     const started = Date.now();

@@ -8,6 +8,7 @@ import type { FloodResult, FloodRun } from './scenarios/flood.js';
 import type { IdleResult } from './scenarios/idle.js';
 import type { ScaleResult, ScaleRun } from './scenarios/scale.js';
 import { scanSection, type ScanResult } from './scenarios/scan.js';
+import { containersSection, type ContainersResult } from './scenarios/containers.js';
 import type { SilentResult } from './scenarios/silent.js';
 import type { Distribution } from './lib/util.js';
 import type { UsageWindow } from './lib/proc.js';
@@ -51,6 +52,7 @@ export interface BenchResults {
     flood?: FloodResult;
     scale?: ScaleResult;
     scan?: ScanResult;
+    containers?: ContainersResult;
   };
   noise?: Record<string, Noise>;
   errors: Record<string, string>;
@@ -392,5 +394,6 @@ export function renderMarkdown(res: BenchResults): string {
   if (s.flood) lines.push(...floodSection(s.flood));
   if (s.scale) lines.push(...scaleSection(s.scale));
   if (s.scan) lines.push(...scanSection(s.scan));
+  if (s.containers) lines.push(...containersSection(s.containers, fmtMs));
   return `${lines.join('\n').trimEnd()}\n`;
 }

@@ -7,7 +7,8 @@
  *     src/core/bpf.ts; the filter keeps ARP only), with PACKET_AUXDATA,
  *     with a classic BPF filter (SO_ATTACH_FILTER), sendto() and batched
  *     recvmmsg() driven by a libuv poll handle;
- *   - an AF_NETLINK / NETLINK_ROUTE socket that only says "something changed".
+ *   - an AF_NETLINK / NETLINK_ROUTE socket whose notifications are handed
+ *     to JS as raw bytes (parsed in src/platform/netlink.ts).
  *
  * Every decision (which filter, what an errno means, whether to retry, how to
  * parse a frame or a netlink message) is taken in TypeScript
@@ -25,7 +26,8 @@
  *                 when force: needs CAP_NET_ADMIN); never throws for the setsockopt
  *   receiveBuffer(handle) -> bytes               SO_RCVBUF as the kernel reports it
  *                 (twice what was set: it includes the kernel's bookkeeping)
- *   watchLinks(callback) -> handle               callback(0) on change, callback(-errno) on error
+ *   watchLinks(callback) -> handle               callback(0, bytes, lost) on change,
+ *                                                callback(-errno, null, true) on error
  *   stopWatch(handle)
  *   ipv4Addresses() -> [{name, address, prefixLength}]   getifaddrs(), every
  *                 interface whatever its state (libuv's list skips interfaces
@@ -83,6 +85,7 @@
 #define RECORD_FLAG_AUXDATA 0x02    /* a PACKET_AUXDATA message came with the frame */
 #define RECORD_FLAG_NOT_ARP 0x04    /* sll_protocol != ETH_P_ARP */
 #define AUXDATA_SPACE CMSG_SPACE(sizeof(struct tpacket_auxdata))
+#define NETLINK_MAX_BYTES_PER_WAKEUP (1 << 20) /* beyond: reported as lost, JS re-reads all */
 
 /* ---- handle ---------------------------------------------------------------- */
 
@@ -345,14 +348,30 @@ out:
   napi_close_handle_scope(env, scope);
 }
 
-/* callback(0 | -errno) for the link watcher */
-static void deliver_change(dp_handle *h, int status) {
+/*
+ * callback(0 | -errno, messages Buffer | null, lost) for the link watcher:
+ * `messages` is the raw bytes of every datagram read in this wakeup, one
+ * after the other (each a sequence of nlmsghdr-framed rtnetlink messages,
+ * NLMSG_ALIGNed, so the concatenation parses the same way); `lost` is true
+ * when the kernel dropped notifications (ENOBUFS) and JS must re-read all.
+ */
+static void deliver_change(dp_handle *h, int status, const uint8_t *bytes, size_t length, bool lost) {
   napi_env env = h->env;
   napi_handle_scope scope;
-  napi_value argv[1];
+  napi_value argv[3];
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_create_int32(env, status, &argv[0]);
-  call_js(h, 1, argv);
+  if (bytes != NULL && length > 0) {
+    void *copy;
+    if (napi_create_buffer_copy(env, length, bytes, &copy, &argv[1]) != napi_ok) {
+      napi_get_null(env, &argv[1]);
+      lost = true; /* no memory for the details: JS re-reads everything */
+    }
+  } else {
+    napi_get_null(env, &argv[1]);
+  }
+  napi_get_boolean(env, lost, &argv[2]);
+  call_js(h, 3, argv);
   napi_close_handle_scope(env, scope);
 }
 
@@ -783,51 +802,71 @@ static napi_value js_receive_buffer(napi_env env, napi_callback_info info) {
 /* ---- link watcher ---------------------------------------------------------- */
 
 /*
- * Drains the netlink socket without parsing anything and tells JS once that
- * something changed. ENOBUFS (the kernel dropped notifications because we
- * were slow) is also just "something changed": JS re-reads everything.
+ * Drains the netlink socket and hands JS the raw bytes, unparsed (parsing is
+ * TypeScript's job: src/platform/netlink.ts). ENOBUFS (the kernel dropped
+ * notifications because we were slow) is reported as `lost`: JS re-reads
+ * everything. Bytes beyond NETLINK_MAX_BYTES_PER_WAKEUP are not kept either
+ * way; they are reported as `lost` too.
  */
-static void drain_netlink(dp_handle *h, bool changed) {
-  uint8_t buffer[NETLINK_BUFFER_SIZE]; /* contents are discarded */
+static void drain_netlink(dp_handle *h, bool lost) {
+  uint8_t buffer[NETLINK_BUFFER_SIZE];
+  uint8_t *kept = NULL;
+  size_t length = 0, capacity = 0;
+  bool changed = lost;
   int error = 0;
   for (int i = 0; i < NETLINK_MAX_READS_PER_WAKEUP && h->fd >= 0; i++) {
     ssize_t r = recv(h->fd, buffer, sizeof buffer, MSG_DONTWAIT);
     if (r >= 0) {
       changed = true;
+      if (r == 0 || lost) continue;
+      if (length + (size_t)r > capacity) {
+        size_t want = capacity ? capacity * 2 : 2 * NETLINK_BUFFER_SIZE;
+        while (want < length + (size_t)r) want *= 2;
+        uint8_t *grown = want <= NETLINK_MAX_BYTES_PER_WAKEUP ? realloc(kept, want) : NULL;
+        if (grown == NULL) {
+          lost = true;
+          continue;
+        }
+        kept = grown;
+        capacity = want;
+      }
+      memcpy(kept + length, buffer, (size_t)r);
+      length += (size_t)r;
       continue;
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) break;
     if (errno == ENOBUFS) {
-      changed = true;
+      changed = lost = true;
       continue;
     }
     error = errno;
     break;
   }
   if (error != 0)
-    deliver_change(h, -error);
+    deliver_change(h, -error, NULL, 0, true);
   else if (changed)
-    deliver_change(h, 0);
+    deliver_change(h, 0, lost ? NULL : kept, lost ? 0 : length, lost);
+  free(kept);
 }
 
 static void on_netlink_readable(uv_poll_t *poll, int status, int events) {
   (void)events;
   dp_handle *h = (dp_handle *)poll->data;
-  bool changed = false;
+  bool lost = false;
   if (status < 0) {
     int err = take_socket_error(h, on_netlink_readable);
     if (err == ENOBUFS) {
-      changed = true;
+      lost = true;
     } else {
-      deliver_change(h, -(err != 0 ? err : EIO));
+      deliver_change(h, -(err != 0 ? err : EIO), NULL, 0, true);
       if (!h->polling) return;
     }
   }
-  drain_netlink(h, changed);
+  drain_netlink(h, lost);
 }
 
-/* watchLinks(callback) -> handle: RTMGRP_LINK | RTMGRP_IPV4_IFADDR notifications */
+/* watchLinks(callback) -> handle: RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE notifications */
 static napi_value js_watch_links(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
@@ -841,7 +880,7 @@ static napi_value js_watch_links(napi_env env, napi_callback_info info) {
   struct sockaddr_nl address;
   memset(&address, 0, sizeof address);
   address.nl_family = AF_NETLINK;
-  address.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR;
+  address.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE;
   if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0) {
     int err = errno;
     close(fd);

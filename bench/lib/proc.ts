@@ -162,3 +162,10 @@ export class UsageMeter {
     };
   }
 }
+
+/** CPU and memory of `pid` over `ms`, sampled every `sampleMs`. */
+export async function measure(pid: number, ms: number, sampleMs = 1000): Promise<UsageWindow> {
+  const m = new UsageMeter(pid, sampleMs).start();
+  await delay(ms);
+  return m.stop();
+}

@@ -6,9 +6,10 @@ import { formatIpv4 } from '../core/ipv4.js';
 import { Daemon } from '../daemon/daemon.js';
 import { Guard, installCrashPolicy } from '../daemon/guard.js';
 import type { Observer } from '../daemon/observer.js';
-import { readHostInterfaces } from '../platform/interfaces.js';
+import { readDefaultRouteInterfaces, readHostInterfaces, readInterface } from '../platform/interfaces.js';
+import { watchHostChanges } from '../platform/netlink.js';
 import { loadWebConfig } from '../web/web-config-load.js';
-import { openArpSocket, watchLinkChanges } from '../platform/packet-socket.js';
+import { openArpSocket } from '../platform/packet-socket.js';
 import { DAEMON_HELP, VERSION } from './help.js';
 import type { Io } from './io.js';
 import { createObservers } from './observers.js';
@@ -82,13 +83,15 @@ async function runDaemon(argv: string[], config: DaemonConfig, logger: Logger, i
   const daemon = new Daemon({
     config,
     readHost: readHostInterfaces,
+    readInterface,
+    readDefaultRoutes: readDefaultRouteInterfaces,
     openSocket: openArpSocket,
     buildFilter: (ownMac, watched, ifindex) => {
       // The ifindex check drops frames of VLAN devices stacked on the interface (a trunk parent).
       const program = buildArpFilter({ ownMac, watched, ifindex });
       return { program, strategy: program.strategy };
     },
-    watchLinks: watchLinkChanges,
+    watchLinks: (onChange) => watchHostChanges(onChange),
     logger,
     observers,
     guard,

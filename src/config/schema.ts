@@ -42,8 +42,16 @@ export const SETTINGS = {
     codec: list({ item: checkInterfaceName, id: (n) => JSON.stringify(n), example: '[eth0]' }),
     type: 'list of interface names',
     default: [],
-    defaultNote: 'every ARP-capable, non-loopback interface with IPv4',
+    defaultNote: 'every ARP-capable, non-loopback interface with IPv4 that faces the network (see below)',
     flag: { name: 'interface', arg: 'IF', help: 'interface to work on' },
+    flagDefault: 'every ARP-capable interface with IPv4 that faces the network (docs/config.md)',
+  },
+  excludeInterfaces: {
+    key: 'exclude_interfaces',
+    codec: list({ item: checkInterfaceName, id: (n) => JSON.stringify(n), example: '[docker0, "veth*"]' }),
+    type: 'list of interface names or prefixes (`veth*`)',
+    default: [],
+    flag: { name: 'exclude-interface', arg: 'IF', help: 'interface never to work on; a trailing * matches a prefix (veth*)' },
   },
   ownAddresses: {
     key: 'own_addresses',

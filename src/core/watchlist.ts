@@ -23,6 +23,58 @@ export interface HostInterface {
   /** IFF_NOARP: the interface does not speak ARP (tunnels, wireguard, …). */
   noArp: boolean;
   addresses: HostAddress[];
+  /** What the link is (sysfs; absent in fakes that predate it: treated as unknown). */
+  kind?: LinkKind;
+  /** A device behind it (/sys/class/net/X/device): a NIC, virtio, SR-IOV VF. */
+  device?: boolean;
+  /** The bridge or bond it is a port of. */
+  master?: string | null;
+  /** Links it is stacked on (lower_*: a VLAN's or macvlan's parent, a bridge's or bond's ports). */
+  lowers?: string[];
+  /** It carries an IPv4 default route: the host's way out, whatever the link is. */
+  defaultRoute?: boolean;
+}
+
+export type LinkKind = 'loopback' | 'physical' | 'bridge' | 'bond' | 'vlan' | 'stacked' | 'veth' | 'tun' | 'virtual';
+
+/** network: a link that faces the network outside the host; host: a host-internal link (containers, VMs). */
+export type LinkScope = 'network' | 'host';
+
+/**
+ * Which links face the network. A link faces the network when it is a device (NIC, virtio, VF), or
+ * carries the IPv4 default route, or is stacked on or enslaves a link that faces the network (a VLAN
+ * or macvlan on the NIC, a bond of NICs, a bridge with the NIC as a port). Everything else is
+ * host-internal: veths, tun/tap, and bridges whose ports are all veths or taps (docker0, cni0,
+ * garden's bridges). Names play no part. Pure; cycles (impossible in the kernel) are cut.
+ */
+export function linkScopes(host: readonly HostInterface[]): Map<string, LinkScope> {
+  const byName = new Map(host.map((i) => [i.name, i]));
+  const ports = new Map<string, string[]>();
+  for (const i of host) if (i.master) ports.set(i.master, [...(ports.get(i.master) ?? []), i.name]);
+  const memo = new Map<string, boolean>();
+  const faces = (name: string, depth: number): boolean => {
+    const known = memo.get(name);
+    if (known !== undefined) return known;
+    const i = byName.get(name);
+    if (!i || depth > 8) return false;
+    memo.set(name, false); // cycle guard
+    const r = i.device === true || i.defaultRoute === true || [...(i.lowers ?? []), ...(ports.get(name) ?? [])].some((l) => faces(l, depth + 1));
+    memo.set(name, r);
+    return r;
+  };
+  return new Map(host.map((i) => [i.name, faces(i.name, 0) ? 'network' : 'host']));
+}
+
+/** linkScopes, and where no link faces the network, every link counts as facing it (deriveWatchList's default). */
+export function linkScopesOf(host: readonly HostInterface[]): Map<string, LinkScope> {
+  const scopes = linkScopes(host);
+  if (!host.some((i) => !i.loopback && scopes.get(i.name) === 'network')) for (const i of host) if (!i.loopback) scopes.set(i.name, 'network');
+  return scopes;
+}
+
+/** `name` matches a pattern: the exact name, or a prefix ending in `*` ("veth*"). */
+export function matchesInterface(pattern: string, name: string): boolean {
+  return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
 }
 
 export interface DelegateSpec {
@@ -32,8 +84,14 @@ export interface DelegateSpec {
 }
 
 export interface WatchConfig {
-  /** Interface names; empty means every non-loopback, ARP-capable interface with IPv4. */
+  /**
+   * Interface names; empty means every non-loopback, ARP-capable interface with IPv4 that faces the
+   * network (linkScopes), or all of them on a host where no link faces the network (a namespace with
+   * only virtual links: a container running dupip, a test lab).
+   */
   interfaces: string[];
+  /** Interfaces never watched (names or "prefix*"), whatever `interfaces` or the default says. */
+  excludeInterfaces?: string[];
   ownAddresses: boolean;
   excludeAddresses: { prefix: Ipv4; length: number }[];
   delegates: DelegateSpec[];
@@ -44,6 +102,7 @@ export interface WatchedInterface {
   ifindex: number;
   mac: Mac;
   up: boolean;
+  scope?: LinkScope;
 }
 
 /** One address to watch on one interface. */
@@ -63,6 +122,10 @@ export interface WatchList {
   ownMacs: Mac[];
   /** Things the operator should know (a configured interface missing, a delegate with no interface). */
   problems: string[];
+  /** Scope of every interface of the host (for metrics: which kind of link an address lives on). */
+  scopes?: Map<string, LinkScope>;
+  /** False when no link faces the network and the default fell back to every interface. */
+  uplinkFound?: boolean;
 }
 
 function eligible(ifc: HostInterface): boolean {
@@ -72,20 +135,34 @@ function eligible(ifc: HostInterface): boolean {
 export function deriveWatchList(config: WatchConfig, host: HostInterface[]): WatchList {
   const problems: string[] = [];
   const byName = new Map(host.map((i) => [i.name, i]));
+  const scopes = linkScopes(host);
+  const uplinkFound = host.some((i) => !i.loopback && scopes.get(i.name) === 'network');
+  // Where nothing faces the network, the links there are are this namespace's network (linkScopesOf).
+  if (!uplinkFound) for (const i of host) if (!i.loopback) scopes.set(i.name, 'network');
+  const excluded = (name: string) => (config.excludeInterfaces ?? []).some((p) => matchesInterface(p, name));
   let chosen: HostInterface[];
   if (config.interfaces.length) {
     chosen = [];
     for (const name of config.interfaces) {
       const ifc = byName.get(name);
+      if (excluded(name)) continue;
       if (!ifc) problems.push(`interface ${name} does not exist`);
       else if (ifc.loopback || ifc.noArp) problems.push(`interface ${name} does not use ARP`);
       else chosen.push(ifc);
     }
   } else {
-    chosen = host.filter(eligible);
+    chosen = host.filter((i) => eligible(i) && !excluded(i.name) && scopes.get(i.name) === 'network');
   }
   const chosenNames = new Set(chosen.map((i) => i.name));
-  const ownMacs = [...new Set(host.filter((i) => !i.loopback && i.mac !== '00:00:00:00:00:00').map((i) => i.mac))];
+  // Frames from these MACs are the host's own. Host-internal links only count where they are watched:
+  // their MACs never appear on an uplink, and following them would re-derive the list on every veth.
+  const ownMacs = [
+    ...new Set(
+      host
+        .filter((i) => !i.loopback && i.mac !== '00:00:00:00:00:00' && (scopes.get(i.name) === 'network' || chosenNames.has(i.name)))
+        .map((i) => i.mac),
+    ),
+  ].sort();
 
   // Where each address is held: any interface of the host counts (the kernel answers for any local address).
   const heldOn = new Map<Ipv4, string>();
@@ -120,9 +197,11 @@ export function deriveWatchList(config: WatchConfig, host: HostInterface[]): Wat
     specs.push({ address: d.address, ifname, role: 'delegate', held: holder !== undefined, allowedMacs: d.allowedMacs });
   }
   return {
-    interfaces: chosen.map((i) => ({ name: i.name, ifindex: i.ifindex, mac: i.mac, up: i.up })),
+    interfaces: chosen.map((i) => ({ name: i.name, ifindex: i.ifindex, mac: i.mac, up: i.up, scope: scopes.get(i.name) ?? 'host' })),
     specs,
     ownMacs,
     problems,
+    scopes,
+    uplinkFound,
   };
 }

@@ -10,11 +10,15 @@ import type { DetectorEvent, SendOutcome } from '../core/events.js';
 import { type Ipv4, formatIpv4 } from '../core/ipv4.js';
 import type { Mac } from '../core/mac.js';
 import { PACKET_OUTGOING } from '../core/packet-constants.js';
-import { type HostInterface, type WatchList, type WatchedInterface, deriveWatchList } from '../core/watchlist.js';
+import { type HostInterface, type WatchList, type WatchedInterface, deriveWatchList, linkScopesOf, matchesInterface } from '../core/watchlist.js';
 import type { DaemonConfig } from '../config/index.js';
+import type { HostChanges } from '../platform/netlink.js';
+import { emptyChanges } from '../platform/netlink.js';
+import { ChurnLog } from './churn-log.js';
 import { DROP_POLL_MS, DropAccount } from './drops.js';
 import { eventLog } from './event-log.js';
 import { Guard, Retrying, isolateObservers } from './guard.js';
+import { HostView, type LinkFacts, mergeChanges } from './host-view.js';
 import type { DaemonView, Observer } from './observer.js';
 
 /** The slice of the packet socket the daemon uses (src/platform/packet-socket.ts implements it). */
@@ -33,11 +37,14 @@ export interface DaemonSocket {
 export interface DaemonDeps {
   config: DaemonConfig;
   readHost: () => HostInterface[];
+  /** One interface's link facts (no addresses); with readDefaultRoutes, lets a change re-read only what it names. */
+  readInterface?: (name: string) => LinkFacts | null;
+  readDefaultRoutes?: () => Set<string>;
   openSocket: (ifindex: number) => DaemonSocket;
   /** Builds the kernel filter program for one interface. */
   buildFilter: (ownMac: Mac, watched: Ipv4[], ifindex: number) => { program: unknown; strategy: string };
-  /** Calls back on any rtnetlink link or address change. */
-  watchLinks: (onChange: () => void) => { close(): void };
+  /** Calls back on rtnetlink link, address and default-route changes; without details: re-read everything. */
+  watchLinks: (onChange: (changes?: HostChanges) => void) => { close(): void };
   logger: Logger;
   observers: Observer[];
   /** Isolates faults at the entry points (shared with the HTTP and control servers); default: a new one. */
@@ -47,10 +54,12 @@ export interface DaemonDeps {
   random?: () => number;
 }
 
-/** How long to let a burst of rtnetlink messages settle before re-reading the host. */
-const LINK_SETTLE_MS = 20;
-/** Safety net if a netlink message is ever lost. */
-const HOST_POLL_MS = 30_000;
+/** How long to let a burst of rtnetlink messages settle (one veth replacement is a dozen) before acting on it. */
+const LINK_SETTLE_MS = 100;
+/** Safety net for a netlink message lost unreported (ENOBUFS re-reads at once); a full read grows with the links. */
+const HOST_POLL_MS = 300_000;
+/** Interface churn is logged as one summary line per interval, not a line per link. */
+const CHURN_SUMMARY_MS = 60_000;
 /** After the timer callback threw, wait this long before running the detector's deadlines again. */
 const TIMER_FAULT_HOLD_MS = 1000;
 
@@ -70,13 +79,17 @@ export class Daemon {
   private list: WatchList = { interfaces: [], specs: [], ownMacs: [], problems: [] };
   private heldNow = new Set<Ipv4>();
   private host: HostInterface[] = [];
+  private readonly hostView: HostView;
+  private pending: HostChanges | null = null;
+  private listKey = '';
+  private churnTimer: NodeJS.Timeout | null = null;
+  private readonly churnLog: ChurnLog;
   private timer: NodeJS.Timeout | null = null;
   private armedAt: number | null = null;
   private settle: NodeJS.Timeout | null = null;
   private poll: NodeJS.Timeout | null = null;
   private links: { close(): void } | null = null;
   private lastProbeAt: number | null = null;
-  private problems = new Set<string>();
   private stopped = false;
   private wallOffset: number | null = null;
   readonly startedAt = Date.now();
@@ -93,6 +106,8 @@ export class Daemon {
     this.deps = { ...deps, observers: isolateObservers(deps.observers, this.guard) };
     this.config = deps.config;
     this.now = deps.now ?? monotonicNow;
+    this.churnLog = new ChurnLog(deps.logger, CHURN_SUMMARY_MS);
+    this.hostView = new HostView({ readHost: deps.readHost, readInterface: deps.readInterface, readDefaultRoutes: deps.readDefaultRoutes });
     this.log = this.guard.wrap('log', eventLog(deps.logger, (t) => this.toWallClock(t)));
     // A refresh that threw may have stopped half-way through re-arming the timer: re-arm it after the hold.
     this.refresher = new Retrying(this.guard, 'refresh', () => this.refresh(), undefined, () => this.holdTimer());
@@ -118,12 +133,16 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
+    // Watch first, read second: a change between the two is applied after the read, not lost.
+    this.links = this.deps.watchLinks(this.guard.wrap('netlink', (c?: HostChanges) => this.scheduleRefresh(c)));
     // Without CAP_NET_RAW nothing will ever work: that one is fatal at start; anything else is retried.
     this.refresher.run((err) => (err as { kind?: string }).kind === 'permission');
+    this.churnLog.sockets.opened = 0; // the summary is about churn, not the start
     for (const o of this.deps.observers) await o.attach?.(this.view());
-    this.links = this.deps.watchLinks(this.guard.wrap('netlink', () => this.scheduleRefresh()));
     this.poll = setInterval(() => this.refresher.run(), HOST_POLL_MS);
     this.dropPoll = setInterval(this.guard.wrap('timer', () => this.drops.poll()), DROP_POLL_MS);
+    this.churnTimer = setInterval(this.guard.wrap('timer', () => this.churnLog.summary(this.hostView.churn, this.list.interfaces.length)), CHURN_SUMMARY_MS);
+    this.churnTimer.unref?.();
     this.deps.logger.info(
       { event: 'started', interfaces: this.list.interfaces.map((i) => i.name), addresses: this.list.specs.length },
       `dupip monitoring ${this.list.specs.length} address(es) on ${this.list.interfaces.map((i) => i.name).join(', ') || 'no interface'}`,
@@ -144,7 +163,7 @@ export class Daemon {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of [this.timer, this.settle]) if (t) clearTimeout(t);
-    for (const t of [this.poll, this.dropPoll]) if (t) clearInterval(t);
+    for (const t of [this.poll, this.dropPoll, this.churnTimer]) if (t) clearInterval(t);
     this.refresher.stop();
     this.links?.close();
     for (const s of this.sockets.values()) s.socket.close();
@@ -152,43 +171,106 @@ export class Daemon {
     for (const o of this.deps.observers) await o.close?.();
   }
 
-  private scheduleRefresh(): void {
-    if (this.settle || this.stopped) return;
+  /** Coalesces notifications; the work happens once per burst, off the frame path. */
+  private scheduleRefresh(changes?: HostChanges): void {
+    if (this.stopped) return;
+    const c = changes ?? emptyChanges(true);
+    this.pending = this.pending ? mergeChanges(this.pending, c) : c;
+    if (this.settle) return;
     this.settle = setTimeout(() => {
       this.settle = null;
-      this.refresher.run();
+      const p = this.pending;
+      this.pending = null;
+      if (!p) return;
+      // A failed incremental read (EMFILE...) falls back to a full re-read, retried with backoff;
+      // meanwhile the watch list, sockets and filters stay as the last good view made them.
+      if (p.lost) {
+        this.refresher.run();
+        return;
+      }
+      const ok = this.guard.run('refresh', () => {
+        const { changed, touched } = this.hostView.apply(p);
+        if (!changed) return true;
+        if (touched && touched.every((i) => this.cannotMatter(i))) {
+          this.host = this.hostView.interfaces();
+          return true; // a container's veth came or went: the watch list is the same by construction
+        }
+        this.rederive();
+        return true;
+      });
+      if (!ok) this.refresher.run();
     }, LINK_SETTLE_MS);
   }
 
-  /** Re-reads the host, updates the watch list, sockets and kernel filters. */
+  /**
+   * True when a change to `ifc` cannot change the watch list: it is host-internal by its own facts
+   * (no device, no default route, stacked on nothing, nothing stacked on it), not watched, not named
+   * in `interfaces`, holds no delegate, and some link faces the network (else all are watched).
+   */
+  private cannotMatter(ifc: HostInterface): boolean {
+    const c = this.config;
+    if (!this.list.uplinkFound) return false;
+    if (ifc.device || ifc.defaultRoute || (ifc.lowers?.length ?? 0) > 0 || ifc.kind === undefined) return false;
+    if (ifc.kind === 'bridge' || ifc.kind === 'bond') return false; // its ports decide; re-derive
+    if (c.interfaces.some((p) => matchesInterface(p, ifc.name))) return false;
+    if (this.list.interfaces.some((w) => w.name === ifc.name || w.ifindex === ifc.ifindex)) return false;
+    if (c.delegates.length > 0 && ifc.addresses.some((a) => c.delegates.some((d) => d.address === a.address))) return false;
+    if (ifc.master && this.list.scopes?.get(ifc.master) === 'network') return false; // a port of the uplink's bridge
+    return !this.hostView.hasUpper(ifc.name);
+  }
+
+  /** Re-reads the whole host, updates the watch list, sockets and kernel filters. */
   private refresh(): void {
     if (this.stopped) return;
-    const host = (this.host = this.deps.readHost());
+    this.hostView.readAll();
+    this.rederive();
+  }
+
+  /**
+   * Derives the watch list from the host view (pure and cheap); the detector, the sockets and
+   * the filters hear about it only when it changed, and only for the interfaces that changed.
+   */
+  private rederive(): void {
+    if (this.stopped) return;
+    const host = (this.host = this.hostView.interfaces());
     const c = this.config;
-    this.list = deriveWatchList(
-      { interfaces: c.interfaces, ownAddresses: c.ownAddresses, excludeAddresses: c.excludeAddresses, delegates: c.delegates },
+    const list = deriveWatchList(
+      { interfaces: c.interfaces, excludeInterfaces: c.excludeInterfaces, ownAddresses: c.ownAddresses, excludeAddresses: c.excludeAddresses, delegates: c.delegates },
       host,
     );
     this.heldNow = new Set(host.flatMap((i) => i.addresses.map((a) => a.address)));
-    for (const p of this.list.problems) {
-      if (!this.problems.has(p)) this.deps.logger.warn({ event: 'problem' }, p);
-    }
-    this.problems = new Set(this.list.problems);
-    this.detector.setWatchList(this.list, this.now());
-    this.syncSockets();
+    const key = JSON.stringify([list.interfaces, list.specs, list.ownMacs]);
+    const previous = this.list;
+    this.list = list;
+    this.churnLog.problems(list.problems, this.now());
+    if (key === this.listKey) return;
+    this.listKey = key;
+    this.detector.setWatchList(list, this.now());
+    this.syncSockets(previous);
     this.pump();
   }
 
-  private syncSockets(): void {
+  /** Opens, closes and re-filters sockets of the interfaces whose watch differs from `previous`. */
+  private syncSockets(previous: WatchList): void {
     const wanted = new Map(this.list.interfaces.map((i) => [i.name, i]));
     for (const [name, s] of this.sockets) {
       const w = wanted.get(name);
       if (!w || w.ifindex !== s.ifindex) {
         s.socket.close();
         this.sockets.delete(name);
+        this.churnLog.sockets.closed++;
       }
     }
+    const signature = (l: WatchList) => {
+      const m = new Map<string, string>();
+      for (const i of l.interfaces) m.set(i.name, `${i.ifindex}|${i.mac}|${i.up}`);
+      for (const sp of l.specs) m.set(sp.ifname, `${m.get(sp.ifname) ?? ''}|${sp.address}:${sp.held}`);
+      return m;
+    };
+    const before = signature(previous);
+    const after = signature(this.list);
     for (const ifc of this.list.interfaces) {
+      if (this.sockets.has(ifc.name) && before.get(ifc.name) === after.get(ifc.name)) continue; // untouched
       let s = this.sockets.get(ifc.name);
       if (!s) {
         const opened = this.open(ifc);
@@ -225,6 +307,7 @@ export class Daemon {
     }));
     const s = { ifindex: ifc.ifindex, socket, filterKey: '' };
     this.sockets.set(ifc.name, s);
+    this.churnLog.sockets.opened++;
     return s;
   }
 
@@ -355,7 +438,15 @@ export class Daemon {
           capped: st.get(i.name)?.capped ?? false,
         }));
       },
-      hostInterfaces: () => this.host.filter((i) => !i.loopback && !i.noArp && i.mac !== '00:00:00:00:00:00').map((i) => ({ name: i.name, mac: i.mac })),
+      hostInterfaces: () => {
+        const scopes = linkScopesOf(this.host); // computed on a scrape: churn may have skipped the derivation
+        // Host-internal links only when watched: hundreds of short-lived veths would be as many
+        // series, and their MACs never speak on the network another host's alert is about.
+        return this.host
+          .filter((i) => !i.loopback && !i.noArp && i.mac !== '00:00:00:00:00:00')
+          .map((i) => ({ name: i.name, mac: i.mac, kind: i.kind ?? 'unknown', scope: scopes.get(i.name) ?? 'network' }))
+          .filter((i) => i.scope !== 'host' || this.list.interfaces.some((w) => w.name === i.name));
+      },
       probeIntervalMs: () => this.config.probeIntervalMs,
       lastProbeSentAt: () => this.lastProbeAt,
       healthy: () => this.healthy(),

@@ -26,9 +26,11 @@ export interface DaemonView {
   interfaces(): Array<WatchedInterface & { socketOpen: boolean; addresses: number; roundMs: number; capped: boolean }>;
   /**
    * Every ARP-capable interface of the host with its MAC, monitored or not: a conflicting MAC that
-   * is one of them can be traced to this host from another host's alert.
+   * is one of them can be traced to this host from another host's alert. `kind` is what the link
+   * is (physical, bridge, bond, vlan, stacked, veth, tun, virtual; src/core/watchlist.ts LinkKind),
+   * `scope` whether it faces the network or is host-internal (containers, VMs).
    */
-  hostInterfaces(): Array<{ name: string; mac: string }>;
+  hostInterfaces(): Array<{ name: string; mac: string; kind?: string; scope?: 'network' | 'host' }>;
   /** The configured probe interval (before jitter). */
   probeIntervalMs(): number;
   /** Wall-clock milliseconds of the newest probe sent (null before the first). */

@@ -48,8 +48,9 @@ export function registerGauges(registry: Registry, source: ViewSource, build: { 
 
   gauge(registry, 'dupip_healthy', '1 while every monitored, up interface has an open ARP socket and probes are going out.', [], (g, v) => g.set(v.healthy() ? 1 : 0), source);
 
-  gauge(registry, 'dupip_address_info', 'A monitored address; role is own (configured on this host) or delegate (floating); always 1.', ADDRESS_LABELS, (g, v) => {
-    for (const e of sortedAddresses(v)) g.set(labels(e), 1);
+  gauge(registry, 'dupip_address_info', 'A monitored address; role is own (configured on this host) or delegate (floating); scope is network when its interface faces the network, host when it is host-internal (containers); always 1.', [...ADDRESS_LABELS, 'scope'], (g, v) => {
+    const scopes = new Map(v.interfaces().map((i) => [i.name, i.scope ?? 'network']));
+    for (const e of sortedAddresses(v)) g.set({ ...labels(e), scope: scopes.get(e.interface) ?? 'network' }, 1);
   }, source);
 
   gauge(registry, 'dupip_conflict', '1 while a foreign MAC claims an address this host holds (state conflict), else 0.', ADDRESS_LABELS, (g, v) => {
@@ -83,8 +84,8 @@ export function registerGauges(registry: Registry, source: ViewSource, build: { 
 
   const interfaces = (v: DaemonView) => v.interfaces().sort((a, b) => compareLabels(['name'], a, b));
 
-  gauge(registry, 'dupip_interface_info', "Every ARP-capable interface of this host and its MAC, monitored or not, so another host's conflict can be traced here; always 1.", ['interface', 'mac'], (g, v) => {
-    for (const i of v.hostInterfaces().sort((a, b) => compareLabels(['name'], a, b))) g.set({ interface: i.name, mac: i.mac }, 1);
+  gauge(registry, 'dupip_interface_info', "Every ARP-capable interface of this host and its MAC, monitored or not, so another host's conflict can be traced here; kind is what the link is, scope network (faces the network) or host (host-internal); always 1.", ['interface', 'mac', 'kind', 'scope'], (g, v) => {
+    for (const i of v.hostInterfaces().sort((a, b) => compareLabels(['name'], a, b))) g.set({ interface: i.name, mac: i.mac, kind: i.kind ?? 'unknown', scope: i.scope ?? 'network' }, 1);
   }, source);
 
   gauge(registry, 'dupip_probe_interval_seconds', 'The configured probe interval (each probe is jittered ±20%).', [], (g, v) => {

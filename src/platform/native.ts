@@ -51,8 +51,12 @@ export interface NativeBinding {
   setReceiveBuffer(handle: NativePacketHandle, bytes: number, force: boolean): number;
   /** SO_RCVBUF as the kernel reports it: twice the size set (it counts its own bookkeeping). */
   receiveBuffer(handle: NativePacketHandle): number;
-  /** Watches RTMGRP_LINK | RTMGRP_IPV4_IFADDR: callback(0) after any change, callback(-errno) on error. */
-  watchLinks(callback: (status: number) => void): NativeWatchHandle;
+  /**
+   * Watches RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE: callback(0, bytes, lost) after a burst
+   * of notifications (`bytes`: the raw datagrams one after the other, parsed by netlink.ts; `lost`:
+   * the kernel dropped some, re-read everything), callback(-errno, null, true) on error.
+   */
+  watchLinks(callback: (status: number, bytes?: Buffer | null, lost?: boolean) => void): NativeWatchHandle;
   /** Idempotent. */
   stopWatch(handle: NativeWatchHandle): void;
   /** getifaddrs(): every IPv4 address with its interface label, whatever the interface's state. */

@@ -382,7 +382,7 @@ function checkLayout(native: NativeBinding): void {
 
 /**
  * Calls `onChange` after any rtnetlink link or IPv4 address change (batched: once per burst).
- * No details: the caller re-reads the interfaces. A watcher error is passed to `onError` (if
+ * No details (src/platform/netlink.ts has them): the caller re-reads the interfaces. A watcher error is passed to `onError` (if
  * given) and is followed by `onChange` anyway, since notifications may have been lost.
  */
 export function watchLinkChanges(

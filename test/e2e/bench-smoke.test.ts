@@ -39,7 +39,15 @@ describe.skipIf(need.skip)(need.title('bench --quick'), () => {
     expect(res.machine.cores).toBeGreaterThan(0);
     expect(res.machine.kernel).toMatch(/\d+\.\d+/);
 
-    const { chatty, silent, idle, flood, scale, scan } = res.scenarios;
+    const { chatty, silent, idle, flood, scale, scan, containers } = res.scenarios;
+    // 6. a container host under churn: the uplink watched alone, every claim on it detected
+    expect(containers?.runs.length).toBeGreaterThan(0);
+    for (const run of containers!.runs) {
+      expect(run.watchedInterfaces).toBe(1);
+      expect(run.missed).toBe(0);
+      expect(run.achievedRate).toBeGreaterThan(0);
+      expect(finite(run.churn.schedCorePercent)).toBe(true);
+    }
     // 1. every trial detected by dupip, the claims seen on the wire, arpwatch and the flips measured
     expect(chatty).toBeDefined();
     expect(chatty!.raw).toHaveLength(chatty!.trials);
@@ -96,7 +104,7 @@ describe.skipIf(need.skip)(need.title('bench --quick'), () => {
     const md = readFileSync(join(out, 'benchmarks-quick.md'), 'utf8');
     expect(md).toContain(`${res.machine.cores} cores`);
     expect(md).toContain(res.machine.kernel);
-    for (const h of ['## Against the targets', '## 1. Chatty intruder', '## 2. Silent intruder', '## 3. Idle cost', '## 4. Floods', '## 5. Scale', '## 6. Scan of a /24']) expect(md).toContain(h);
+    for (const h of ['## Against the targets', '## 1. Chatty intruder', '## 2. Silent intruder', '## 3. Idle cost', '## 4. Floods', '## 5. Scale', '## 6. Scan of a /24', '## 7. Container host']) expect(md).toContain(h);
     for (const v of res.verdicts) expect(md).toContain(v.what);
   });
 });

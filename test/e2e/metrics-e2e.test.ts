@@ -26,7 +26,7 @@ describe.skipIf(need.skip)(need.title('metrics and status of the real daemon'), 
       await d.waitFor(d.state(A, 'ok'), 5000);
       const clean = await scrape(h0, addr);
       expect(value(clean, `dupip_conflict{address="${A}",interface="eth0",role="own"}`)).toBe(0);
-      expect(value(clean, `dupip_interface_info{interface="eth0",mac="${h0.mac}"}`)).toBe(1);
+      expect(value(clean, `dupip_interface_info{interface="eth0",mac="${h0.mac}",kind="veth",scope="network"}`)).toBe(1);
       expect(value(clean, 'dupip_probes_sent_total{interface="eth0"}')).toBeGreaterThan(0);
       const okStatus = await status(['--control-socket', d.controlSocket]);
       expect(okStatus.code).toBe(0);

@@ -18,13 +18,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { delay, exited, LabError, run, runOk, terminate } from './exec.js';
 import { listLabNamespaces, newLabId, netnsName, removeNamespacesSync } from './names.js';
-import { ip, ipBatch, LabBridge, LabHost } from './namespace.js';
+import { ip, ipBatch, LabBridge, LabHost, LabNetns } from './namespace.js';
 
 export { NonDocumentationAddressError, DOCUMENTATION_RANGES } from './addresses.js';
 export type { ArpFields, ArpKind, CapturedFrame } from './tcpdump.js';
 export type { Capture, CaptureOptions } from './capture.js';
 export { LabError, type ExecOptions, type ExecResult } from './exec.js';
-export { LabBridge, LabHost, LabNamespace, type LabSpawnOptions, type Neighbour } from './namespace.js';
+export { LabBridge, LabHost, LabNamespace, LabNetns, type LabSpawnOptions, type Neighbour } from './namespace.js';
 
 // Written in every new namespace before its interfaces exist, so they inherit it: no IPv6 link-local
 // address, DAD, router solicitation or MLD on the segment. Absent when the kernel has no IPv6.
@@ -108,6 +108,18 @@ export class Lab {
     this.assertLive();
     await this.#build(1, false);
     return this.#hosts[this.#hosts.length - 1]!;
+  }
+
+  /** A namespace of its own, off the segment (no interface but lo), torn down with the lab. */
+  async addNamespace(tag: string): Promise<LabNetns> {
+    this.assertLive();
+    if (!/^[a-z0-9]{1,6}$/.test(tag)) throw new LabError(`lab: bad namespace tag "${tag}"`);
+    const ns = netnsName(this.id, tag);
+    this.#namespaces.push(ns);
+    await ipBatch(null, [`netns add ${ns}`]);
+    await runOk('ip', ['netns', 'exec', ns, 'sh', '-c', QUIET_SCRIPT]);
+    await ipBatch(ns, ['link set lo up']);
+    return new LabNetns(this, ns, 'lo');
   }
 
   async #build(count: number, withBridge: boolean): Promise<void> {

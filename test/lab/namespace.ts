@@ -63,6 +63,12 @@ export abstract class LabNamespace {
   }
 
   /** Reads a sysctl in this namespace, writing `value` first when given; returns the value read. */
+  /** `ip -n NS -batch -`: one command per line, stopping at the first failure (throws). */
+  async ipBatch(lines: readonly string[]): Promise<string> {
+    this.lab.assertLive();
+    return ipBatch(this.name, lines);
+  }
+
   async sysctl(key: string, value?: string): Promise<string> {
     this.lab.assertLive();
     const path = `/proc/sys/${sysctlPath(key)}`;
@@ -90,6 +96,13 @@ export abstract class LabNamespace {
   }
 
   protected abstract get promiscuousCapture(): boolean;
+}
+
+/** A namespace that is not on the segment (a container's, for tests of host-internal links). */
+export class LabNetns extends LabNamespace {
+  protected get promiscuousCapture(): boolean {
+    return false;
+  }
 }
 
 export class LabBridge extends LabNamespace {

@@ -39,7 +39,7 @@ export class FakeView implements DaemonView {
   startedAt = OFFSET;
   isHealthy = true;
   /** ARP-capable interfaces of the host that dupip does not monitor. */
-  unmonitored: Array<{ name: string; mac: string }> = [];
+  unmonitored: Array<{ name: string; mac: string; kind?: string; scope?: 'network' | 'host' }> = [];
   /** Isolated exceptions by place (the others read 0). */
   faults: Partial<Record<FaultPlace, number>> = {};
   constructor(
@@ -52,8 +52,8 @@ export class FakeView implements DaemonView {
   interfaces(): ViewInterface[] {
     return this.ifaces.map((i) => ({ ...i }));
   }
-  hostInterfaces(): Array<{ name: string; mac: string }> {
-    return [...this.ifaces.map((i) => ({ name: i.name, mac: i.mac })), ...this.unmonitored];
+  hostInterfaces(): Array<{ name: string; mac: string; kind?: string; scope?: 'network' | 'host' }> {
+    return [...this.ifaces.map((i) => ({ name: i.name, mac: i.mac, kind: 'physical', scope: i.scope ?? 'network' })), ...this.unmonitored];
   }
   probeIntervalMs(): number {
     return 10_000;

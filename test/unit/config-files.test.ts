@@ -29,6 +29,7 @@ describe('fixtures', () => {
     expect(configPath).toBe(file);
     expect(config).toEqual({
       interfaces: ['eth0', 'eth1'],
+      excludeInterfaces: ['docker0', 'veth*'],
       ownAddresses: true,
       excludeAddresses: [
         { prefix: parseIpv4('192.0.2.7'), length: 32 },

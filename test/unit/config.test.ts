@@ -50,6 +50,7 @@ describe('defaults', () => {
     expect(configPath).toBeNull();
     expect(config).toEqual({
       interfaces: [],
+      excludeInterfaces: [],
       ownAddresses: true,
       excludeAddresses: [],
       delegates: [],
@@ -191,7 +192,7 @@ describe('YAML syntax', () => {
 describe('unknown keys', () => {
   it('are named with the closest known key', () => {
     expect(message('probe_intervall: 10s\n')).toBe(
-      `dupip: ${FILE}: probe_intervall: unknown key (did you mean "probe_interval"?); known keys: interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level, notify`,
+      `dupip: ${FILE}: probe_intervall: unknown key (did you mean "probe_interval"?); known keys: interfaces, exclude_interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level, notify`,
     );
   });
 
@@ -208,7 +209,7 @@ describe('unknown keys', () => {
 
   it('make no suggestion when nothing is close', () => {
     expect(message('colour: blue\n')).toBe(
-      `dupip: ${FILE}: colour: unknown key; known keys: interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level, notify`,
+      `dupip: ${FILE}: colour: unknown key; known keys: interfaces, exclude_interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level, notify`,
     );
   });
 
@@ -616,6 +617,7 @@ describe('flags over the file', () => {
     const { config } = load(fileText, [
       '--interface', 'eth2',
       '--interface', 'eth3',
+      '--exclude-interface', 'veth*',
       '--delegate', '203.0.113.1@eth2',
       '--delegate', '203.0.113.2',
       '--no-own-addresses',
@@ -635,6 +637,7 @@ describe('flags over the file', () => {
     ]);
     expect(config).toEqual({
       interfaces: ['eth2', 'eth3'],
+      excludeInterfaces: ['veth*'],
       ownAddresses: false,
       excludeAddresses: [],
       delegates: [

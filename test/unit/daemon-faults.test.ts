@@ -37,7 +37,7 @@ describe('a host read that fails (EMFILE from getifaddrs)', () => {
     h.host = emfile();
     const reads = h.hostReads;
     expect(() => h.linkChange!()).not.toThrow();
-    await vi.advanceTimersByTimeAsync(50); // the link-change settle delay
+    await vi.advanceTimersByTimeAsync(150); // the link-change settle delay (100 ms)
     expect(h.hostReads).toBe(reads + 1);
     expect(h.faults('refresh')).toBe(1);
     expect(watched(h)).toEqual([ADDRESS]);

@@ -24,7 +24,10 @@ function world() {
     entry({ address: '203.0.113.5', interface: 'eth1', state: 'unknown', lastProbe: null }),
   ];
   const view = new FakeView(entries, [iface({ name: 'eth1', ifindex: 3, mac: MAC1, roundMs: 12_500, capped: true }), iface({ name: 'eth0', roundMs: 9_800 })]);
-  view.unmonitored = [{ name: 'bond0', mac: '02:00:00:00:02:01' }];
+  view.unmonitored = [
+    { name: 'bond0', mac: '02:00:00:00:02:01', kind: 'bond', scope: 'network' },
+    { name: 'vethc0ffee', mac: '02:00:00:00:03:01', kind: 'veth', scope: 'host' },
+  ];
   view.faults = { frames: 2, journal: 1 };
   return { view, conflict };
 }

@@ -1,0 +1,146 @@
+/**
+ * The daemon's picture of the host's interfaces, kept current in proportion to what changes: a
+ * netlink batch naming interfaces re-reads those interfaces only (a few sysfs files each) and
+ * applies address notifications as they come; only a lost batch, a reload or the safety poll
+ * re-reads the whole host. Counts what changed, for the daemon's churn summary.
+ */
+import type { HostInterface } from '../core/watchlist.js';
+import type { HostChanges } from '../platform/netlink.js';
+
+export type LinkFacts = Omit<HostInterface, 'addresses' | 'defaultRoute'>;
+
+export interface HostViewDeps {
+  readHost: () => HostInterface[];
+  /** One interface's link facts; without it every change re-reads the host (fakes in tests). */
+  readInterface?: ((name: string) => LinkFacts | null) | undefined;
+  /** Names of the interfaces with an IPv4 default route. */
+  readDefaultRoutes?: (() => Set<string>) | undefined;
+}
+
+export interface ChurnCounts {
+  linksAdded: number;
+  linksRemoved: number;
+  linksChanged: number;
+  addressChanges: number;
+  fullReads: number;
+}
+
+export const zeroChurn = (): ChurnCounts => ({ linksAdded: 0, linksRemoved: 0, linksChanged: 0, addressChanges: 0, fullReads: 0 });
+
+export class HostView {
+  private readonly byIndex = new Map<number, HostInterface>();
+  private cached: HostInterface[] | null = [];
+  readonly churn: ChurnCounts = zeroChurn();
+
+  constructor(private readonly deps: HostViewDeps) {}
+
+  /** The current interfaces (the same array until something changes). */
+  interfaces(): HostInterface[] {
+    if (!this.cached) this.cached = [...this.byIndex.values()].sort((a, b) => a.ifindex - b.ifindex);
+    return this.cached;
+  }
+
+  /** Re-reads the whole host. */
+  readAll(): HostInterface[] {
+    const fresh = this.deps.readHost(); // throws (EMFILE...) before anything is lost: the last good view stays
+    this.byIndex.clear();
+    for (const i of fresh) this.byIndex.set(i.ifindex, i);
+    this.cached = null;
+    this.churn.fullReads++;
+    return this.interfaces();
+  }
+
+  /**
+   * Applies one (coalesced) batch of notifications; returns whether anything may have changed, and
+   * the interfaces it touched (before and after), or null after a full read.
+   */
+  apply(c: HostChanges): { changed: boolean; touched: HostInterface[] | null } {
+    const { readInterface, readDefaultRoutes } = this.deps;
+    if (c.lost || !readInterface || !readDefaultRoutes) {
+      this.readAll();
+      return { changed: true, touched: null };
+    }
+    const touched: HostInterface[] = [];
+    for (const i of c.links.keys()) {
+      const old = this.byIndex.get(i);
+      if (old) touched.push(old);
+    }
+    let changed = false;
+    let routes = c.defaultRoute;
+    for (const [ifindex, l] of c.links) {
+      const old = this.byIndex.get(ifindex);
+      if (old?.defaultRoute) routes = true; // the kernel drops routes of a link going down without telling
+      if (l.deleted) {
+        if (old) {
+          this.byIndex.delete(ifindex);
+          this.churn.linksRemoved++;
+          changed = true;
+        }
+        continue;
+      }
+      const name = l.name ?? old?.name;
+      const fresh = name ? readInterface(name) : null;
+      if (!fresh || fresh.ifindex !== ifindex) {
+        // Gone again already, or the name moved on: the message is stale. If the name is now
+        // another link's, that link's own notification follows (or is in this batch).
+        if (old) {
+          this.byIndex.delete(ifindex);
+          this.churn.linksRemoved++;
+          changed = true;
+        }
+        continue;
+      }
+      for (const [i, other] of this.byIndex) if (other.name === fresh.name && i !== ifindex) this.byIndex.delete(i);
+      const now = { ...fresh, addresses: old?.addresses ?? [], defaultRoute: old?.defaultRoute ?? false };
+      this.byIndex.set(ifindex, now);
+      touched.push(now);
+      if (old) this.churn.linksChanged++;
+      else this.churn.linksAdded++;
+      changed = true;
+    }
+    for (const a of c.addresses) {
+      const ifc = this.byIndex.get(a.ifindex);
+      if (!ifc) continue; // its link is gone (a DELADDR after DELLINK) or its NEWLINK is still to come and brings a read
+      const rest = ifc.addresses.filter((x) => x.address !== a.address);
+      const addresses = a.deleted ? rest : [...rest, { address: a.address, prefixLength: a.prefixLength }];
+      const now = { ...ifc, addresses };
+      this.byIndex.set(a.ifindex, now);
+      touched.push(ifc, now);
+      this.churn.addressChanges++;
+      changed = true;
+    }
+    if (routes) {
+      const names = readDefaultRoutes();
+      for (const [i, ifc] of this.byIndex) {
+        const d = names.has(ifc.name);
+        if (d !== (ifc.defaultRoute ?? false)) {
+          const now = { ...ifc, defaultRoute: d };
+          this.byIndex.set(i, now);
+          touched.push(ifc, now);
+          changed = true;
+        }
+      }
+    }
+    if (changed) this.cached = null;
+    return { changed, touched };
+  }
+
+  /** Whether some interface is stacked on `name` (lists it among its lower links). */
+  hasUpper(name: string): boolean {
+    for (const i of this.byIndex.values()) if (i.lowers?.includes(name) || i.master === name) return true;
+    return false;
+  }
+}
+
+/** Merges batch `b` into `a` (coalescing a burst into one piece of work). */
+export function mergeChanges(a: HostChanges, b: HostChanges): HostChanges {
+  for (const [i, l] of b.links) {
+    const prev = a.links.get(i);
+    a.links.set(i, { name: l.name ?? prev?.name ?? null, deleted: l.deleted });
+  }
+  a.addresses.push(...b.addresses);
+  a.defaultRoute ||= b.defaultRoute;
+  a.lost ||= b.lost;
+  a.malformed += b.malformed;
+  return a;
+}

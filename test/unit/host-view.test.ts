@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import type { HostInterface } from '../../src/core/watchlist.js';
+import { HostView, type LinkFacts } from '../../src/daemon/host-view.js';
+import { emptyChanges } from '../../src/platform/netlink.js';
+import { ip } from '../support/fake-world.js';
+
+function facts(name: string, ifindex: number): LinkFacts {
+  return { name, ifindex, mac: '02:00:00:00:00:01', up: true, loopback: false, noArp: false, kind: 'veth', device: false, master: null, lowers: [] };
+}
+
+function world(n: number) {
+  const links = new Map<string, LinkFacts>();
+  for (let i = 0; i < n; i++) links.set(`veth${i}`, facts(`veth${i}`, 10 + i));
+  links.set('eth0', { ...facts('eth0', 2), kind: 'physical', device: true });
+  const reads: string[] = [];
+  let fullReads = 0;
+  let routeReads = 0;
+  const view = new HostView({
+    readHost: () => {
+      fullReads++;
+      return [...links.values()].map((l): HostInterface => ({ ...l, addresses: l.name === 'eth0' ? [{ address: ip('192.0.2.10'), prefixLength: 24 }] : [], defaultRoute: l.name === 'eth0' }));
+    },
+    readInterface: (name) => {
+      reads.push(name);
+      return links.get(name) ?? null;
+    },
+    readDefaultRoutes: () => {
+      routeReads++;
+      return new Set(['eth0']);
+    },
+  });
+  return { view, links, reads, full: () => fullReads, routes: () => routeReads };
+}
+
+describe('the host view', () => {
+  it('a link and address change re-reads that link only', () => {
+    const w = world(250);
+    w.view.readAll();
+    const c = emptyChanges();
+    w.links.set('veth250', facts('veth250', 500));
+    c.links.set(500, { name: 'veth250', deleted: false });
+    c.links.set(10, { name: 'veth0', deleted: true });
+    c.addresses.push({ ifindex: 500, address: ip('203.0.113.1'), prefixLength: 32, deleted: false });
+    w.links.delete('veth0');
+    expect(w.view.apply(c).changed).toBe(true);
+    expect(w.reads).toEqual(['veth250']);
+    expect(w.full()).toBe(1);
+    expect(w.routes()).toBe(0);
+    const ifcs = w.view.interfaces();
+    expect(ifcs.find((i) => i.name === 'veth0')).toBeUndefined();
+    expect(ifcs.find((i) => i.name === 'veth250')?.addresses).toEqual([{ address: ip('203.0.113.1'), prefixLength: 32 }]);
+    expect(ifcs).toHaveLength(251);
+    expect(w.view.churn).toMatchObject({ linksAdded: 1, linksRemoved: 1, addressChanges: 1 });
+  });
+
+  it('a change to the default-route link re-reads the routes; a lost batch re-reads everything', () => {
+    const w = world(3);
+    w.view.readAll();
+    const c = emptyChanges();
+    c.links.set(2, { name: 'eth0', deleted: false });
+    w.view.apply(c);
+    expect(w.routes()).toBe(1);
+    w.view.apply(emptyChanges(true));
+    expect(w.full()).toBe(2);
+  });
+
+  it('an address deletion removes just that address', () => {
+    const w = world(1);
+    w.view.readAll();
+    const c = emptyChanges();
+    c.addresses.push({ ifindex: 2, address: ip('192.0.2.10'), prefixLength: 24, deleted: true });
+    w.view.apply(c);
+    expect(w.view.interfaces().find((i) => i.name === 'eth0')?.addresses).toEqual([]);
+  });
+});

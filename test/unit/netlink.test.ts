@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { parseNotifications } from '../../src/platform/netlink.js';
+import { ip } from '../support/fake-world.js';
+
+// Little-endian hosts only (x86, arm64): the test builds host-order netlink messages by hand.
+function rta(type: number, payload: Buffer): Buffer {
+  const len = 4 + payload.length;
+  const b = Buffer.alloc((len + 3) & ~3);
+  b.writeUInt16LE(len, 0);
+  b.writeUInt16LE(type, 2);
+  payload.copy(b, 4);
+  return b;
+}
+function nlmsg(type: number, body: Buffer): Buffer {
+  const b = Buffer.alloc(16 + body.length);
+  b.writeUInt32LE(16 + body.length, 0);
+  b.writeUInt16LE(type, 4);
+  body.copy(b, 16);
+  return b;
+}
+function link(type: 16 | 17, ifindex: number, name: string): Buffer {
+  const h = Buffer.alloc(16);
+  h.writeInt32LE(ifindex, 4);
+  return nlmsg(type, Buffer.concat([h, rta(3, Buffer.from(`${name}\0`))]));
+}
+function addr(type: 20 | 21, ifindex: number, address: string, prefix: number): Buffer {
+  const h = Buffer.alloc(8);
+  h[0] = 2;
+  h[1] = prefix;
+  h.writeUInt32LE(ifindex, 4);
+  const a = Buffer.alloc(4);
+  a.writeUInt32BE(ip(address));
+  return nlmsg(type, Buffer.concat([h, rta(2, a), rta(1, a)]));
+}
+function route(type: 24 | 25, dstLen: number, table = 254): Buffer {
+  const h = Buffer.alloc(12);
+  h[0] = 2;
+  h[1] = dstLen;
+  h[4] = table;
+  return nlmsg(type, h);
+}
+
+describe('rtnetlink notifications', () => {
+  it('name the links and addresses that changed, and default routes only', () => {
+    const c = parseNotifications(
+      Buffer.concat([link(16, 7, 'veth7'), addr(20, 7, '203.0.113.1', 32), link(17, 5, 'veth5'), addr(21, 2, '192.0.2.9', 24), route(24, 32), route(25, 0, 255)]),
+    );
+    expect([...c.links]).toEqual([
+      [7, { name: 'veth7', deleted: false }],
+      [5, { name: 'veth5', deleted: true }],
+    ]);
+    expect(c.addresses).toEqual([
+      { ifindex: 7, address: ip('203.0.113.1'), prefixLength: 32, deleted: false },
+      { ifindex: 2, address: ip('192.0.2.9'), prefixLength: 24, deleted: true },
+    ]);
+    expect(c.defaultRoute).toBe(false); // a /32 and a local-table default do not count
+    expect(parseNotifications(route(24, 0)).defaultRoute).toBe(true);
+    expect(c.lost).toBe(false);
+  });
+
+  it('a truncated message is counted and makes the batch lost (re-read everything)', () => {
+    const whole = Buffer.concat([link(16, 7, 'veth7'), link(16, 8, 'veth8')]);
+    const c = parseNotifications(whole.subarray(0, whole.length - 4));
+    expect(c.links.has(7)).toBe(true);
+    expect(c.malformed).toBe(1);
+    expect(c.lost).toBe(true);
+  });
+});
