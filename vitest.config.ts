@@ -22,7 +22,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           pool: 'threads',
-          testTimeout: 5_000,
+          testTimeout: 30_000, // property-based tests run thousands of sequences; a loaded 2-core CI machine needs room
         },
       },
       {

@@ -129,12 +129,17 @@ describe.skipIf(need.skip)(need.title('ND filter in the kernel'), () => {
     let heard = '';
     cap.stdout!.setEncoding('utf8').on('data', (d: string) => (heard += d));
     await sleep(1500);
-    const script = `const s=require('dgram').createSocket({type:'udp6'});s.bind(0,()=>{s.addMembership('${group}','::%${a.ifname}');console.log('joined');setTimeout(()=>process.exit(0),2500)})`;
-    const joined = a.exec(process.execPath, ['-e', script]);
-    await sleep(1200);
+    // The member stays in the group until the test has looked (it exits when its stdin closes).
+    const script = `const s=require('dgram').createSocket({type:'udp6'});s.bind(0,()=>{s.addMembership('${group}','::%${a.ifname}');console.log('joined')});process.stdin.on('end',()=>process.exit(0)).resume()`;
+    const member = a.spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      member.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d).includes('joined') && resolve());
+      member.on('exit', (code) => reject(new Error(`the member exited ${code} before joining`)));
+    });
     const maddr = await a.exec('ip', ['-6', 'maddr', 'show', 'dev', a.ifname]);
-    expect((await joined).stdout).toContain('joined');
-    await sleep(300);
+    await sleep(1000); // the MLD report is on the wire by now (sent at join, repeated)
+    member.stdin!.end();
     cap.kill('SIGINT');
     expect(maddr.stdout).toContain(group);
     expect(heard).toMatch(/multicast listener report v2/);
