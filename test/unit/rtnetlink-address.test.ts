@@ -3,11 +3,16 @@
  * (test/fixtures/rtnetlink/capture.ts), and against hand-built messages for what the lab cannot
  * easily produce (a temporary address, a peer address, malformed messages, an error).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatIpv6, parseIpv6 } from '../../src/core/ipv6.js';
 import { isUsable, linkLocalOf } from '../../src/platform/ipv6-addresses.js';
 import { IFA_F, parseAddressDump } from '../../src/platform/rtnetlink-address.js';
-import fixture from '../fixtures/rtnetlink/address-dump.json';
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/rtnetlink/address-dump.json', import.meta.url), 'utf8')) as {
+  ifindex: number;
+  ipAddrShow: string[];
+  dumps: { tentative: string; settled: string };
+};
 
 const dump = (k: 'tentative' | 'settled') => parseAddressDump(Buffer.from(fixture.dumps[k], 'hex'), true);
 const byAddress = (k: 'tentative' | 'settled') => new Map(dump(k).addresses.map((a) => [formatIpv6(a.address), a]));
@@ -22,7 +27,7 @@ describe('parseAddressDump on the kernel\'s own dumps', () => {
     expect(list.sort()).toEqual(['2001:db8::1/64 global', '2001:db8::10/64 global', '2001:db8::20/64 global', '2001:db8::30/64 global', 'fd00:db8::5/64 global', link].sort());
     expect(link).toMatch(/\/64 link$/);
     // the same addresses `ip -6 addr` printed at capture time
-    for (const a of d.addresses) expect(fixture.ipAddrShow.some((l) => l.includes(`inet6 ${formatIpv6(a.address)}/`))).toBe(true);
+    for (const a of d.addresses) expect(fixture.ipAddrShow.some((l: string) => l.includes(`inet6 ${formatIpv6(a.address)}/`))).toBe(true);
   });
 
   it('tells the DAD states apart: dadfailed, optimistic while DAD runs, then settled', () => {
