@@ -167,12 +167,12 @@ export async function probeCommand(argv: string[], io: Io): Promise<number> {
       const ownMacs = new Set(host.filter((i) => !i.loopback).map((i) => i.mac));
       ({ result, sendErrors } = await probe(opts, ifc, ownMacs));
     }
-    const ifc = { name: ifname! };
-    if (result.sent === 0) throw new CannotProbe(`not one probe could be sent on ${ifc.name} (${[...new Set(sendErrors)].join(', ')})`);
+    const on = ifname!;
+    if (result.sent === 0) throw new CannotProbe(`not one probe could be sent on ${on} (${[...new Set(sendErrors)].join(', ')})`);
     if (opts.json) {
-      io.out(`${JSON.stringify({ address, interface: ifc.name, duplicate: result.duplicate, macs: result.answers.map((a) => ({ ...a, ...macDetails(a.mac), ...(a.ethernetSource ? { ethernetSourceDescription: macDetails(a.ethernetSource).description } : {}) })), sent: result.sent, received: result.received })}\n`);
+      io.out(`${JSON.stringify({ address, interface: on, duplicate: result.duplicate, macs: result.answers.map((a) => ({ ...a, ...macDetails(a.mac), ...(a.ethernetSource ? { ethernetSourceDescription: macDetails(a.ethernetSource).description } : {}) })), sent: result.sent, received: result.received })}\n`);
     } else {
-      io.out(describe(address, ifc.name, result, opts.timeoutMs, note || 'probe(s)'));
+      io.out(describe(address, on, result, opts.timeoutMs, note || 'probe(s)'));
     }
     return result.duplicate ? EXIT_DUPLICATE : EXIT_OK;
   } catch (err) {
