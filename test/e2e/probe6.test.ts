@@ -6,11 +6,13 @@
  * `ip -6 addr add` would run DAD first, and a second intruder's DAD would fail against the first).
  */
 import { describe, expect, it } from 'vitest';
+import { parseIpv6 } from '../../src/core/ipv6.js';
+import { dadProbe } from '../../src/core/ndp.js';
 import { Lab, type LabHost } from '../lab/lab.js';
 import { labPrereqs } from '../support/prereq.js';
-import { dupip } from '../support/dupip.js';
+import { REPO, dupip } from '../support/dupip.js';
 
-const need = labPrereqs('ndisc6', 'tcpdump');
+const need = labPrereqs('ndisc6', 'tcpdump', 'python3');
 const ADDR = '2001:db8::10';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -158,5 +160,30 @@ describe.skipIf(need.skip)(need.title('dupip probe for IPv6 against real kernels
     const both = await probeJson(lab, [ADDR, '--interface', 'eth0']);
     expect(both.code).toBe(1);
     expect(both.json.macs.map((m: { mac: string }) => m.mac)).toEqual([lab.host(1).mac]);
+  });
+
+  it('a peer taking the address over while dupip probes it keeps it (a probe from :: would make it dadfailed)', async () => {
+    await using lab = await lab6(3);
+    const [peer, control] = [lab.host(1), lab.host(2)];
+    await peer.sysctl(`net/ipv6/conf/${peer.ifname}/dad_transmits`, '3'); // a 3 s DAD window
+    const probing = dupip(lab.host(0), ['probe', ADDR, '--count', '10', '--timeout', '3s', '--json']);
+    await sleep(300);
+    await ip(peer, ['-6', 'addr', 'add', `${ADDR}/64`, 'dev', peer.ifname]);
+    const r = await probing;
+    await sleep(500);
+    expect((await peer.exec('ip', ['-6', 'addr', 'show', 'dev', peer.ifname])).stdout).not.toMatch(/dadfailed/);
+    expect(r.code, r.stderr).toBe(0); // the peer was still tentative: it answers nothing yet
+    await settled(peer);
+    expect((await probeJson(lab, [ADDR])).json.macs.map((m: { mac: string }) => m.mac)).toEqual([peer.mac]);
+
+    // the control: the same takeover met by one DAD-style probe from another host fails
+    await ip(peer, ['-6', 'addr', 'del', `${ADDR}/64`, 'dev', peer.ifname]);
+    await ip(peer, ['-6', 'addr', 'add', `${ADDR}/64`, 'dev', peer.ifname]);
+    await sleep(300);
+    const t = dadProbe(parseIpv6(ADDR)!, '0000000000dd');
+    const sent = await control.exec('python3', [`${REPO}test/tools/nd-send.py`, control.ifname, t.destinationMac, '0', Buffer.from(t.payload).toString('hex')]);
+    expect(sent.code, sent.stderr).toBe(0);
+    await sleep(500);
+    expect((await peer.exec('ip', ['-6', 'addr', 'show', 'dev', peer.ifname])).stdout).toMatch(/dadfailed/);
   });
 });
