@@ -2,9 +2,11 @@
  * dupip_packet — the thin native edge of dupip.
  *
  * This addon only wraps system calls that Node.js cannot make by itself:
- *   - an AF_PACKET / SOCK_DGRAM socket bound to ETH_P_ALL on one interface
+ *   - an AF_PACKET / SOCK_DGRAM socket on one interface: for ARP bound to ETH_P_ALL
  *     (a tap: only a tap sees the VLAN tag of a frame of another VLAN, see
- *     src/core/bpf.ts; the filter keeps ARP only), with PACKET_AUXDATA,
+ *     src/core/bpf.ts; the filter keeps ARP only), for IPv6 bound to ETH_P_IPV6
+ *     (frames of a VLAN without a device arrive as PACKET_OTHERHOST, which the ND
+ *     filter drops, see src/core/bpf-ndp.ts); with PACKET_AUXDATA,
  *     with a classic BPF filter (SO_ATTACH_FILTER), sendto() and batched
  *     recvmmsg() driven by a libuv poll handle;
  *   - an AF_NETLINK / NETLINK_ROUTE socket whose notifications are handed
@@ -16,9 +18,11 @@
  * logs, or interprets: errors are returned or thrown with their errno.
  *
  * Exports (see src/platform/native.ts for the typed view):
- *   open(ifindex, initialProgram?) -> handle     throws Error{code, errno, syscall}
+ *   open(ifindex, initialProgram?, protocol?) -> handle   protocol ETH_P_ARP (default)
+ *                 or ETH_P_IPV6; throws Error{code, errno, syscall}
  *   setFilter(handle, program)                   throws Error{code, errno, syscall}
- *   send(handle, payload, dstMac) -> 0 | errno   never throws for send errors
+ *   send(handle, payload, dstMac) -> 0 | errno   never throws for send errors; the frame
+ *                 carries the protocol the socket was opened for
  *   start(handle, callback)                      callback(records, count) / callback(null, -errno)
  *   stop(handle), close(handle)                  close is idempotent
  *   stats(handle) -> {packets, drops}            kernel counters, reset by each read
@@ -29,12 +33,15 @@
  *   watchLinks(callback) -> handle               callback(0, bytes, lost) on change,
  *                                                callback(-errno, null, true) on error
  *   stopWatch(handle)
+ *   dumpAddresses(family) -> Buffer              the raw rtnetlink RTM_GETADDR dump
+ *                 (AF_INET6 or AF_INET): every RTM_NEWADDR message as the kernel sent it,
+ *                 parsed in TypeScript (src/platform/rtnetlink-address.ts)
  *   ipv4Addresses() -> [{name, address, prefixLength}]   getifaddrs(), every
  *                 interface whatever its state (libuv's list skips interfaces
  *                 that are down, and dupip must keep watching through a flap)
  *   RECORD_SIZE, RECORD_PAYLOAD_OFFSET, RECORD_PAYLOAD_MAX, BATCH_SIZE, BPF_MAXINSNS
  *
- * Receive record layout (RECORD_SIZE = 64 bytes per frame, `count` records per
+ * Receive record layout (RECORD_SIZE = 144 bytes per frame, `count` records per
  * callback, all multi-byte fields little-endian, written byte by byte so the
  * layout does not depend on the host):
  *   offset  size  field
@@ -45,12 +52,14 @@
  *        3     1  flags: bit 0 a VLAN tag is present in the skb's metadata
  *                 (PACKET_AUXDATA tp_status & TP_STATUS_VLAN_VALID), bit 1 the
  *                 auxdata was received, bit 2 the ethertype (sll_protocol) is
- *                 not ETH_P_ARP; other bits 0
+ *                 not the socket's protocol (ETH_P_ARP or ETH_P_IPV6); other bits 0
  *        4     4  ifindex the frame arrived on (sll_ifindex)
  *        8     6  link-layer source address (sll_addr; zero-filled if shorter)
  *       14     2  the VLAN TCI (tp_vlan_tci; 0 unless bit 0 of the flags is set)
- *       16    48  the first min(length, 48) payload bytes (the ARP header
- *                 onwards: SOCK_DGRAM strips the Ethernet header); rest zero
+ *       16   128  the first min(length, 128) payload bytes (the ARP or IPv6
+ *                 header onwards: SOCK_DGRAM strips the Ethernet header); rest
+ *                 zero. 128 holds an NS/NA with its options (72-104 bytes) and
+ *                 a hop-by-hop header; the real length says when it was cut.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -74,16 +83,16 @@
 
 /* ---- constants shared with TypeScript (exported on the module) ---------- */
 
-#define RECORD_SIZE 64
+#define RECORD_SIZE 144
 #define RECORD_PAYLOAD_OFFSET 16
-#define RECORD_PAYLOAD_MAX (RECORD_SIZE - RECORD_PAYLOAD_OFFSET) /* 48 */
+#define RECORD_PAYLOAD_MAX (RECORD_SIZE - RECORD_PAYLOAD_OFFSET) /* 128 */
 #define BATCH_SIZE 64               /* messages per recvmmsg() call / per callback */
 #define MAX_BATCHES_PER_WAKEUP 16   /* bound the work per loop iteration */
 #define NETLINK_MAX_READS_PER_WAKEUP 256
 #define NETLINK_BUFFER_SIZE 8192
 #define RECORD_FLAG_VLAN_TAG 0x01   /* TP_STATUS_VLAN_VALID */
 #define RECORD_FLAG_AUXDATA 0x02    /* a PACKET_AUXDATA message came with the frame */
-#define RECORD_FLAG_NOT_ARP 0x04    /* sll_protocol != ETH_P_ARP */
+#define RECORD_FLAG_NOT_ARP 0x04    /* sll_protocol != the socket's protocol */
 #define AUXDATA_SPACE CMSG_SPACE(sizeof(struct tpacket_auxdata))
 #define NETLINK_MAX_BYTES_PER_WAKEUP (1 << 20) /* beyond: reported as lost, JS re-reads all */
 
@@ -100,6 +109,7 @@ typedef struct dp_handle {
   enum handle_kind kind;
   int fd;                       /* -1 once closed */
   int ifindex;                  /* packet sockets: the interface bound to */
+  uint16_t protocol;            /* packet sockets: ETH_P_ARP or ETH_P_IPV6 (host order) */
   napi_env env;
   uv_poll_t poll;
   bool poll_initialised;        /* uv_poll_init_socket() done, uv_close() owed */
@@ -278,7 +288,7 @@ static void finalize_handle(napi_env env, void *data, void *hint) {
 }
 
 /* Wraps a freshly opened fd in a tagged JS object. Closes the fd on failure. */
-static napi_value wrap_handle(napi_env env, enum handle_kind kind, int fd, int ifindex) {
+static napi_value wrap_handle(napi_env env, enum handle_kind kind, int fd, int ifindex, uint16_t protocol) {
   napi_value object;
   dp_handle *h = calloc(1, sizeof *h);
   if (h == NULL) {
@@ -289,6 +299,7 @@ static napi_value wrap_handle(napi_env env, enum handle_kind kind, int fd, int i
   h->kind = kind;
   h->fd = fd;
   h->ifindex = ifindex;
+  h->protocol = protocol;
   h->env = env;
   h->poll.data = h;
   if (napi_create_object(env, &object) != napi_ok ||
@@ -452,7 +463,7 @@ static void drain_packets(dp_handle *h) {
       size_t halen = from->sll_halen < 6 ? from->sll_halen : 6;
       put_u16le(record + 0, length > 0xffff ? 0xffff : length);
       record[2] = from->sll_pkttype;
-      uint8_t flags = from->sll_protocol == htons(ETH_P_ARP) ? 0 : RECORD_FLAG_NOT_ARP;
+      uint8_t flags = from->sll_protocol == htons(h->protocol) ? 0 : RECORD_FLAG_NOT_ARP;
       uint16_t tci = 0;
       for (struct cmsghdr *c = CMSG_FIRSTHDR(&messages[i].msg_hdr); c != NULL; c = CMSG_NXTHDR(&messages[i].msg_hdr, c)) {
         if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA ||
@@ -521,23 +532,25 @@ static bool check_program_length(napi_env env, size_t length) {
 }
 
 /*
- * open(ifindex, initialProgram?) -> handle
+ * open(ifindex, initialProgram?, protocol?) -> handle
  *
  * The socket is created with protocol 0, which receives nothing, so that the
  * optional initial program can be attached before bind() starts delivery:
- * no frame is ever queued unfiltered. bind() then starts the tap (ETH_P_ALL) on the
- * given interface only.
+ * no frame is ever queued unfiltered. bind() then starts delivery on the given
+ * interface only: the tap (ETH_P_ALL) for ETH_P_ARP, the default, or ETH_P_IPV6;
+ * the handle keeps the protocol for send() and for the "not this protocol" flag.
  */
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
+  napi_value argv[3];
   napi_valuetype type;
   double ifindex_number;
   int ifindex;
+  uint16_t protocol = ETH_P_ARP;
   uint8_t *program = NULL;
   size_t program_length = 0;
   bool have_program = false;
 
-  if (!get_args(env, info, 2, argv)) return NULL;
+  if (!get_args(env, info, 3, argv)) return NULL;
   if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_number ||
       napi_get_value_double(env, argv[0], &ifindex_number) != napi_ok || !(ifindex_number >= 1) ||
       ifindex_number > 2147483647.0 || ifindex_number != (double)(int)ifindex_number) {
@@ -551,6 +564,16 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     if (!get_bytes(env, argv[1], "initialProgram", &program, &program_length)) return NULL;
     if (!check_program_length(env, program_length)) return NULL;
     have_program = true;
+  }
+  NAPI_OK(env, napi_typeof(env, argv[2], &type));
+  if (type != napi_undefined) {
+    int32_t value = 0;
+    if (type != napi_number || napi_get_value_int32(env, argv[2], &value) != napi_ok ||
+        (value != ETH_P_ARP && value != ETH_P_IPV6)) {
+      throw_type(env, "protocol must be ETH_P_ARP (0x0806) or ETH_P_IPV6 (0x86dd)");
+      return NULL;
+    }
+    protocol = (uint16_t)value;
   }
 
   int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -579,7 +602,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   struct sockaddr_ll address;
   memset(&address, 0, sizeof address);
   address.sll_family = AF_PACKET;
-  address.sll_protocol = htons(ETH_P_ALL);
+  /* ARP: a tap, to see VLAN tags (see above); IPv6: its own ethertype. */
+  address.sll_protocol = htons(protocol == ETH_P_ARP ? ETH_P_ALL : protocol);
   address.sll_ifindex = ifindex;
   if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0) {
     int err = errno;
@@ -587,7 +611,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     throw_errno(env, err, "bind");
     return NULL;
   }
-  return wrap_handle(env, KIND_PACKET, fd, ifindex);
+  return wrap_handle(env, KIND_PACKET, fd, ifindex, protocol);
 }
 
 /* setFilter(handle, program) */
@@ -633,7 +657,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     struct sockaddr_ll to;
     memset(&to, 0, sizeof to);
     to.sll_family = AF_PACKET;
-    to.sll_protocol = htons(ETH_P_ARP);
+    to.sll_protocol = htons(h->protocol);
     to.sll_ifindex = h->ifindex;
     to.sll_halen = 6;
     memcpy(to.sll_addr, mac, 6);
@@ -887,7 +911,7 @@ static napi_value js_watch_links(napi_env env, napi_callback_info info) {
     throw_errno(env, err, "bind");
     return NULL;
   }
-  napi_value object = wrap_handle(env, KIND_NETLINK, fd, 0);
+  napi_value object = wrap_handle(env, KIND_NETLINK, fd, 0, 0);
   if (object == NULL) return NULL;
   dp_handle *h;
   NAPI_OK(env, napi_unwrap(env, object, (void **)&h));
@@ -905,6 +929,101 @@ static napi_value js_stop_watch(napi_env env, napi_callback_info info) {
   dp_handle *h = get_handle(env, argv[0], &NETLINK_TAG);
   if (h != NULL) close_handle(h);
   return NULL;
+}
+
+/* ---- dumpAddresses(family): the raw RTM_GETADDR dump --------------------- */
+
+#define DUMP_MAX_BYTES (16 * 1024 * 1024) /* bound the memory a huge address list can take */
+
+/*
+ * Sends one RTM_GETADDR dump request and returns every message of the answer,
+ * concatenated, up to and including NLMSG_DONE (or the NLMSG_ERROR). Nothing
+ * is interpreted here but the end of the dump: TypeScript parses the bytes.
+ * Synchronous: a dump of a host's addresses takes well under a millisecond.
+ */
+static napi_value js_dump_addresses(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  int32_t family = 0;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  if (napi_get_value_int32(env, argv[0], &family) != napi_ok || (family != AF_INET && family != AF_INET6)) {
+    throw_type(env, "family must be AF_INET (2) or AF_INET6 (10)");
+    return NULL;
+  }
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) {
+    throw_errno(env, errno, "socket");
+    return NULL;
+  }
+  struct {
+    struct nlmsghdr header;
+    struct ifaddrmsg message;
+  } request;
+  memset(&request, 0, sizeof request);
+  request.header.nlmsg_len = sizeof request;
+  request.header.nlmsg_type = RTM_GETADDR;
+  request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  request.header.nlmsg_seq = 1;
+  request.message.ifa_family = (unsigned char)family;
+  struct sockaddr_nl kernel;
+  memset(&kernel, 0, sizeof kernel);
+  kernel.nl_family = AF_NETLINK;
+  ssize_t sent;
+  do {
+    sent = sendto(fd, &request, sizeof request, 0, (struct sockaddr *)&kernel, sizeof kernel);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) {
+    int err = errno;
+    close(fd);
+    throw_errno(env, err, "sendto");
+    return NULL;
+  }
+  size_t capacity = 65536, used = 0;
+  uint8_t *bytes = malloc(capacity);
+  bool done = false;
+  int err = 0;
+  while (bytes != NULL && !done) {
+    if (capacity - used < 32768) {
+      if (capacity >= DUMP_MAX_BYTES) {
+        err = EMSGSIZE;
+        break;
+      }
+      uint8_t *bigger = realloc(bytes, capacity * 2);
+      if (bigger == NULL) {
+        err = ENOMEM;
+        break;
+      }
+      bytes = bigger;
+      capacity *= 2;
+    }
+    ssize_t r = recv(fd, bytes + used, capacity - used, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    if (r == 0) break;
+    /* Walk this datagram's messages only to find the end of the dump. */
+    size_t at = used;
+    used += (size_t)r;
+    while (at + sizeof(struct nlmsghdr) <= used) {
+      const struct nlmsghdr *m = (const struct nlmsghdr *)(bytes + at);
+      if (m->nlmsg_len < sizeof(struct nlmsghdr) || at + m->nlmsg_len > used) break;
+      if (m->nlmsg_type == NLMSG_DONE || m->nlmsg_type == NLMSG_ERROR) done = true;
+      at += NLMSG_ALIGN(m->nlmsg_len);
+    }
+  }
+  close(fd);
+  if (bytes == NULL) err = ENOMEM;
+  if (err != 0) {
+    free(bytes);
+    throw_errno(env, err, "recv");
+    return NULL;
+  }
+  void *copy;
+  napi_status status = napi_create_buffer_copy(env, used, bytes, &copy, &result);
+  free(bytes);
+  NAPI_OK(env, status);
+  return result;
 }
 
 /* ---- ipv4Addresses(): getifaddrs() without libuv's up-and-running filter -- */
@@ -951,7 +1070,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"open", js_open},       {"setFilter", js_set_filter}, {"send", js_send},
       {"start", js_start},     {"stop", js_stop},            {"close", js_close},
       {"stats", js_stats},     {"watchLinks", js_watch_links}, {"stopWatch", js_stop_watch},
-      {"ipv4Addresses", js_ipv4_addresses},
+      {"ipv4Addresses", js_ipv4_addresses}, {"dumpAddresses", js_dump_addresses},
       {"setReceiveBuffer", js_set_receive_buffer}, {"receiveBuffer", js_receive_buffer},
   };
   static const struct {
@@ -963,6 +1082,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"RECORD_PAYLOAD_MAX", RECORD_PAYLOAD_MAX},
       {"BATCH_SIZE", BATCH_SIZE},
       {"BPF_MAXINSNS", BPF_MAXINSNS},
+      {"ETH_P_ARP", ETH_P_ARP},
+      {"ETH_P_IPV6", ETH_P_IPV6},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

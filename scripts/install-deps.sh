@@ -21,7 +21,7 @@ die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
 
 in_ci() { case "${CI:-}" in '' | 0 | false | no) return 1 ;; *) return 0 ;; esac; }
 
-TOOL_PACKAGES=(iputils-arping iputils-ping iproute2 tcpdump prometheus ruby arpwatch systemd openssl curl arp-scan)
+TOOL_PACKAGES=(iputils-arping iputils-ping iproute2 tcpdump prometheus ruby arpwatch systemd openssl curl arp-scan ndisc6)
 BUILD_PACKAGES=(python3 make g++)
 SERVICE_PACKAGES=(prometheus arpwatch)
 
@@ -125,7 +125,7 @@ install_apt_packages() {
 
 check_tools() {
   local bad=() t
-  for t in ip arping ping tcpdump promtool prometheus ruby arpwatch systemd-analyze openssl curl unshare flock arp-scan; do
+  for t in ip arping ping tcpdump promtool prometheus ruby arpwatch systemd-analyze openssl curl unshare flock arp-scan ndisc6; do
     PATH="$PATH:/usr/sbin:/sbin" command -v "$t" >/dev/null 2>&1 || bad+=("$t")
   done
   if PATH="$PATH:/usr/sbin:/sbin" command -v arping >/dev/null 2>&1 &&

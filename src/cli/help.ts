@@ -35,8 +35,15 @@ Sends RFC 5227 ARP probes (sender IP 0.0.0.0) for ADDRESS and waits for answers.
 host's own MACs never count, each MAC is named (vendor, virtual MAC, locally administered),
 and if not one probe could be sent the exit code is 2, not 0.
 
+An IPv6 ADDRESS (printed in RFC 5952 form) is probed with Neighbor Solicitations, like \`ndisc6\`:
+an ordinary one from the interface's link-local address, so that a host taking the address over
+at that moment is never made to give it up; a DAD-style one (from ::, with a nonce) only when
+this host holds ADDRESS itself. Every MAC that advertises ADDRESS counts, this host's never.
+While probing an address not configured here, its solicited-node group is joined (MLD report).
+
 Options:
-  -I, --interface IF      interface to probe on (default: the one whose subnet contains ADDRESS)
+  -I, --interface IF      interface to probe on (default: the one whose subnet, or on-link IPv6
+                          prefix, contains ADDRESS; required for a link-local IPv6 address)
   -c, --count N           probes to send, spread over the timeout, 1 to 1000 (default 3)
   -w, --timeout DURATION  how long to probe and listen, e.g. 500ms, 3s (default 3s)
       --json              print {address, interface, duplicate, macs, sent, received}; each MAC

@@ -1,9 +1,13 @@
-/** `dupip probe ADDRESS`: a one-shot RFC 5227 probe, like `arping -D` but stricter. */
+/**
+ * `dupip probe ADDRESS`: a one-shot RFC 5227 probe, like `arping -D` but stricter. An IPv6
+ * ADDRESS is probed with Neighbor Discovery (src/cli/probe6.ts), printed alike.
+ */
 import { parseArgs } from 'node:util';
 import { decodeArp, encodeArp, probeFrame } from '../core/arp.js';
 import { buildArpFilter } from '../core/bpf.js';
 import { parseDuration } from '../core/duration.js';
 import { formatIpv4, inSubnet, parseIpv4 } from '../core/ipv4.js';
+import { type Ipv6, formatIpv6, isMulticast, isUnspecified, parseIpv6 } from '../core/ipv6.js';
 import { BROADCAST_MAC } from '../core/mac.js';
 import { ProbeSession, type ProbeResult } from '../core/probe-session.js';
 import type { HostInterface } from '../core/watchlist.js';
@@ -12,15 +16,16 @@ import { macDetails } from '../platform/oui-file.js';
 import { type ArpSocket, openArpSocket } from '../platform/packet-socket.js';
 import { PROBE_HELP } from './help.js';
 import type { Io } from './io.js';
+import { CannotProbe, probeIpv6 } from './probe6.js';
 
 import { EXIT_CANNOT_PROBE, EXIT_DUPLICATE, EXIT_OK } from './exit-codes.js';
 
 export { EXIT_CANNOT_PROBE, EXIT_DUPLICATE, EXIT_OK };
 
-class CannotProbe extends Error {}
-
 interface ProbeOptions {
   address: number;
+  /** Set instead of `address` for an IPv6 address. */
+  address6: Ipv6 | null;
   interface: string | undefined;
   count: number;
   timeoutMs: number;
@@ -41,8 +46,11 @@ function parse(argv: string[]): ProbeOptions | 'help' {
   });
   if (values.help) return 'help';
   if (positionals.length !== 1) throw new CannotProbe(positionals.length ? `one address at a time, not ${positionals.join(' ')}` : 'which address? usage: dupip probe ADDRESS');
-  const address = parseIpv4(positionals[0]!);
-  if (address === null || address === 0) throw new CannotProbe(`"${positionals[0]}" is not an IPv4 address`);
+  const text = positionals[0]!;
+  const address = parseIpv4(text);
+  const address6 = address === null && text.includes(':') ? parseIpv6(text) : null;
+  if (address6 !== null && (isUnspecified(address6) || isMulticast(address6))) throw new CannotProbe(`"${text}" is not a unicast IPv6 address`);
+  if (address6 === null && (address === null || address === 0)) throw new CannotProbe(`"${text}" is not an IPv4 or IPv6 address`);
   // Decimal digits only: Number() would also take "1e2", "0x10", " 5", "5.0".
   const count = values.count === undefined ? 3 : /^[0-9]{1,4}$/.test(values.count) ? Number(values.count) : NaN;
   if (!Number.isInteger(count) || count < 1 || count > 1000) throw new CannotProbe(`--count: "${values.count}" is not a whole number from 1 to 1000`);
@@ -55,7 +63,7 @@ function parse(argv: string[]): ProbeOptions | 'help' {
     }
     if (timeoutMs < 10) throw new CannotProbe('--timeout: must be at least 10ms');
   }
-  return { address, interface: values.interface, count, timeoutMs, json: values.json ?? false };
+  return { address: address ?? 0, address6, interface: values.interface, count, timeoutMs, json: values.json ?? false };
 }
 
 /** The interface to probe on: the named one, or the one whose subnet contains the address. */
@@ -137,7 +145,7 @@ export async function probeCommand(argv: string[], io: Io): Promise<number> {
     io.out(PROBE_HELP);
     return EXIT_OK;
   }
-  const address = formatIpv4(opts.address);
+  const address = opts.address6 !== null ? formatIpv6(opts.address6) : formatIpv4(opts.address);
   let ifname = opts.interface ?? null;
   try {
     let host: HostInterface[];
@@ -146,16 +154,26 @@ export async function probeCommand(argv: string[], io: Io): Promise<number> {
     } catch (err) {
       throw new CannotProbe(`cannot read the host's interfaces: ${(err as Error).message}`);
     }
-    const ifc = chooseInterface(host, opts.address, opts.interface);
-    ifname = ifc.name;
-    if (!ifc.up) throw new CannotProbe(`interface ${ifc.name} is down`);
-    const ownMacs = new Set(host.filter((i) => !i.loopback).map((i) => i.mac));
-    const { result, sendErrors } = await probe(opts, ifc, ownMacs);
-    if (result.sent === 0) throw new CannotProbe(`not one probe could be sent on ${ifc.name} (${[...new Set(sendErrors)].join(', ')})`);
-    if (opts.json) {
-      io.out(`${JSON.stringify({ address, interface: ifc.name, duplicate: result.duplicate, macs: result.answers.map((a) => ({ ...a, ...macDetails(a.mac), ...(a.ethernetSource ? { ethernetSourceDescription: macDetails(a.ethernetSource).description } : {}) })), sent: result.sent, received: result.received })}\n`);
+    let result: ProbeResult;
+    let sendErrors: string[];
+    let note = '';
+    if (opts.address6 !== null) {
+      const v6 = await probeIpv6({ ...opts, address: opts.address6 }, host, (name) => (ifname = name));
+      ({ result, sendErrors } = v6);
+      note = v6.method === 'dad' ? 'DAD-style neighbour solicitation(s) from ::' : 'neighbour solicitation(s)';
     } else {
-      io.out(describe(address, ifc.name, result, opts.timeoutMs));
+      const ifc = chooseInterface(host, opts.address, opts.interface);
+      ifname = ifc.name;
+      if (!ifc.up) throw new CannotProbe(`interface ${ifc.name} is down`);
+      const ownMacs = new Set(host.filter((i) => !i.loopback).map((i) => i.mac));
+      ({ result, sendErrors } = await probe(opts, ifc, ownMacs));
+    }
+    const on = ifname!;
+    if (result.sent === 0) throw new CannotProbe(`not one probe could be sent on ${on} (${[...new Set(sendErrors)].join(', ')})`);
+    if (opts.json) {
+      io.out(`${JSON.stringify({ address, interface: on, duplicate: result.duplicate, macs: result.answers.map((a) => ({ ...a, ...macDetails(a.mac), ...(a.ethernetSource ? { ethernetSourceDescription: macDetails(a.ethernetSource).description } : {}) })), sent: result.sent, received: result.received })}\n`);
+    } else {
+      io.out(describe(address, on, result, opts.timeoutMs, note || 'probe(s)'));
     }
     return result.duplicate ? EXIT_DUPLICATE : EXIT_OK;
   } catch (err) {
@@ -166,15 +184,15 @@ export async function probeCommand(argv: string[], io: Io): Promise<number> {
   }
 }
 
-function describe(address: string, ifname: string, r: ProbeResult, timeoutMs: number): string {
+function describe(address: string, ifname: string, r: ProbeResult, timeoutMs: number, what: string): string {
   const lines: string[] = [];
-  const summary = `${r.sent} probe(s) sent on ${ifname} over ${timeoutMs / 1000}s, ${r.received} answer(s)`;
+  const summary = `${r.sent} ${what} sent on ${ifname} over ${timeoutMs / 1000}s, ${r.received} answer(s)`;
   if (!r.duplicate) {
     lines.push(`${address}: no other host answered (${summary})`);
   } else {
     lines.push(`${address}: DUPLICATE — answered by ${r.answers.length} other MAC(s) (${summary})`);
     for (const a of r.answers) {
-      const eth = a.ethernetSource ? `  (Ethernet source ${a.ethernetSource}, ${macDetails(a.ethernetSource).description}, differs from the ARP sender MAC)` : '';
+      const eth = a.ethernetSource ? `  (Ethernet source ${a.ethernetSource}, ${macDetails(a.ethernetSource).description}, differs from the ${address.includes(':') ? 'link-layer address option' : 'ARP sender MAC'})` : '';
       lines.push(`  ${a.mac}  ${macDetails(a.mac).description}; first answer after ${a.firstAnswerMs.toFixed(1)} ms, ${a.frames} frame(s)${eth}`);
     }
   }

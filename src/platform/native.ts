@@ -31,14 +31,19 @@ export type NativeReceiveCallback = (records: Buffer | null, countOrErrno: numbe
 
 export interface NativeBinding {
   /**
-   * Opens an AF_PACKET/SOCK_DGRAM tap (ETH_P_ALL, PACKET_AUXDATA) bound to `ifindex`; the filter keeps ARP only. When
+   * Opens an AF_PACKET/SOCK_DGRAM socket for `protocol` (ETH_P_ARP when omitted: a tap, ETH_P_ALL
+   * with PACKET_AUXDATA, whose filter keeps ARP only; or ETH_P_IPV6) bound to `ifindex`. When
    * `initialProgram` is given it is attached before bind(), so no frame is queued unfiltered.
-   * Throws an Error with code (errno name), errno (positive number) and syscall.
+   * Throws an Error with code (errno name), errno (positive number) and syscall; a TypeError for
+   * any other protocol.
    */
-  open(ifindex: number, initialProgram?: Uint8Array): NativePacketHandle;
+  open(ifindex: number, initialProgram?: Uint8Array, protocol?: number): NativePacketHandle;
   /** Attaches (atomically replaces) a classic BPF program: N*8 bytes of struct sock_filter, little-endian. */
   setFilter(handle: NativePacketHandle, program: Uint8Array): void;
-  /** Sends one ARP payload to `dstMac` (6 bytes). Returns 0, or a positive errno; never throws for send errors. */
+  /**
+   * Sends one payload (ARP or IPv6, the socket's protocol) to `dstMac` (6 bytes). Returns 0, or a
+   * positive errno; never throws for send errors.
+   */
   send(handle: NativePacketHandle, payload: Uint8Array, dstMac: Uint8Array): number;
   /** Starts reading: one callback per received batch, or (null, -errno) for a receive error. */
   start(handle: NativePacketHandle, callback: NativeReceiveCallback): void;
@@ -61,12 +66,21 @@ export interface NativeBinding {
   stopWatch(handle: NativeWatchHandle): void;
   /** getifaddrs(): every IPv4 address with its interface label, whatever the interface's state. */
   ipv4Addresses(): Array<{ name: string; address: string; prefixLength: number }>;
+  /**
+   * One rtnetlink RTM_GETADDR dump for `family` (AF_INET 2, AF_INET6 10): the kernel's messages
+   * as received, concatenated, NLMSG_DONE included; parsed by src/platform/rtnetlink-address.ts.
+   * Optional only so that test stand-ins need not provide it.
+   */
+  dumpAddresses?(family: number): Buffer;
 
   readonly RECORD_SIZE: number;
   readonly RECORD_PAYLOAD_OFFSET: number;
   readonly RECORD_PAYLOAD_MAX: number;
   readonly BATCH_SIZE: number;
   readonly BPF_MAXINSNS: number;
+  /** linux/if_ether.h protocol numbers open() accepts (optional for test stand-ins). */
+  readonly ETH_P_ARP?: number;
+  readonly ETH_P_IPV6?: number;
 }
 
 export const ADDON_RELATIVE_PATH = join('build', 'Release', 'dupip_packet.node');

@@ -1,5 +1,5 @@
 /**
- * Typed wrapper around the native ARP packet socket and link watcher (native/packet.c).
+ * Typed wrapper around the native packet sockets (ARP or IPv6) and link watcher (native/packet.c).
  *
  * Other code depends on the small ArpSocket interface; the policy that the C side leaves out
  * lives here: what an errno means (classifySendErrno, classifyErrorCode), how receive records
@@ -9,10 +9,10 @@
  * delivers nothing until setFilter() installs the real program (src/core/bpf.ts).
  */
 import type { SendOutcome } from '../core/events.js';
-import { constants as osConstants } from 'node:os';
 import { dropAllProgram, type BpfProgram } from '../core/bpf.js';
 import { parseMac, readMac, macBytes, type Mac } from '../core/mac.js';
 import { loadNative, type NativeBinding, type NativePacketHandle } from './native.js';
+import { ERRNO, PacketSocketError, classifySendErrno, errnoError, fromNative } from './packet-errors.js';
 
 // ---- packet types (sll_pkttype, linux/if_packet.h) ---------------------------------
 
@@ -30,19 +30,32 @@ export { PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST, PACKET_OTHERHOST, PACK
  *        4     4  ifindex the frame arrived on
  *        8     6  link-layer source MAC (the Ethernet source, not the ARP sender)
  *       14     2  the VLAN TCI from the auxdata (0 without RECORD_FLAG_VLAN_TAG)
- *       16    48  the first min(length, 48) bytes of the payload, from the ARP header on
+ *       16   128  the first min(length, 128) bytes of the payload, from the ARP or IPv6 header on
+ *
+ * 128 bytes hold an ARP frame (28), an NS/NA with its options (72-104) and a small hop-by-hop
+ * header in front; a longer frame arrives cut, with its real length (counted in
+ * ArpSocketStats.cutByRecord). Per batch of 64 frames that is 9 KiB copied, against 4 KiB with
+ * the 48-byte records ARP alone needed: measured with both builds side by side in the lab (the raw
+ * addon, a pass-all filter, 300,000 ARP frames at ~35,000/s), 5.0-6.3 µs of CPU per frame against
+ * 6.4-6.7 µs before — no cost above the noise; recvmmsg batches are unchanged (64 per call).
  */
-export const RECORD_SIZE = 64;
+export const RECORD_SIZE = 144;
 export const RECORD_PAYLOAD_OFFSET = 16;
-export const RECORD_PAYLOAD_MAX = 48;
+export const RECORD_PAYLOAD_MAX = 128;
 export const RECORD_FLAG_VLAN_TAG = 0x01;
 export const RECORD_FLAG_AUXDATA = 0x02;
 export const RECORD_FLAG_NOT_ARP = 0x04;
 /** The VLAN identifier bits of a TCI (VID 0 is a priority tag: the untagged VLAN). */
 const VLAN_VID_MASK = 0x0fff;
 
+/** linux/if_ether.h: the two protocols a packet socket is opened for. */
+export const ETH_P_ARP = 0x0806;
+export const ETH_P_IPV6 = 0x86dd;
+export type PacketProtocol = 'arp' | 'ipv6';
+const PROTOCOL_NUMBERS: Readonly<Record<PacketProtocol, number>> = { arp: ETH_P_ARP, ipv6: ETH_P_IPV6 };
+
 export interface ReceivedFrame {
-  /** The payload from the ARP header on (at most RECORD_PAYLOAD_MAX bytes). */
+  /** The payload from the ARP or IPv6 header on (at most RECORD_PAYLOAD_MAX bytes). */
   payload: Uint8Array;
   /** Ethernet source address (sll_addr). May differ from the ARP sender MAC. */
   sourceMac: Mac;
@@ -91,89 +104,24 @@ export function decodeFrameRecords(records: Uint8Array, count: number): Received
   return frames;
 }
 
-// ---- errors --------------------------------------------------------------------------
+// ---- errors (packet-errors.ts) ----------------------------------------------------------
 
-export type PacketSocketErrorKind = 'permission' | 'no-device' | 'interface-down' | 'fatal';
-
-export class PacketSocketError extends Error {
-  override name = 'PacketSocketError';
-  constructor(
-    message: string,
-    /** errno name, e.g. 'EPERM' */
-    readonly code: string,
-    /** positive errno number (0 when unknown) */
-    readonly errno: number,
-    readonly kind: PacketSocketErrorKind,
-    readonly syscall?: string,
-  ) {
-    super(message);
-  }
-}
-
-const ERRNO = osConstants.errno as Readonly<Record<string, number>>;
-const ERRNO_NAMES = new Map<number, string>();
-for (const [name, value] of Object.entries(ERRNO)) if (!ERRNO_NAMES.has(value)) ERRNO_NAMES.set(value, name);
-
-/** errno number -> name ('EAGAIN' rather than 'EWOULDBLOCK'); 'E<n>' when unknown. */
-export function errnoName(errno: number): string {
-  return ERRNO_NAMES.get(errno) ?? `E${errno}`;
-}
-
-/** What an error code means to the caller of this module. */
-export function classifyErrorCode(code: string): PacketSocketErrorKind {
-  switch (code) {
-    case 'EPERM': // no CAP_NET_RAW
-    case 'EACCES':
-      return 'permission';
-    case 'ENODEV': // bind: no such interface
-    case 'ENXIO': // the interface vanished
-      return 'no-device';
-    case 'ENETDOWN': // the interface is down; the socket resumes when it comes up
-      return 'interface-down';
-    default:
-      return 'fatal';
-  }
-}
-
-/**
- * What a send errno means: 'sent' (0), 'dropped' (the queue was full: EAGAIN, ENOBUFS),
- * 'interface-down' (ENETDOWN; ENXIO: the interface is gone), or 'error' for anything else,
- * which send() turns into a thrown PacketSocketError.
- */
-export function classifySendErrno(errno: number): SendOutcome | 'error' {
-  if (errno === 0) return 'sent';
-  if (errno === ERRNO.EAGAIN || errno === ERRNO.EWOULDBLOCK || errno === ERRNO.ENOBUFS) return 'dropped';
-  if (errno === ERRNO.ENETDOWN || errno === ERRNO.ENXIO) return 'interface-down';
-  return 'error';
-}
-
-/** A PacketSocketError for a positive errno from `syscall`. */
-export function errnoError(errno: number, syscall: string, context = ''): PacketSocketError {
-  const code = errnoName(errno);
-  return new PacketSocketError(`${syscall} ${code}${context ? ` (${context})` : ''}`, code, errno, classifyErrorCode(code), syscall);
-}
-
-/** Converts an error thrown by the addon ({code, errno, syscall}); anything else is returned unchanged. */
-function fromNative(err: unknown, context: string): unknown {
-  const e = err as { code?: unknown; errno?: unknown; syscall?: unknown; message?: unknown };
-  if (err instanceof Error && typeof e.code === 'string' && typeof e.errno === 'number') {
-    const syscall = typeof e.syscall === 'string' ? e.syscall : undefined;
-    return new PacketSocketError(`${context}: ${err.message}`, e.code, e.errno, classifyErrorCode(e.code), syscall);
-  }
-  return err;
-}
+export { PacketSocketError, type PacketSocketErrorKind, errnoName, classifyErrorCode, classifySendErrno, errnoError } from './packet-errors.js';
 
 // ---- the socket ------------------------------------------------------------------------
 
 /** What became of a send (defined with the detector's events, which report it). */
 export type { SendOutcome };
 
+/** A packet socket for one protocol on one interface (the name predates IPv6). */
 export interface ArpSocket {
   readonly ifindex: number;
+  /** What it was opened for: ARP, or IPv6 (ND). */
+  readonly protocol: PacketProtocol;
   /** Replaces the kernel filter atomically. Until the first call the socket delivers nothing. */
   setFilter(program: BpfProgram): void;
   /**
-   * Sends one ARP payload (from the ARP header on) to `destination`.
+   * Sends one payload (from the ARP or IPv6 header on, as opened) to `destination`.
    * EAGAIN/ENOBUFS -> 'dropped'; ENETDOWN/ENXIO -> 'interface-down'; anything else throws a
    * PacketSocketError.
    */
@@ -205,9 +153,18 @@ export interface ArpSocketStats {
   drops: number;
   /** Frames received for another device (e.g. a VLAN on top of this interface) and discarded. */
   otherDevice: number;
-  /** Frames whose ethertype is not ARP, discarded (the kernel filter lets none through). */
+  /** Frames whose ethertype is not the socket's protocol, discarded (the kernel filter lets none through). */
   otherProtocol: number;
+  /**
+   * Frames longer than a receive record (RECORD_PAYLOAD_MAX) that were passed on cut: the
+   * addon's limit, not the sender's doing (a decoder's own `truncated` counts short frames).
+   */
+  cutByRecord: number;
 }
+
+/** The same socket, named for what it is since it also carries IPv6. */
+export type PacketSocket = ArpSocket;
+export type PacketSocketStats = ArpSocketStats;
 
 /**
  * The receive buffer asked for: room for a burst while the event loop is busy elsewhere. The
@@ -229,6 +186,8 @@ export interface ReceiveBuffer {
 }
 
 export interface OpenArpSocketOptions {
+  /** ETH_P_ARP (default) or ETH_P_IPV6. */
+  protocol?: PacketProtocol;
   /** Attached before bind (default: drop everything until setFilter). */
   initialFilter?: BpfProgram;
   /** Receive buffer to ask for (default RECEIVE_BUFFER_BYTES). */
@@ -242,13 +201,14 @@ class NativeArpSocket implements ArpSocket {
   private reading = false;
   private readonly frameListeners: Array<(frames: ReceivedFrame[]) => void> = [];
   private readonly errorListeners: Array<(err: PacketSocketError) => void> = [];
-  private readonly totals: ArpSocketStats = { packets: 0, drops: 0, otherDevice: 0, otherProtocol: 0 };
+  private readonly totals: ArpSocketStats = { packets: 0, drops: 0, otherDevice: 0, otherProtocol: 0, cutByRecord: 0 };
 
   constructor(
     private readonly native: NativeBinding,
     private readonly handle: NativePacketHandle,
     readonly ifindex: number,
     readonly receiveBuffer: ReceiveBuffer,
+    readonly protocol: PacketProtocol = 'arp',
   ) {}
 
   setFilter(program: BpfProgram): void {
@@ -256,7 +216,7 @@ class NativeArpSocket implements ArpSocket {
     try {
       this.native.setFilter(this.handle, program.encode());
     } catch (err) {
-      throw fromNative(err, `cannot attach the ARP filter on ifindex ${this.ifindex}`);
+      throw fromNative(err, `cannot attach the ${this.label} filter on ifindex ${this.ifindex}`);
     }
   }
 
@@ -323,32 +283,41 @@ class NativeArpSocket implements ArpSocket {
     // delivers for the devices stacked on it, with sll_ifindex = that device: not ours.
     const mine = all.filter((f) => f.ifindex === this.ifindex);
     this.totals.otherDevice += all.length - mine.length;
-    // The socket is a tap (ETH_P_ALL): re-check the ethertype the filter tested. VLAN-tagged frames
+    // The socket is a tap (ETH_P_ALL): re-check the ethertype the filter tested (RECORD_FLAG_NOT_ARP: not the socket's protocol). VLAN-tagged frames
     // are passed on with vlanId set; the caller drops and counts them (ignored, "vlan-tagged").
     const frames = mine.filter((f) => f.notArp !== true);
     this.totals.otherProtocol += mine.length - frames.length;
+    for (const f of frames) if (f.length > RECORD_PAYLOAD_MAX) this.totals.cutByRecord++;
     if (frames.length === 0) return;
     for (const listener of this.frameListeners) listener(frames);
   }
 
   private ensureOpen(what: string): void {
-    if (this.closed) throw new PacketSocketError(`${what}: the ARP socket on ifindex ${this.ifindex} is closed`, 'EBADF', ERRNO.EBADF ?? 9, 'fatal');
+    if (this.closed) throw new PacketSocketError(`${what}: the ${this.label} socket on ifindex ${this.ifindex} is closed`, 'EBADF', ERRNO.EBADF ?? 9, 'fatal');
+  }
+
+  private get label(): string {
+    return this.protocol === 'arp' ? 'ARP' : 'IPv6';
   }
 }
 
 /**
- * Opens an ARP socket on one interface. Throws PacketSocketError: kind 'permission' without
- * CAP_NET_RAW, 'no-device' when there is no such interface.
+ * Opens a packet socket on one interface for ARP (the default) or IPv6. Throws
+ * PacketSocketError: kind 'permission' without CAP_NET_RAW, 'no-device' when there is no such
+ * interface.
  */
-export function openArpSocket(ifindex: number, options: OpenArpSocketOptions = {}): ArpSocket {
+export function openPacketSocket(ifindex: number, options: OpenArpSocketOptions = {}): PacketSocket {
+  const protocol = options.protocol ?? 'arp';
   const native = options.binding ?? loadNative();
   checkLayout(native);
   const initial = (options.initialFilter ?? dropAllProgram()).encode();
+  const label = protocol === 'arp' ? 'an ARP' : 'an IPv6';
   let handle: NativePacketHandle;
   try {
-    handle = native.open(ifindex, initial);
+    // ARP keeps the two-argument call the addon has always had; IPv6 names its protocol.
+    handle = protocol === 'arp' ? native.open(ifindex, initial) : native.open(ifindex, initial, PROTOCOL_NUMBERS[protocol]);
   } catch (err) {
-    throw fromNative(err, `cannot open an ARP socket on ifindex ${ifindex}`);
+    throw fromNative(err, `cannot open ${label} socket on ifindex ${ifindex}`);
   }
   let receiveBuffer: ReceiveBuffer;
   try {
@@ -357,7 +326,12 @@ export function openArpSocket(ifindex: number, options: OpenArpSocketOptions = {
     native.close(handle);
     throw fromNative(err, `cannot read the receive buffer size on ifindex ${ifindex}`);
   }
-  return new NativeArpSocket(native, handle, ifindex, receiveBuffer);
+  return new NativeArpSocket(native, handle, ifindex, receiveBuffer, protocol);
+}
+
+/** Opens an ARP socket on one interface (openPacketSocket with protocol 'arp'). */
+export function openArpSocket(ifindex: number, options: OpenArpSocketOptions = {}): ArpSocket {
+  return openPacketSocket(ifindex, { ...options, protocol: 'arp' });
 }
 
 /** SO_RCVBUFFORCE if allowed, else SO_RCVBUF (capped by net.core.rmem_max); never fails the open. */
@@ -372,7 +346,8 @@ function checkLayout(native: NativeBinding): void {
   if (
     native.RECORD_SIZE !== RECORD_SIZE ||
     native.RECORD_PAYLOAD_OFFSET !== RECORD_PAYLOAD_OFFSET ||
-    native.RECORD_PAYLOAD_MAX !== RECORD_PAYLOAD_MAX
+    native.RECORD_PAYLOAD_MAX !== RECORD_PAYLOAD_MAX ||
+    (native.ETH_P_IPV6 !== undefined && native.ETH_P_IPV6 !== ETH_P_IPV6)
   ) {
     throw new Error('dupip native addon does not match this version (record layout differs): rebuild it (node-gyp rebuild)');
   }

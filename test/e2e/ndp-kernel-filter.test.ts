@@ -1,7 +1,7 @@
 /**
  * Kernel acceptance of the ND filter (src/core/bpf-ndp.ts): the real kernel takes the program on an
- * AF_PACKET/SOCK_DGRAM socket bound to ETH_P_IPV6 (opened by test/tools/nd-listen.py, since the
- * addon only opens ETH_P_ARP sockets today) and passes exactly the ND frames of the watched
+ * AF_PACKET/SOCK_DGRAM socket bound to ETH_P_IPV6 (opened by test/tools/nd-listen.py, independent
+ * of the addon; test/e2e/nd-socket.test.ts covers the addon's own IPv6 socket) and passes exactly the ND frames of the watched
  * address — the kernel's own DAD probe and answer — while dropping unwatched ND and a VLAN-tagged
  * copy of the same probe (sent raw by test/tools/nd-send.py: this kernel has no 8021q module). A second socket with a pass-everything program is the
  * witness that the dropped frames really arrived. A second test shows that a plain udp6 socket

@@ -8,12 +8,15 @@ import {
   PACKET_OUTGOING,
   PacketSocketError,
   RECORD_SIZE,
+  RECORD_PAYLOAD_MAX,
+  ETH_P_IPV6,
   classifyErrorCode,
   classifySendErrno,
   decodeFrameRecords,
   errnoError,
   errnoName,
   openArpSocket,
+  openPacketSocket,
   RECEIVE_BUFFER_BYTES,
 } from '../../src/platform/packet-socket.js';
 
@@ -86,25 +89,26 @@ describe('decodeFrameRecords', () => {
     v.setUint8(2, fields.pkttype);
     v.setUint32(4, fields.ifindex, true);
     r.set(fields.mac, 8);
-    r.set(fields.payload.slice(0, 48), 16);
+    r.set(fields.payload.slice(0, RECORD_PAYLOAD_MAX), 16);
     return r;
   }
 
   it('decodes each record: length, packet type, ifindex, source MAC, payload', () => {
     const arp = Array.from({ length: 28 }, (_, i) => i + 1);
-    const long = Array.from({ length: 60 }, (_, i) => 200 - i);
+    const long = Array.from({ length: 200 }, (_, i) => 250 - i);
     const buf = new Uint8Array(3 * RECORD_SIZE);
     buf.set(record({ length: 28, pkttype: PACKET_BROADCAST, ifindex: 7, mac: [0x02, 0, 0, 0, 0xbb, 0x02], payload: arp }), 0);
-    buf.set(record({ length: 60, pkttype: PACKET_HOST, ifindex: 0x01020304, mac: [0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa], payload: long }), RECORD_SIZE);
+    buf.set(record({ length: 200, pkttype: PACKET_HOST, ifindex: 0x01020304, mac: [0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa], payload: long }), RECORD_SIZE);
     buf.set(record({ length: 0, pkttype: PACKET_OUTGOING, ifindex: 1, mac: [0, 0, 0, 0, 0, 0], payload: [] }), 2 * RECORD_SIZE);
 
     const frames = decodeFrameRecords(buf, 3);
     expect(frames).toHaveLength(3);
     expect(frames[0]).toMatchObject({ length: 28, packetType: PACKET_BROADCAST, ifindex: 7, sourceMac: '02:00:00:00:bb:02' });
     expect([...frames[0]!.payload]).toEqual(arp);
-    // Longer than the record: truncated to 48 bytes, real length kept.
-    expect(frames[1]).toMatchObject({ length: 60, packetType: PACKET_HOST, ifindex: 0x01020304, sourceMac: 'ff:ee:dd:cc:bb:aa' });
-    expect([...frames[1]!.payload]).toEqual(long.slice(0, 48));
+    // Longer than the record: cut to 128 bytes, real length kept.
+    expect(RECORD_PAYLOAD_MAX).toBe(128);
+    expect(frames[1]).toMatchObject({ length: 200, packetType: PACKET_HOST, ifindex: 0x01020304, sourceMac: 'ff:ee:dd:cc:bb:aa' });
+    expect([...frames[1]!.payload]).toEqual(long.slice(0, 128));
     expect(frames[2]).toMatchObject({ length: 0, packetType: PACKET_OUTGOING });
     expect(frames[2]!.payload).toHaveLength(0);
   });
@@ -140,8 +144,8 @@ function fakeBinding() {
   };
   const handle = {} as NativePacketHandle;
   const binding: NativeBinding = {
-    open(ifindex, initialProgram) {
-      calls.push(`open ${ifindex}`);
+    open(ifindex, initialProgram, protocol) {
+      calls.push(protocol === undefined ? `open ${ifindex}` : `open ${ifindex} 0x${protocol.toString(16)}`);
       if (state.openError) throw state.openError;
       state.initialProgram = initialProgram ?? null;
       return handle;
@@ -182,9 +186,9 @@ function fakeBinding() {
       throw new Error('not used');
     },
     stopWatch() {},
-    RECORD_SIZE: 64,
+    RECORD_SIZE: 144,
     RECORD_PAYLOAD_OFFSET: 16,
-    RECORD_PAYLOAD_MAX: 48,
+    RECORD_PAYLOAD_MAX: 128,
     BATCH_SIZE: 64,
     BPF_MAXINSNS: 4096,
   };
@@ -298,6 +302,25 @@ describe('openArpSocket (with a fake addon)', () => {
     );
     expect(got).toEqual([[undefined, 200, 200, undefined, undefined]]);
     expect(socket.stats().otherProtocol).toBe(1);
+  });
+
+  it('opens an IPv6 socket for ETH_P_IPV6, an ARP one as before', () => {
+    const { binding, calls } = fakeBinding();
+    const v6 = openPacketSocket(3, { binding, protocol: 'ipv6' });
+    const v4 = openArpSocket(4, { binding });
+    expect(calls).toContain(`open 3 0x${ETH_P_IPV6.toString(16)}`);
+    expect(calls).toContain('open 4');
+    expect([v6.protocol, v4.protocol]).toEqual(['ipv6', 'arp']);
+  });
+
+  it('counts frames cut by the record size apart, and still delivers them', () => {
+    const { binding, state } = fakeBinding();
+    const socket = openPacketSocket(3, { binding, protocol: 'ipv6' });
+    const got: number[] = [];
+    socket.onFrames((frames) => got.push(...frames.map((f) => f.payload.length)));
+    state.callback!(records([{ ifindex: 3, len: 72 }, { ifindex: 3, len: 128 }, { ifindex: 3, len: 129 }, { ifindex: 3, len: 1500 }]), 4);
+    expect(got).toEqual([72, 128, 128, 128]);
+    expect(socket.stats().cutByRecord).toBe(2);
   });
 
   it('delivers receive errors to onError with a kind, and throws them when nobody listens', () => {

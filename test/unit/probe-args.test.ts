@@ -30,3 +30,33 @@ describe('dupip probe numeric flags', () => {
     expect(r.err).toContain('interface dupip-no-such-if0 does not exist');
   });
 });
+
+describe('dupip probe addresses', () => {
+  async function run(argv: string[]) {
+    const err: string[] = [];
+    const out: string[] = [];
+    const io: Io = { out: (t) => void out.push(t), err: (t) => void err.push(t), isTty: false };
+    return { code: await probeCommand(argv, io), err: err.join(''), out: out.join('') };
+  }
+
+  it.each(['192.0.2', 'example', '2001:db8::g', '2001:db8:::1', '1:2:3:4:5:6:7:8:9', '0.0.0.0'])('%j is refused (exit 2)', async (a) => {
+    const r = await run([a]);
+    expect(r.code).toBe(EXIT_CANNOT_PROBE);
+    expect(r.err).toBe(`dupip probe: "${a}" is not an IPv4 or IPv6 address\n`);
+  });
+
+  it.each(['::', 'ff02::1', 'ff02::1:ff00:10'])('%j is not a unicast IPv6 address (exit 2)', async (a) => {
+    const r = await run([a]);
+    expect(r.code).toBe(EXIT_CANNOT_PROBE);
+    expect(r.err).toBe(`dupip probe: "${a}" is not a unicast IPv6 address\n`);
+  });
+
+  it('an IPv6 address on an unknown interface: exit 2, --json in the IPv4 shape with the RFC 5952 form', async () => {
+    const r = await run(['2001:DB8:0::0010', '--interface', 'dupip-no-such-if0', '--json']);
+    expect(r.code).toBe(EXIT_CANNOT_PROBE);
+    expect(r.err).toContain('interface dupip-no-such-if0 does not exist');
+    expect(JSON.parse(r.out)).toEqual({
+      address: '2001:db8::10', interface: 'dupip-no-such-if0', duplicate: null, error: 'interface dupip-no-such-if0 does not exist', macs: [], sent: 0, received: 0,
+    });
+  });
+});
