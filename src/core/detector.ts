@@ -11,9 +11,10 @@ import { type DelegateMachine, type DelegateStep, delegateAnswer, delegateEnter,
 import { type DetectorOptions, type Entry, type FrameVerdict, type Iface, type Timer, episodeOf, isEpisodeState, keyOf, newEntry, sendsPerSecond, snapshotOf } from './entry.js';
 import type { AddressState, DetectorEvent, EntrySnapshot, Episode, FrameKind } from './events.js';
 import { type HeldMachine, type HeldStep, heldClaim, heldEnter, heldProbe, heldReset, heldRound, newHeldMachine } from './held-machine.js';
-import type { Ipv4 } from './ipv4.js';
+import { type Ipv4, formatIpv4 } from './ipv4.js';
 import { BROADCAST_MAC, type Mac, isVrrpMac } from './mac.js';
 import type { Observation } from './observation.js';
+import { DEFAULT_PROXY_THRESHOLD, ProxyWatch, proxyOptions } from './proxy-watch.js';
 import { ANNOUNCE_WAIT_MS } from './rfc5227.js';
 import { SendQueue } from './send-queue.js';
 import { TickGrid } from './grid.js';
@@ -36,17 +37,21 @@ export class Detector {
   private events: DetectorEvent[] = [];
   private started = false;
   private summaryAt: number | null = null;
+  /** Proxy ARP and fabric MACs (proxy-watch.ts): their replies are no holders; claims still count. */
+  readonly proxies: ProxyWatch;
 
   constructor(options: DetectorOptions) {
-    this.opts = { ignoreVrrpForDelegates: true, summaryIntervalMs: 60_000, ...options };
+    this.opts = { ignoreVrrpForDelegates: true, summaryIntervalMs: 60_000, proxyThreshold: DEFAULT_PROXY_THRESHOLD, proxiedNetworks: [], ...options };
     this.ignoreMacs = new Set(options.ignoreMacs);
     this.grid = new TickGrid(this.opts);
+    this.proxies = new ProxyWatch(proxyOptions(this.opts));
   }
 
   /** Applies new timing and policy (a configuration reload); address state is kept. */
   setOptions(options: Partial<Omit<DetectorOptions, 'random' | 'transmit'>>, now: number): void {
     Object.assign(this.opts, options);
     if (options.ignoreMacs) this.ignoreMacs = new Set(options.ignoreMacs);
+    this.proxies.setOptions(proxyOptions(this.opts));
     for (const iface of this.ifaces.values()) {
       iface.queue.window.setRate(this.opts.maxSendRate);
       iface.capped = false;
@@ -95,7 +100,7 @@ export class Detector {
   /** The addresses whose frames an interface's kernel filter must pass. */
   watchedAddresses(ifname: string): Ipv4[] {
     const iface = this.ifaces.get(ifname);
-    return iface ? [...iface.entries.keys()] : [];
+    return iface ? [...iface.entries.keys(), ...this.proxies.canaryAddresses(ifname)] : [];
   }
 
   private addEntry(key: string, spec: WatchSpec, initial: boolean, now: number): void {
@@ -191,6 +196,11 @@ export class Detector {
     if (!iface) return 'unwatched';
     if (this.isOwn(iface, obs.mac)) return 'own';
     const entry = iface.entries.get(obs.address);
+    if (obs.kind === 'claim' && !this.ignoreMacs.has(obs.mac) && (entry || this.proxies.isCanary(ifname, obs.address))) {
+      const proxy = this.proxies.observe(ifname, obs.address, obs.mac, obs.reply, now);
+      if (!entry) return 'proxied';
+      if (proxy && obs.reply && (entry.machine.role === 'delegate' || this.proxies.excusedFor(ifname, obs.mac))) return 'proxied';
+    }
     if (!entry) return 'unwatched';
     const from = { mac: obs.mac, ethernetSource };
     const m = entry.machine;
@@ -263,6 +273,7 @@ export class Detector {
           break;
         case 'summary':
           this.summarise(now);
+          this.proxies.expire(now);
           this.schedule({ kind: 'summary', at: (this.summaryAt = this.grid.alignUp(now + this.opts.summaryIntervalMs)) });
           break;
       }
@@ -276,6 +287,9 @@ export class Detector {
       entry.probeDueAt = this.grid.nextProbe(now);
       this.schedule({ kind: 'probe', entry, at: entry.probeDueAt });
       return;
+    }
+    for (const t of this.proxies.canariesDue(iface.name, iface.mac, now)) {
+      this.emit({ type: 'sent', at: now, interface: iface.name, kind: 'probe', address: formatIpv4(t.address), outcome: this.opts.transmit(t) });
     }
     this.enqueue(entry, 'probe', now);
   }
@@ -380,6 +394,7 @@ export class Detector {
   pullEvents(): DetectorEvent[] {
     const out = this.events;
     this.events = [];
+    for (const e of this.proxies.pullEvents()) out.push(e);
     return out;
   }
 

@@ -10,6 +10,7 @@ import type { DetectorEvent, SendOutcome } from '../core/events.js';
 import { type Ipv4, formatIpv4 } from '../core/ipv4.js';
 import type { Mac } from '../core/mac.js';
 import { PACKET_OUTGOING } from '../core/packet-constants.js';
+import { planCanaries } from '../core/proxy-watch.js';
 import { type HostInterface, type WatchList, type WatchedInterface, deriveWatchList } from '../core/watchlist.js';
 import type { DaemonConfig } from '../config/index.js';
 import { DROP_POLL_MS, DropAccount } from './drops.js';
@@ -114,6 +115,8 @@ export class Daemon {
       clearAfter: c.clearAfter,
       maxSendRate: c.maxSendRate,
       ignoreMacs: c.ignoreMacs,
+      proxyThreshold: c.proxyThreshold,
+      proxiedNetworks: c.proxiedNetworks,
     };
   }
 
@@ -170,11 +173,15 @@ export class Daemon {
       host,
     );
     this.heldNow = new Set(host.flatMap((i) => i.addresses.map((a) => a.address)));
-    for (const p of this.list.problems) {
+    const canaries = planCanaries(c.proxyCanaries, host, this.list.interfaces.map((i) => i.name));
+    const problems = [...this.list.problems, ...canaries.problems];
+    for (const p of problems) {
       if (!this.problems.has(p)) this.deps.logger.warn({ event: 'problem' }, p);
     }
-    this.problems = new Set(this.list.problems);
+    this.problems = new Set(problems);
     this.detector.setWatchList(this.list, this.now());
+    this.detector.proxies.retain(this.list.interfaces.map((i) => i.name));
+    this.detector.proxies.setCanaries(canaries.canaries, this.now());
     this.syncSockets();
     this.pump();
   }
@@ -357,6 +364,7 @@ export class Daemon {
       healthy: () => this.healthy(),
       toWallClock: (t) => this.toWallClock(t),
       internalErrors: () => this.guard.counts(),
+      proxies: () => this.detector.proxies.findings(),
     };
   }
 

@@ -26,6 +26,7 @@ function world() {
   const view = new FakeView(entries, [iface({ name: 'eth1', ifindex: 3, mac: MAC1, roundMs: 12_500, capped: true }), iface({ name: 'eth0', roundMs: 9_800 })]);
   view.unmonitored = [{ name: 'bond0', mac: '02:00:00:00:02:01' }];
   view.faults = { frames: 2, journal: 1 };
+  view.proxyFindings = [{ interface: 'eth1', mac: '02:00:00:00:0f:01', reason: 'canary', since: 2000, lastSeen: 4000, addresses: ['198.51.100.254'] }];
   return { view, conflict };
 }
 
