@@ -11,7 +11,7 @@ import { type DelegateMachine, type DelegateStep, delegateAnswer, delegateEnter,
 import { type DetectorOptions, type Entry, type FrameVerdict, type Iface, type Timer, episodeOf, isEpisodeState, keyOf, newEntry, sendsPerSecond, snapshotOf } from './entry.js';
 import type { AddressState, DetectorEvent, EntrySnapshot, Episode, FrameKind } from './events.js';
 import { type HeldMachine, type HeldStep, heldClaim, heldEnter, heldProbe, heldReset, heldRound, newHeldMachine } from './held-machine.js';
-import { type Ipv4, formatIpv4 } from './ipv4.js';
+import type { Ipv4 } from './ipv4.js';
 import { BROADCAST_MAC, type Mac, isVrrpMac } from './mac.js';
 import type { Observation } from './observation.js';
 import { DEFAULT_PROXY_THRESHOLD, ProxyWatch, proxyOptions } from './proxy-watch.js';
@@ -38,20 +38,18 @@ export class Detector {
   private started = false;
   private summaryAt: number | null = null;
   /** Proxy ARP and fabric MACs (proxy-watch.ts): their replies are no holders; claims still count. */
-  readonly proxies: ProxyWatch;
+  readonly proxies: ProxyWatch = new ProxyWatch(() => proxyOptions(this.opts));
 
   constructor(options: DetectorOptions) {
     this.opts = { ignoreVrrpForDelegates: true, summaryIntervalMs: 60_000, proxyThreshold: DEFAULT_PROXY_THRESHOLD, proxiedNetworks: [], ...options };
     this.ignoreMacs = new Set(options.ignoreMacs);
     this.grid = new TickGrid(this.opts);
-    this.proxies = new ProxyWatch(proxyOptions(this.opts));
   }
 
   /** Applies new timing and policy (a configuration reload); address state is kept. */
   setOptions(options: Partial<Omit<DetectorOptions, 'random' | 'transmit'>>, now: number): void {
     Object.assign(this.opts, options);
     if (options.ignoreMacs) this.ignoreMacs = new Set(options.ignoreMacs);
-    this.proxies.setOptions(proxyOptions(this.opts));
     for (const iface of this.ifaces.values()) {
       iface.queue.window.setRate(this.opts.maxSendRate);
       iface.capped = false;
@@ -196,11 +194,7 @@ export class Detector {
     if (!iface) return 'unwatched';
     if (this.isOwn(iface, obs.mac)) return 'own';
     const entry = iface.entries.get(obs.address);
-    if (obs.kind === 'claim' && !this.ignoreMacs.has(obs.mac) && (entry || this.proxies.isCanary(ifname, obs.address))) {
-      const proxy = this.proxies.observe(ifname, obs.address, obs.mac, obs.reply, now);
-      if (!entry) return 'proxied';
-      if (proxy && obs.reply && (entry.machine.role === 'delegate' || this.proxies.excusedFor(ifname, obs.mac))) return 'proxied';
-    }
+    if (obs.kind === 'claim' && !this.ignoreMacs.has(obs.mac) && this.proxies.setsAside(ifname, obs, entry?.machine.role, now)) return 'proxied';
     if (!entry) return 'unwatched';
     const from = { mac: obs.mac, ethernetSource };
     const m = entry.machine;
@@ -273,7 +267,6 @@ export class Detector {
           break;
         case 'summary':
           this.summarise(now);
-          this.proxies.expire(now);
           this.schedule({ kind: 'summary', at: (this.summaryAt = this.grid.alignUp(now + this.opts.summaryIntervalMs)) });
           break;
       }
@@ -288,9 +281,7 @@ export class Detector {
       this.schedule({ kind: 'probe', entry, at: entry.probeDueAt });
       return;
     }
-    for (const t of this.proxies.canariesDue(iface.name, iface.mac, now)) {
-      this.emit({ type: 'sent', at: now, interface: iface.name, kind: 'probe', address: formatIpv4(t.address), outcome: this.opts.transmit(t) });
-    }
+    for (const e of this.proxies.probeTick(iface.name, iface.mac, now, this.opts.transmit)) this.emit(e);
     this.enqueue(entry, 'probe', now);
   }
 
@@ -394,7 +385,7 @@ export class Detector {
   pullEvents(): DetectorEvent[] {
     const out = this.events;
     this.events = [];
-    for (const e of this.proxies.pullEvents()) out.push(e);
+    out.push(...this.proxies.pullEvents());
     return out;
   }
 

@@ -25,6 +25,7 @@
  */
 import { OP_REQUEST } from './arp.js';
 import type { Transmission } from './entry.js';
+import type { DetectorEvent, SendOutcome } from './events.js';
 import { type Ipv4, formatIpv4, inSubnet } from './ipv4.js';
 import { BROADCAST_MAC, type Mac, ZERO_MAC } from './mac.js';
 import type { HostInterface } from './watchlist.js';
@@ -77,6 +78,8 @@ export interface ProxyEvent {
   reason: ProxyReason;
   addresses: string[];
 }
+
+type SentEvent = Extract<DetectorEvent, { type: 'sent' }>;
 
 interface Candidate {
   /** Address → time of the latest reply for it. */
@@ -133,14 +136,48 @@ export function planCanaries(canaries: readonly Ipv4[], host: readonly HostInter
   return { canaries: out, problems };
 }
 
+/** How often probeTick() looks for findings to end. */
+const EXPIRE_CHECK_MS = 1000;
+
 export class ProxyWatch {
   private readonly ifaces = new Map<string, IfaceState>();
   private events: ProxyEvent[] = [];
+  private readonly options: () => ProxyOptions;
+  private expiredAt = -Infinity;
 
-  constructor(private opts: ProxyOptions) {}
+  /** `options` may be a function: the detector's options are read afresh (a reload changes them). */
+  constructor(options: ProxyOptions | (() => ProxyOptions)) {
+    this.options = typeof options === 'function' ? options : () => options;
+  }
 
-  setOptions(opts: Partial<ProxyOptions>): void {
-    this.opts = { ...this.opts, ...opts };
+  private get opts(): ProxyOptions {
+    return this.options();
+  }
+
+  /**
+   * The detector's hook for a claim (`obs`) from a foreign, not ignored MAC about a watched address
+   * (`role` that of its machine) or about none (`role` undefined). True when the frame is set aside
+   * as a proxy's: any reply for a canary; a proxy MAC's reply for a delegate; and, on a network
+   * declared proxied only, a proxy MAC's reply for an address this host holds.
+   */
+  setsAside(ifname: string, obs: { address: Ipv4; mac: Mac; reply: boolean }, role: 'held' | 'delegate' | undefined, now: number): boolean {
+    const canary = this.isCanary(ifname, obs.address);
+    if (!role && !canary) return false;
+    const proxy = this.observe(ifname, obs.address, obs.mac, obs.reply, now);
+    if (!role) return true;
+    return proxy && obs.reply && (role === 'delegate' || this.excusedFor(ifname, obs.mac));
+  }
+
+  /**
+   * Called whenever a probe is due on an interface: sends the canary requests due there through
+   * `transmit` (their 'sent' events are returned) and, at most once a second, ends stale findings.
+   */
+  probeTick(ifname: string, ownMac: Mac, now: number, transmit: (t: Transmission) => SendOutcome): SentEvent[] {
+    if (now - this.expiredAt >= EXPIRE_CHECK_MS) {
+      this.expiredAt = now;
+      this.expire(now);
+    }
+    return this.canariesDue(ifname, ownMac, now).map((t) => ({ type: 'sent', at: now, interface: ifname, kind: 'probe', address: formatIpv4(t.address), outcome: transmit(t) }));
   }
 
   /** The canaries to ask for, from planCanaries(); interfaces not listed keep none. First requests go out at once. */
