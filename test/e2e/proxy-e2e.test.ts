@@ -114,4 +114,35 @@ describe.skipIf(need.skip)(need.title('proxy ARP in the lab'), () => {
     expect(d.lines.filter((x) => x.event !== 'proxy-arp' && byRouter(x))).toEqual([]);
     expect((await d.stop()).code).toBe(0);
   });
+
+  it('without a canary: the router answering for many watched delegates is one finding, not four holders', async () => {
+    await using l = await Lab.create({ hosts: 3 });
+    const [router, m, b] = [l.host(0), l.host(1), l.host(2)];
+    await router.addAddress('192.0.2.1/24');
+    await m.addAddress(`${OWN}/24`);
+    await b.addAddress('192.0.2.11/24');
+    const routed = ['192.0.2.131', '192.0.2.132', '192.0.2.133', '192.0.2.134'];
+    await makeProxyArpRouter(router, ['192.0.2.128/25']);
+    expect((await l.bridge.exec('ip', ['link', 'set', l.bridge.ifname, 'type', 'bridge', 'ageing_time', '0'])).code).toBe(0);
+    const d = await DaemonProc.start(m, [
+      '--interface', 'eth0', '--probe-interval', '1s', '--announce-interval', '0', '--no-own-addresses',
+      ...routed.flatMap((a) => ['--delegate', a]),
+    ]);
+    await d.waitStates(routed, 'unanswered', 6000);
+    // A bystander asks for each of them in turn (the router's answers reach dupip through the
+    // flooding bridge), as delegate probes that are ordinary requests would.
+    const loop = `for i in $(seq 15); do for a in ${routed.join(' ')}; do arping -f -c 1 -w 1 -I eth0 $a >/dev/null; done; sleep 0.1; done`;
+    const asking = b.exec('sh', ['-c', loop], { timeoutMs: 30_000 });
+    const found = await d.waitFor((x) => x.event === 'proxy-arp', 10_000);
+    expect(found).toMatchObject({ interface: 'eth0', mac: router.mac, reason: 'many-addresses' });
+    expect([...(found.addresses as string[])].sort()).toEqual(routed);
+    await asking;
+    await sleep(2500); // two more rounds: whatever answered before the finding is over
+    expect(d.events('proxy-arp')).toHaveLength(1);
+    expect(d.lines.filter((x) => x.event === 'state' && (x.to === 'conflict' || x.to === 'split-brain'))).toEqual([]);
+    const r = await status(['--control-socket', d.controlSocket, '--json']);
+    const report = JSON.parse(r.stdout) as StatusReport;
+    for (const a of report.addresses) expect(a).toMatchObject({ state: 'unanswered', holders: [] });
+    expect((await d.stop()).code).toBe(0);
+  });
 });
