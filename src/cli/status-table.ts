@@ -61,6 +61,10 @@ export function renderStatus(report: StatusReport, now: number, colour: boolean)
   for (const a of report.addresses) counts.set(a.state, (counts.get(a.state) ?? 0) + 1);
   const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(', ');
   out.push('', `${report.addresses.length} address(es)${summary ? `: ${summary}` : ''}; ${report.historyTotal} episode(s) in the history${report.daemon.healthy ? '' : '; the daemon is NOT healthy (see its log)'}`);
+  for (const p of report.proxies ?? []) {
+    const why = p.reason === 'canary' ? 'it answered for the canary address' : `it answered for ${p.addresses.length} watched addresses it never claimed`;
+    out.push(`MAC ${p.mac} answers ARP for the subnet on ${p.interface}: proxy ARP or a cloud fabric (${why}; since ${p.since}); its answers are not counted as holders`);
+  }
   if (report.journal?.off) out.push(`history is off, new episodes are not recorded: ${report.journal.off}`);
   return `${out.join('\n')}\n`;
 }

@@ -54,6 +54,17 @@ export interface StatusReport {
   historyTotal: number;
   /** `off`: why new episodes are not being written (the last journal error), null while they are. */
   journal: { path: string; corruptLines: number; readErrors: number; writeErrors: number; off: string | null } | null;
+  /** MACs answering ARP for the subnet (proxy ARP, cloud fabrics): their answers are not counted as holders. */
+  proxies?: StatusProxy[];
+}
+
+export interface StatusProxy {
+  interface: string;
+  mac: string;
+  reason: 'canary' | 'many-addresses';
+  since: string;
+  lastSeen: string;
+  addresses: string[];
 }
 
 export interface ControlErrorReply {

@@ -60,5 +60,6 @@ export function buildStatus(view: DaemonView, history: readonly HistoryEpisode[]
     history: history.slice(-HISTORY_LIMIT),
     historyTotal: history.length,
     journal: ctx.journal,
+    proxies: (view.proxies?.() ?? []).map((p) => ({ ...p, since: iso(view.toWallClock(p.since))!, lastSeen: iso(view.toWallClock(p.lastSeen))! })),
   };
 }

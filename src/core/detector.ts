@@ -14,6 +14,7 @@ import { type HeldMachine, type HeldStep, heldClaim, heldEnter, heldProbe, heldR
 import type { Ipv4 } from './ipv4.js';
 import { BROADCAST_MAC, type Mac, isVrrpMac } from './mac.js';
 import type { Observation } from './observation.js';
+import { DEFAULT_PROXY_THRESHOLD, ProxyWatch, proxyOptions } from './proxy-watch.js';
 import { ANNOUNCE_WAIT_MS } from './rfc5227.js';
 import { SendQueue } from './send-queue.js';
 import { TickGrid } from './grid.js';
@@ -36,9 +37,11 @@ export class Detector {
   private events: DetectorEvent[] = [];
   private started = false;
   private summaryAt: number | null = null;
+  /** Proxy ARP and fabric MACs (proxy-watch.ts): their replies are no holders; claims still count. */
+  readonly proxies: ProxyWatch = new ProxyWatch(() => proxyOptions(this.opts));
 
   constructor(options: DetectorOptions) {
-    this.opts = { ignoreVrrpForDelegates: true, summaryIntervalMs: 60_000, ...options };
+    this.opts = { ignoreVrrpForDelegates: true, summaryIntervalMs: 60_000, proxyThreshold: DEFAULT_PROXY_THRESHOLD, proxiedNetworks: [], ...options };
     this.ignoreMacs = new Set(options.ignoreMacs);
     this.grid = new TickGrid(this.opts);
   }
@@ -95,7 +98,7 @@ export class Detector {
   /** The addresses whose frames an interface's kernel filter must pass. */
   watchedAddresses(ifname: string): Ipv4[] {
     const iface = this.ifaces.get(ifname);
-    return iface ? [...iface.entries.keys()] : [];
+    return iface ? [...iface.entries.keys(), ...this.proxies.canaryAddresses(ifname)] : [];
   }
 
   private addEntry(key: string, spec: WatchSpec, initial: boolean, now: number): void {
@@ -191,6 +194,7 @@ export class Detector {
     if (!iface) return 'unwatched';
     if (this.isOwn(iface, obs.mac)) return 'own';
     const entry = iface.entries.get(obs.address);
+    if (obs.kind === 'claim' && !this.ignoreMacs.has(obs.mac) && this.proxies.setsAside(ifname, obs, entry?.machine.role, now)) return 'proxied';
     if (!entry) return 'unwatched';
     const from = { mac: obs.mac, ethernetSource };
     const m = entry.machine;
@@ -277,6 +281,7 @@ export class Detector {
       this.schedule({ kind: 'probe', entry, at: entry.probeDueAt });
       return;
     }
+    for (const e of this.proxies.probeTick(iface.name, iface.mac, now, this.opts.transmit)) this.emit(e);
     this.enqueue(entry, 'probe', now);
   }
 
@@ -380,6 +385,7 @@ export class Detector {
   pullEvents(): DetectorEvent[] {
     const out = this.events;
     this.events = [];
+    out.push(...this.proxies.pullEvents());
     return out;
   }
 

@@ -33,6 +33,10 @@ export interface DetectorOptions {
   ignoreMacs: Mac[];
   /** VRRP virtual MACs (00:00:5e:00:01:xx) legitimately answer for VIPs; ignored for delegates unless false. */
   ignoreVrrpForDelegates?: boolean;
+  /** Watched addresses one MAC must answer for to be taken for proxy ARP (proxy-watch.ts); 0: off. */
+  proxyThreshold?: number;
+  /** Interfaces whose network the operator declared proxied (the fabric answers ARP). */
+  proxiedNetworks?: string[];
   /** Period of the per-episode frame summary. */
   summaryIntervalMs?: number;
   random: Random;
@@ -40,7 +44,7 @@ export interface DetectorOptions {
 }
 
 /** What handleFrame made of a frame (for counters and tests). */
-export type FrameVerdict = 'claim' | 'answer' | 'probe' | 'own' | 'ignored' | 'unwatched' | 'late';
+export type FrameVerdict = 'claim' | 'answer' | 'probe' | 'own' | 'ignored' | 'unwatched' | 'late' | 'proxied';
 
 export interface Entry {
   key: string;

@@ -1,6 +1,7 @@
 /** What the detector reports. Events are queued and pulled (detector.pullEvents()), never called back mid-transition. */
 import type { Ipv4 } from './ipv4.js';
 import type { Mac } from './mac.js';
+import type { ProxyEvent } from './proxy-watch.js';
 import type { Role } from './watchlist.js';
 
 export type AddressState = 'unknown' | 'ok' | 'conflict' | 'contested' | 'split-brain' | 'unanswered';
@@ -57,4 +58,5 @@ export type DetectorEvent =
   | { type: 'sent'; at: number; interface: string; kind: FrameKind; address: string; outcome: SendOutcome }
   | { type: 'watch'; at: number; entry: EntrySnapshot; change: 'added' | 'removed' }
   | { type: 'interface'; at: number; interface: string; up: boolean }
-  | { type: 'send-capped'; at: number; interface: string; addresses: number; neededPerSecond: number; cap: number; roundMs: number };
+  | { type: 'send-capped'; at: number; interface: string; addresses: number; neededPerSecond: number; cap: number; roundMs: number }
+  | ProxyEvent;

@@ -10,6 +10,7 @@ import type { DetectorEvent, SendOutcome } from '../core/events.js';
 import { type Ipv4, formatIpv4 } from '../core/ipv4.js';
 import type { Mac } from '../core/mac.js';
 import { PACKET_OUTGOING } from '../core/packet-constants.js';
+import { planCanaries } from '../core/proxy-watch.js';
 import { type HostInterface, type WatchList, type WatchedInterface, deriveWatchList, linkScopesOf, matchesInterface } from '../core/watchlist.js';
 import type { DaemonConfig } from '../config/index.js';
 import type { HostChanges } from '../platform/netlink.js';
@@ -82,6 +83,8 @@ export class Daemon {
   private readonly hostView: HostView;
   private pending: HostChanges | null = null;
   private listKey = '';
+  /** Proxy canaries per interface (their addresses pass the kernel filter too). */
+  private canaryKeys: ReadonlyMap<string, string> = new Map();
   private churnTimer: NodeJS.Timeout | null = null;
   private readonly churnLog: ChurnLog;
   private timer: NodeJS.Timeout | null = null;
@@ -129,6 +132,8 @@ export class Daemon {
       clearAfter: c.clearAfter,
       maxSendRate: c.maxSendRate,
       ignoreMacs: c.ignoreMacs,
+      proxyThreshold: c.proxyThreshold,
+      proxiedNetworks: c.proxiedNetworks,
     };
   }
 
@@ -239,19 +244,26 @@ export class Daemon {
       host,
     );
     this.heldNow = new Set(host.flatMap((i) => i.addresses.map((a) => a.address)));
-    const key = JSON.stringify([list.interfaces, list.specs, list.ownMacs]);
+    const canaries = planCanaries(c.proxyCanaries, host, list.interfaces.map((i) => i.name));
+    const key = JSON.stringify([list.interfaces, list.specs, list.ownMacs, canaries.canaries]);
     const previous = this.list;
+    const previousCanaries = this.canaryKeys;
     this.list = list;
-    this.churnLog.problems(list.problems, this.now());
+    const canaryKeys = new Map<string, string>();
+    for (const k of canaries.canaries) canaryKeys.set(k.ifname, `${canaryKeys.get(k.ifname) ?? ''}|${k.address}`);
+    this.canaryKeys = canaryKeys;
+    this.churnLog.problems([...list.problems, ...canaries.problems], this.now());
     if (key === this.listKey) return;
     this.listKey = key;
     this.detector.setWatchList(list, this.now());
-    this.syncSockets(previous);
+    this.detector.proxies.retain(list.interfaces.map((i) => i.name));
+    this.detector.proxies.setCanaries(canaries.canaries, this.now());
+    this.syncSockets(previous, previousCanaries);
     this.pump();
   }
 
   /** Opens, closes and re-filters sockets of the interfaces whose watch differs from `previous`. */
-  private syncSockets(previous: WatchList): void {
+  private syncSockets(previous: WatchList, previousCanaries: ReadonlyMap<string, string> = this.canaryKeys): void {
     const wanted = new Map(this.list.interfaces.map((i) => [i.name, i]));
     for (const [name, s] of this.sockets) {
       const w = wanted.get(name);
@@ -270,7 +282,8 @@ export class Daemon {
     const before = signature(previous);
     const after = signature(this.list);
     for (const ifc of this.list.interfaces) {
-      if (this.sockets.has(ifc.name) && before.get(ifc.name) === after.get(ifc.name)) continue; // untouched
+      const untouched = before.get(ifc.name) === after.get(ifc.name) && previousCanaries.get(ifc.name) === this.canaryKeys.get(ifc.name);
+      if (this.sockets.has(ifc.name) && untouched) continue;
       let s = this.sockets.get(ifc.name);
       if (!s) {
         const opened = this.open(ifc);
@@ -452,6 +465,7 @@ export class Daemon {
       healthy: () => this.healthy(),
       toWallClock: (t) => this.toWallClock(t),
       internalErrors: () => this.guard.counts(),
+      proxies: () => this.detector.proxies.findings(),
     };
   }
 

@@ -68,6 +68,16 @@ export function eventLog(logger: Logger, wall: (t: number) => number) {
           `${e.interface}: ${e.addresses} addresses need ${e.neededPerSecond} frames/s but max_send_rate is ${e.cap}/s; a probe round takes ~${Math.round(e.roundMs / 1000)}s instead of the probe interval`,
         );
         return;
+      case 'proxy':
+        if (e.change === 'found') {
+          logger.warn(
+            { event: 'proxy-arp', interface: e.interface, mac: e.mac, reason: e.reason, addresses: e.addresses },
+            `MAC ${e.mac} answers ARP for the subnet on ${e.interface}: proxy ARP or a cloud fabric (${e.reason === 'canary' ? 'it answered for the canary address' : `it answered for ${e.addresses.length} watched addresses it never claimed`}); its answers are not counted as holders`,
+          );
+        } else {
+          logger.info({ event: 'proxy-arp-gone', interface: e.interface, mac: e.mac }, `MAC ${e.mac} on ${e.interface} no longer answers ARP for the subnet`);
+        }
+        return;
       case 'sent':
         if (e.outcome !== 'sent') logger.warn({ event: 'send-failed', interface: e.interface, kind: e.kind, address: e.address, outcome: e.outcome }, `${e.kind} for ${e.address} on ${e.interface}: ${e.outcome}`);
         else if (traceSends) logger.trace({ event: 'sent', interface: e.interface, kind: e.kind, address: e.address });

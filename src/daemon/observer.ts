@@ -4,6 +4,7 @@
  */
 import type { InvalidReason } from '../core/arp.js';
 import type { DetectorEvent, EntrySnapshot } from '../core/events.js';
+import type { ProxyFinding } from '../core/proxy-watch.js';
 import type { WatchedInterface } from '../core/watchlist.js';
 
 export type SendErrorReason = 'dropped' | 'interface-down' | 'error';
@@ -43,6 +44,8 @@ export interface DaemonView {
   toWallClock(t: number): number;
   /** Exceptions caught and isolated so far, for every place (0 included). */
   internalErrors?(): Array<{ where: FaultPlace; count: number }>;
+  /** MACs answering ARP for the subnet (proxy ARP, cloud fabrics), per interface; detector times. */
+  proxies?(): ProxyFinding[];
 }
 
 /**

@@ -100,6 +100,11 @@ export function registerGauges(registry: Registry, source: ViewSource, build: { 
     for (const i of interfaces(v)) g.set({ interface: i.name }, i.roundMs / 1000);
   }, source);
 
+  gauge(registry, 'dupip_proxy_arp', '1 for a MAC that answers ARP for addresses nobody holds on an interface (proxy ARP or a cloud fabric); at most 4 per interface.', ['interface', 'mac'], (g, v) => {
+    const monitored = new Set(v.interfaces().map((i) => i.name));
+    for (const p of (v.proxies?.() ?? []).filter((p) => monitored.has(p.interface))) g.set({ interface: p.interface, mac: p.mac }, 1);
+  }, source);
+
   gauge(registry, 'dupip_send_capped', '1 when max_send_rate cannot fit one probe per address per probe interval on an interface.', ['interface'], (g, v) => {
     for (const i of interfaces(v)) g.set({ interface: i.name }, i.capped ? 1 : 0);
   }, source);

@@ -1,6 +1,7 @@
 /** A DaemonView with fixed contents, for metrics, control socket and status tests. */
 import type { EntrySnapshot, MacSighting } from '../../src/core/events.js';
 import { parseIpv4 } from '../../src/core/ipv4.js';
+import type { ProxyFinding } from '../../src/core/proxy-watch.js';
 import { FAULT_PLACES, type DaemonView, type FaultPlace } from '../../src/daemon/observer.js';
 
 /** Detector times are monotonic ms; this view maps them to wall-clock by adding OFFSET. */
@@ -42,6 +43,8 @@ export class FakeView implements DaemonView {
   unmonitored: Array<{ name: string; mac: string; kind?: string; scope?: 'network' | 'host' }> = [];
   /** Isolated exceptions by place (the others read 0). */
   faults: Partial<Record<FaultPlace, number>> = {};
+  /** MACs answering ARP for the subnet (proxy ARP, fabrics). */
+  proxyFindings: ProxyFinding[] = [];
   constructor(
     public entries: EntrySnapshot[],
     public ifaces: ViewInterface[],
@@ -66,6 +69,9 @@ export class FakeView implements DaemonView {
   }
   toWallClock(t: number): number {
     return t + OFFSET;
+  }
+  proxies(): ProxyFinding[] {
+    return this.proxyFindings.map((p) => ({ ...p, addresses: [...p.addresses] }));
   }
   internalErrors(): Array<{ where: FaultPlace; count: number }> {
     return FAULT_PLACES.map((where) => ({ where, count: this.faults[where] ?? 0 }));

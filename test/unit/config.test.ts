@@ -55,6 +55,9 @@ describe('defaults', () => {
       excludeAddresses: [],
       delegates: [],
       ignoreMacs: [],
+      proxyCanaries: [],
+      proxyThreshold: 4,
+      proxiedNetworks: [],
       probeIntervalMs: 10_000,
       announceIntervalMs: 60_000,
       defend: 'once',
@@ -192,7 +195,7 @@ describe('YAML syntax', () => {
 describe('unknown keys', () => {
   it('are named with the closest known key', () => {
     expect(message('probe_intervall: 10s\n')).toBe(
-      `dupip: ${FILE}: probe_intervall: unknown key (did you mean "probe_interval"?); known keys: interfaces, exclude_interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level, notify`,
+      `dupip: ${FILE}: probe_intervall: unknown key (did you mean "probe_interval"?); known keys: interfaces, exclude_interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, proxy_canary, proxy_threshold, proxied_network, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level, notify`,
     );
   });
 
@@ -209,7 +212,7 @@ describe('unknown keys', () => {
 
   it('make no suggestion when nothing is close', () => {
     expect(message('colour: blue\n')).toBe(
-      `dupip: ${FILE}: colour: unknown key; known keys: interfaces, exclude_interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level, notify`,
+      `dupip: ${FILE}: colour: unknown key; known keys: interfaces, exclude_interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, proxy_canary, proxy_threshold, proxied_network, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level, notify`,
     );
   });
 
@@ -622,6 +625,9 @@ describe('flags over the file', () => {
       '--delegate', '203.0.113.2',
       '--no-own-addresses',
       '--ignore-mac', '02:00:00:00:00:AA',
+      '--proxy-canary', '203.0.113.254',
+      '--proxy-threshold', '0',
+      '--proxied-network', 'eth2',
       '--probe-interval', '2s',
       '--announce-interval', '0',
       '--defend', 'never',
@@ -645,6 +651,9 @@ describe('flags over the file', () => {
         { address: ip('203.0.113.2'), allowedMacs: [] },
       ],
       ignoreMacs: ['02:00:00:00:00:aa'],
+      proxyCanaries: [ip('203.0.113.254')],
+      proxyThreshold: 0,
+      proxiedNetworks: ['eth2'],
       probeIntervalMs: 2_000,
       announceIntervalMs: 0,
       defend: 'never',

@@ -29,6 +29,7 @@ function world() {
     { name: 'vethc0ffee', mac: '02:00:00:00:03:01', kind: 'veth', scope: 'host' },
   ];
   view.faults = { frames: 2, journal: 1 };
+  view.proxyFindings = [{ interface: 'eth1', mac: '02:00:00:00:0f:01', reason: 'canary', since: 2000, lastSeen: 4000, addresses: ['198.51.100.254'] }];
   return { view, conflict };
 }
 
