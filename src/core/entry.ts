@@ -11,7 +11,7 @@ import type { Mac } from './mac.js';
 import type { SendQueue } from './send-queue.js';
 import { type Tally, newTally } from './sightings.js';
 import type { Random } from './timing.js';
-import type { Role, WatchSpec } from './watchlist.js';
+import type { HostAddress, Role, WatchSpec } from './watchlist.js';
 
 export interface Transmission {
   interface: string;
@@ -55,6 +55,8 @@ export interface Entry {
   episodeStart: number | null;
   /** The last MAC known to hold the address (this host's, while it holds it). */
   lastHolder: Mac | null;
+  /** A delegate held elsewhere on an interface with no IPv4 address of its own: not probed, only listened for. */
+  passive: boolean;
   // probing
   probeDueAt: number;
   lastProbeAt: number | null;
@@ -72,6 +74,9 @@ export interface Iface {
   up: boolean;
   queue: SendQueue<Entry>;
   entries: Map<Ipv4, Entry>;
+  /** The interface's own IPv4 addresses (senders of ordinary requests) and the delegates among its entries. */
+  addresses: readonly HostAddress[];
+  delegates: Set<Ipv4>;
   /** Smoothed time between two probes of the same address: the real round length. */
   roundMs: number;
   capped: boolean;
@@ -100,6 +105,7 @@ export function snapshotOf(entry: Entry): EntrySnapshot {
     lastProbe: entry.lastProbeAt,
     episodeStart: entry.episodeStart,
     macOverflow: entry.tally.macOverflow,
+    ...(entry.passive ? { passive: true } : {}),
   };
 }
 
@@ -123,6 +129,7 @@ export function newEntry(key: string, spec: WatchSpec, firstProbe: number): Entr
     tally,
     episodeStart: null,
     lastHolder: null,
+    passive: false,
     probeDueAt: firstProbe,
     lastProbeAt: null,
     roundOpen: false,

@@ -44,6 +44,8 @@ export interface WatchedInterface {
   ifindex: number;
   mac: Mac;
   up: boolean;
+  /** The interface's own IPv4 addresses: the sender IPs of ordinary requests for delegates held elsewhere. */
+  hostAddresses: HostAddress[];
 }
 
 /** One address to watch on one interface. */
@@ -120,7 +122,7 @@ export function deriveWatchList(config: WatchConfig, host: HostInterface[]): Wat
     specs.push({ address: d.address, ifname, role: 'delegate', held: holder !== undefined, allowedMacs: d.allowedMacs });
   }
   return {
-    interfaces: chosen.map((i) => ({ name: i.name, ifindex: i.ifindex, mac: i.mac, up: i.up })),
+    interfaces: chosen.map((i) => ({ name: i.name, ifindex: i.ifindex, mac: i.mac, up: i.up, hostAddresses: i.addresses })),
     specs,
     ownMacs,
     problems,
