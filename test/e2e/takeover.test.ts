@@ -31,16 +31,16 @@ describe.skipIf(need.skip)(need.title('takeover-safe delegate probing in the lab
     await h0.addAddress('198.51.100.1/24');
     await h1.addAddress('198.51.100.2/24');
     await h2.addAddress('198.51.100.3/24');
-    const cap = await lab.bridge.capture();
-    const d = await DaemonProc.start(h0, ['--probe-interval', '1s', '--delegate', V, '--no-own-addresses', '--announce-interval', '0']);
-    await d.waitFor(d.state(V, 'unanswered'), 6000);
-
-    // The control: an RFC 5227 prober for the same address (dupip's old frames) aborts the window.
+    // The control, before dupip runs: an RFC 5227 prober for the same address (dupip's old frames) aborts the window.
     const old = h2.exec('arping', ['-D', '-I', h2.ifname, '-c', '3', V]);
     await sleep(300);
     const aborted = await probeWindow(h1);
     const oldRun = await old;
     expect(aborted, JSON.stringify(oldRun)).toMatchObject({ result: 'aborted', reason: 'probe', mac: h2.mac });
+
+    const cap = await lab.bridge.capture();
+    const d = await DaemonProc.start(h0, ['--probe-interval', '1s', '--delegate', V, '--no-own-addresses', '--announce-interval', '0']);
+    await d.waitFor(d.state(V, 'unanswered'), 6000);
 
     // Takeovers with address conflict detection while dupip watches the VIP at 1 s.
     const results: string[] = [];
