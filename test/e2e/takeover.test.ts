@@ -32,7 +32,8 @@ describe.skipIf(need.skip)(need.title('takeover-safe delegate probing in the lab
     await h1.addAddress('198.51.100.2/24');
     await h2.addAddress('198.51.100.3/24');
     // The control, before dupip runs: an RFC 5227 prober for the same address (dupip's old frames) aborts the window.
-    const old = h2.exec('arping', ['-D', '-I', h2.ifname, '-c', '3', V]);
+    // arping -D probes once a second for 5 s: under load the window may start late, but it overlaps.
+    const old = h2.exec('arping', ['-D', '-I', h2.ifname, '-c', '5', V]);
     await sleep(300);
     const aborted = await probeWindow(h1);
     const oldRun = await old;
