@@ -6,6 +6,8 @@
  * frame from dupip with sender IP 0.0.0.0 for the delegate; clean failovers in a row are failovers,
  * and two real holders at once are a split brain within 1 s.
  */
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { Lab, type LabHost } from '../lab/lab.js';
 import { labPrereqs } from '../support/prereq.js';
@@ -18,10 +20,23 @@ const ms = (l: LogLine) => Date.parse(l.time);
 const macsOf = (l: LogLine) => (l.macs as Array<{ mac: string }>).map((m) => m.mac).sort();
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
-async function probeWindow(host: LabHost): Promise<{ result: string; reason?: string; mac?: string }> {
-  const r = await host.exec('python3', [`${REPO}test/tools/acd-probe.py`, host.ifname, V, '3', '400']);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout.trim()) as { result: string };
+/** Runs one probe window on `host`; `whileListening` starts once its socket is open. */
+async function probeWindow(host: LabHost, whileListening?: () => Promise<unknown>): Promise<{ result: string; reason?: string; mac?: string }> {
+  const child = host.spawn('python3', [`${REPO}test/tools/acd-probe.py`, host.ifname, V, '3', '400']);
+  const lines = createInterface({ input: child.stdout! });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = once(child, 'exit');
+  let other: Promise<unknown> | undefined;
+  let last = '';
+  for await (const line of lines) {
+    last = line;
+    if (line.includes('"listening"') && whileListening) other = whileListening();
+  }
+  const [code] = (await exited) as [number | null];
+  await other;
+  expect(code, stderr).toBe(0);
+  return JSON.parse(last) as { result: string };
 }
 
 describe.skipIf(need.skip)(need.title('takeover-safe delegate probing in the lab'), () => {
@@ -32,12 +47,9 @@ describe.skipIf(need.skip)(need.title('takeover-safe delegate probing in the lab
     await h1.addAddress('198.51.100.2/24');
     await h2.addAddress('198.51.100.3/24');
     // The control, before dupip runs: an RFC 5227 prober for the same address (dupip's old frames) aborts the window.
-    // arping -D probes once a second for 5 s: under load the window may start late, but it overlaps.
-    const old = h2.exec('arping', ['-D', '-I', h2.ifname, '-c', '5', V]);
-    await sleep(300);
-    const aborted = await probeWindow(h1);
-    const oldRun = await old;
-    expect(aborted, JSON.stringify(oldRun)).toMatchObject({ result: 'aborted', reason: 'probe', mac: h2.mac });
+    // arping -D starts once the window listens, and probes at once.
+    const aborted = await probeWindow(h1, () => h2.exec('arping', ['-D', '-I', h2.ifname, '-c', '2', V]));
+    expect(aborted).toMatchObject({ result: 'aborted', reason: 'probe', mac: h2.mac });
 
     const cap = await lab.bridge.capture();
     const d = await DaemonProc.start(h0, ['--probe-interval', '1s', '--delegate', V, '--no-own-addresses', '--announce-interval', '0']);

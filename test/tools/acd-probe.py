@@ -9,7 +9,8 @@ from the first probe until GAP_MS after the last (RFC 5227 waits PROBE_MIN..PROB
 probes and ANNOUNCE_WAIT = 2 s after the last; the tests use shorter gaps to stay quick). As RFC
 5227 §2.1.1 says, the window aborts on any ARP frame from another MAC whose sender IP is ADDRESS (a
 claim), or on another host's probe for ADDRESS (sender IP 0.0.0.0, target IP ADDRESS). Prints one
-JSON line: {"result": "succeeded"} or {"result": "aborted", "reason": ..., "mac": ..., "op": ...}.
+JSON line {"listening": true} once its socket is open, then one with the outcome: {"result":
+"succeeded"} or {"result": "aborted", "reason": ..., "mac": ..., "op": ...}.
 """
 import json
 import select
@@ -46,6 +47,7 @@ def verdict(frame):
     return None
 
 
+print(json.dumps({"listening": True}), flush=True)
 start = time.monotonic()
 sends = [start + i * gap for i in range(probes)]
 end = sends[-1] + gap
