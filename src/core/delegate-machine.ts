@@ -121,7 +121,7 @@ export function delegateAnswer(m: DelegateMachine, from: Sender, label: string, 
         return { confirm: true };
       }
       m.macs = Sightings.copyOf(m.round);
-      return { to: 'split-brain', reason: `${m.round.macs().join(', ')} all answer the same probe for ${label}` };
+      return { to: 'split-brain', reason: `${m.round.macs().join(', ')} all answer for ${label}, confirmed by a second probe` };
     case 'split-brain': {
       if (r.kind === 'overflow') return {}; // counted by the round's list
       const s = m.macs.sight(from.mac, from.ethernetSource, now);
