@@ -92,6 +92,9 @@ function run(setup: Setup, cmds: Cmd[], lateness: number): void {
   w.onTransmit = (t) => {
     // never announce or defend an address the host does not hold
     if (t.kind !== 'probe') expect(held.has(t.address), `${t.kind} for an address not held`).toBe(true);
+    // never a frame that could abort a takeover: sender IP 0.0.0.0 or the address itself, for an address not held
+    const heldNow = w.detector.snapshotAll().some((x) => x.ip === t.address && x.held);
+    if (!heldNow) expect([0, t.address], `probe for an address not held from ${t.frame.senderIp}`).not.toContain(t.frame.senderIp);
     if (t.kind === 'probe') for (const m of responders.get(t.address) ?? []) w.reply(mac(m), t.address);
   };
   let seen = 0;
