@@ -8,6 +8,8 @@ import { OP_REPLY, OP_REQUEST } from '../../src/core/arp.js';
 import type { DetectorEvent } from '../../src/core/events.js';
 import { requestSender } from '../../src/core/request-sender.js';
 import { deriveWatchList } from '../../src/core/watchlist.js';
+import { renderStatus } from '../../src/cli/status-table.js';
+import type { StatusAddress } from '../../src/control/protocol.js';
 import { FakeWorld, IF, OWN_IP, OWN_MAC, ip } from '../support/fake-world.js';
 import { checkEvent } from '../support/detector-invariants.js';
 
@@ -71,6 +73,19 @@ describe('what is sent', () => {
     expect(w.sentOf('probe').length).toBeGreaterThan(0);
     expect(w.sentOf('probe').every((p) => p.frame.senderIp === ip('198.51.100.7'))).toBe(true);
     expect(w.detector.snapshotAll()[0]!.passive).toBeUndefined();
+  });
+});
+
+describe('dupip status', () => {
+  it('says a delegate is not probed when its interface has no address to ask from', () => {
+    const row = (passive: boolean): StatusAddress => ({
+      address: '198.51.100.10', interface: 'eth0', role: 'delegate', held: false, state: 'unknown', macs: [], intruders: [], macOverflow: 0,
+      holders: [], lastProbe: null, episodeStart: null, episodes: 0, lastEpisode: null, recurrence: null, ...(passive ? { passive: true as const } : {}),
+    });
+    const render = (passive: boolean) =>
+      renderStatus({ daemon: { version: '0', pid: 1, startedAt: '2026-01-01T00:00:00Z', healthy: true, now: '2026-01-01T00:00:00Z' }, addresses: [row(passive)], history: [], historyTotal: 0, journal: null }, 0, false);
+    expect(render(true)).toContain('not probed: no IPv4 address on the interface to ask from');
+    expect(render(false)).not.toContain('not probed');
   });
 });
 
