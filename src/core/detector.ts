@@ -6,16 +6,16 @@
  * delegate-machine.ts: delegates it does not). Frames go out through the injected transmit();
  * what the world should learn is queued as events and pulled with pullEvents().
  */
-import { type ArpFrame, type ReceivedArp, announcementFrame, observeArp, probeFrame, requestFrame } from './arp.js';
+import { type ReceivedArp, announcementFrame, observeArp } from './arp.js';
 import { type DelegateMachine, type DelegateStep, delegateAnswer, delegateEnter, delegateReset, delegateRound, delegateRoundStart, delegateSignal, newDelegateMachine } from './delegate-machine.js';
-import { type DetectorOptions, type Entry, type FrameVerdict, type Iface, type Timer, episodeOf, isEpisodeState, keyOf, newEntry, sendsPerSecond, snapshotOf } from './entry.js';
+import { type DetectorOptions, type Entry, type FrameVerdict, type Iface, type Timer, episodeOf, isEpisodeState, keyOf, newEntry, sendCapped, snapshotOf, summaryEvents } from './entry.js';
 import type { AddressState, DetectorEvent, EntrySnapshot, Episode, FrameKind } from './events.js';
 import { type HeldMachine, type HeldStep, heldClaim, heldEnter, heldProbe, heldReset, heldRound, newHeldMachine } from './held-machine.js';
 import type { Ipv4 } from './ipv4.js';
 import { BROADCAST_MAC, type Mac, isVrrpMac } from './mac.js';
 import type { Observation } from './observation.js';
 import { ANNOUNCE_WAIT_MS } from './rfc5227.js';
-import { requestSender } from './request-sender.js';
+import { roundFrame } from './request-sender.js';
 import { SendQueue } from './send-queue.js';
 import { TickGrid } from './grid.js';
 import { DeadlineHeap } from './timing.js';
@@ -166,13 +166,9 @@ export class Detector {
 
   /** Says so once when the send cap cannot fit one probe per address per interval. */
   private checkCapacity(iface: Iface, now: number): void {
-    const [n, perSecond, cap] = [iface.entries.size, sendsPerSecond(iface, this.opts), this.opts.maxSendRate];
-    const capped = perSecond > cap;
-    if (capped && !iface.capped) {
-      const neededPerSecond = Math.round(perSecond * 10) / 10;
-      this.emit({ type: 'send-capped', at: now, interface: iface.name, addresses: n, neededPerSecond, cap, roundMs: Math.round((n * 1000) / cap) });
-    }
-    iface.capped = capped;
+    const capped = sendCapped(iface, this.opts, now);
+    if (capped && !iface.capped) this.emit(capped);
+    iface.capped = capped !== null;
   }
 
   // ---------------------------------------------------------------- frames
@@ -271,7 +267,7 @@ export class Detector {
           }
           break;
         case 'summary':
-          this.summarise(now);
+          this.events.push(...summaryEvents(this.entries.values(), now));
           this.schedule({ kind: 'summary', at: (this.summaryAt = this.grid.alignUp(now + this.opts.summaryIntervalMs)) });
           break;
       }
@@ -322,16 +318,6 @@ export class Detector {
     else this.applyDelegate(entry, m, delegateRound(m, entry.lastHolder, entry.allowedMacs), now);
   }
 
-  private summarise(now: number): void {
-    for (const entry of this.entries.values()) {
-      const t = entry.tally;
-      if (t.framesSinceSummary > 0 && isEpisodeState(entry.machine.state)) {
-        this.emit({ type: 'summary', at: now, entry: snapshotOf(entry), frames: t.framesSinceSummary, overflow: t.overflowSinceSummary });
-      }
-      t.framesSinceSummary = t.overflowSinceSummary = 0;
-    }
-  }
-
   // ---------------------------------------------------------------- sending
 
   private enqueue(entry: Entry, kind: FrameKind, now: number): void {
@@ -348,16 +334,9 @@ export class Detector {
   private send(iface: Iface, entry: Entry, kind: FrameKind, now: number): void {
     const m = entry.machine;
     if (kind !== 'probe' && m.role !== 'held') return; // never announce an address this host does not hold
-    let frame: ArpFrame;
-    if (kind !== 'probe') frame = announcementFrame(iface.mac, entry.ip);
-    else if (m.role === 'held') frame = probeFrame(iface.mac, entry.ip); // RFC 5227 probe: only for what this host holds
-    else {
-      // Held elsewhere, perhaps being taken over: an ordinary request, never sender IP 0.0.0.0.
-      const sender = requestSender(iface.addresses, entry.ip, iface.delegates);
-      if (sender === null) return this.withhold(entry, now);
-      entry.passive = false;
-      frame = requestFrame(iface.mac, sender, entry.ip);
-    }
+    const frame = kind === 'probe' ? roundFrame(m.role === 'held', iface.mac, entry.ip, iface.addresses, iface.delegates) : announcementFrame(iface.mac, entry.ip);
+    if (frame === null) return this.withhold(entry, now);
+    entry.passive = false;
     const confirmation = m.role === 'delegate' && m.confirmWanted;
     const outcome = this.opts.transmit({ interface: iface.name, kind, address: entry.ip, frame, destination: BROADCAST_MAC });
     this.emit({ type: 'sent', at: now, interface: iface.name, kind, address: entry.label, outcome });
@@ -373,13 +352,12 @@ export class Detector {
     this.schedule({ kind: 'evaluate', entry, at: entry.evaluateAt });
   }
 
-  /** No sender address for an ordinary request: listen only, say so once, and look again next interval. */
+  /** No address to send an ordinary request from: listen only, say so once, look again next interval. */
   private withhold(entry: Entry, now: number): void {
-    entry.probeDueAt = this.grid.nextProbe(now);
-    this.schedule({ kind: 'probe', entry, at: entry.probeDueAt });
+    this.schedule({ kind: 'probe', entry, at: (entry.probeDueAt = this.grid.nextProbe(now)) });
     if (entry.passive) return;
     entry.passive = true;
-    this.emit({ type: 'probe-withheld', at: now, entry: snapshotOf(entry), reason: `${entry.ifname} has no IPv4 address of its own to send an ordinary ARP request from` });
+    this.emit({ type: 'probe-withheld', at: now, entry: snapshotOf(entry), reason: `${entry.ifname} has no IPv4 address of its own to ask from` });
   }
 
   // ---------------------------------------------------------------- state and events

@@ -4,7 +4,7 @@
  */
 import type { ArpFrame } from './arp.js';
 import { type DelegateMachine, newDelegateMachine } from './delegate-machine.js';
-import type { AddressState, EntrySnapshot, Episode, FrameKind, SendOutcome } from './events.js';
+import type { AddressState, DetectorEvent, EntrySnapshot, Episode, FrameKind, SendOutcome } from './events.js';
 import { type HeldMachine, newHeldMachine } from './held-machine.js';
 import { type Ipv4, formatIpv4 } from './ipv4.js';
 import type { Mac } from './mac.js';
@@ -148,4 +148,24 @@ export function sendsPerSecond(iface: Iface, opts: { probeIntervalMs: number; an
     perSecond += (held * 1000) / opts.announceIntervalMs;
   }
   return perSecond;
+}
+
+/** The per-episode frame summaries due now (one per address in an episode that saw frames); resets the counts. */
+export function summaryEvents(entries: Iterable<Entry>, now: number): DetectorEvent[] {
+  const out: DetectorEvent[] = [];
+  for (const entry of entries) {
+    const t = entry.tally;
+    if (t.framesSinceSummary > 0 && isEpisodeState(entry.machine.state)) {
+      out.push({ type: 'summary', at: now, entry: snapshotOf(entry), frames: t.framesSinceSummary, overflow: t.overflowSinceSummary });
+    }
+    t.framesSinceSummary = t.overflowSinceSummary = 0;
+  }
+  return out;
+}
+
+/** The send-capped report when the send cap cannot fit one probe per address per interval, else null. */
+export function sendCapped(iface: Iface, opts: { probeIntervalMs: number; announceIntervalMs: number; maxSendRate: number }, now: number): DetectorEvent | null {
+  const [n, perSecond, cap] = [iface.entries.size, sendsPerSecond(iface, opts), opts.maxSendRate];
+  if (perSecond <= cap) return null;
+  return { type: 'send-capped', at: now, interface: iface.name, addresses: n, neededPerSecond: Math.round(perSecond * 10) / 10, cap, roundMs: Math.round((n * 1000) / cap) };
 }

@@ -3,7 +3,9 @@
  * from (its sender IP). Never 0.0.0.0 and never the delegate itself: either would be an RFC 5227
  * probe or a claim, which a host taking the delegate over treats as a conflict (RFC 5227 §2.1.1).
  */
+import { type ArpFrame, probeFrame, requestFrame } from './arp.js';
 import { type Ipv4, inSubnet } from './ipv4.js';
+import type { Mac } from './mac.js';
 import type { HostAddress } from './watchlist.js';
 
 /**
@@ -21,4 +23,14 @@ export function requestSender(addresses: readonly HostAddress[], target: Ipv4, d
     if (rank < bestRank) [best, bestRank] = [a.address, rank];
   }
   return best;
+}
+
+/**
+ * The frame a probe round opens with: an RFC 5227 probe for an address this host holds; for one
+ * held elsewhere an ordinary request, or null when there is no address to send it from.
+ */
+export function roundFrame(held: boolean, mac: Mac, address: Ipv4, addresses: readonly HostAddress[], delegates: ReadonlySet<Ipv4>): ArpFrame | null {
+  if (held) return probeFrame(mac, address);
+  const sender = requestSender(addresses, address, delegates);
+  return sender === null ? null : requestFrame(mac, sender, address);
 }
