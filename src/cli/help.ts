@@ -33,7 +33,9 @@ export const PROBE_HELP = `Usage: dupip probe ADDRESS [options]
 Sends RFC 5227 ARP probes (sender IP 0.0.0.0) for ADDRESS and waits for answers. Stricter than
 \`arping -D\`: every foreign MAC is listed with the time to its first answer, frames from this
 host's own MACs never count, each MAC is named (vendor, virtual MAC, locally administered),
-and if not one probe could be sent the exit code is 2, not 0.
+and if not one probe could be sent the exit code is 2, not 0. Like any RFC 5227 probe it makes a
+host that is taking ADDRESS over with conflict detection give it up: do not probe a floating
+address during a failover (the daemon watches delegates with ordinary requests instead).
 
 An IPv6 ADDRESS (printed in RFC 5952 form) is probed with Neighbor Solicitations, like \`ndisc6\`:
 an ordinary one from the interface's link-local address, so that a host taking the address over

@@ -25,6 +25,7 @@ function role(a: StatusAddress): string {
 function macs(a: StatusAddress): string {
   if (a.macs.length) return a.macs.join(', ') + (a.macOverflow ? ` +${a.macOverflow} more` : '');
   if (a.role === 'delegate' && !a.held && a.holders.length) return `held by ${a.holders.join(', ')}`;
+  if (a.passive) return 'not probed: no IPv4 address on the interface to ask from';
   return '-';
 }
 

@@ -29,6 +29,8 @@ export interface StatusAddress {
   holders: string[];
   /** ISO time of the last probe sent, or null before the first. */
   lastProbe: string | null;
+  /** Present for a delegate held elsewhere that is only listened for: its interface has no IPv4 address to send ordinary ARP requests from. */
+  passive?: true;
   /** ISO start of the current episode (conflict or split brain), or null. */
   episodeStart: string | null;
   /** Episodes of this address in the history. */

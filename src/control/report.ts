@@ -48,6 +48,7 @@ export function buildStatus(view: DaemonView, history: readonly HistoryEpisode[]
       macOverflow: e.macOverflow,
       holders: [...e.holders],
       lastProbe: iso(e.lastProbe === null ? null : view.toWallClock(e.lastProbe)),
+      ...(e.passive ? { passive: true as const } : {}),
       episodeStart: iso(e.episodeStart === null ? null : view.toWallClock(e.episodeStart)),
       episodes: episodes.length,
       lastEpisode: episodes.at(-1) ?? null,

@@ -1,7 +1,8 @@
 /**
  * ARP codec for Ethernet/IPv4 (RFC 826), the only kind dupip speaks.
  * decodeArp validates every field and never throws; observeArp says what a received frame tells
- * the detector; the encoders build the two frames RFC 5227 sends: probe and announcement.
+ * the detector; the encoders build the two frames RFC 5227 sends (probe and announcement) and the
+ * ordinary request dupip probes delegates held elsewhere with (it cannot abort a takeover).
  */
 import { type Ipv4, readIpv4, writeIpv4 } from './ipv4.js';
 import { type Mac, BROADCAST_MAC, ZERO_MAC, readMac, writeMac } from './mac.js';
@@ -83,6 +84,18 @@ export function encodeArp(frame: ArpFrame): Uint8Array {
 /** RFC 5227 probe: sender IP 0.0.0.0, target MAC zero, target IP the address under test. */
 export function probeFrame(ownMac: Mac, address: Ipv4): ArpFrame {
   return { op: OP_REQUEST, senderMac: ownMac, senderIp: 0, targetMac: ZERO_MAC, targetIp: address };
+}
+
+/**
+ * Ordinary ARP request (RFC 826), as `arping` without -D sends it: sender IP one of our own
+ * addresses, target MAC zero. For an address another host holds or may be taking over: an RFC
+ * 5227 host probing the address treats only a probe (sender IP 0.0.0.0) or a frame with sender IP
+ * = the address as a conflict (RFC 5227 §2.1.1), so this request can never abort its takeover.
+ * The holder answers with a unicast reply (sender IP = the address) and, as any RFC 826 host,
+ * learns or refreshes its neighbour entry senderIp → ownMac.
+ */
+export function requestFrame(ownMac: Mac, senderIp: Ipv4, address: Ipv4): ArpFrame {
+  return { op: OP_REQUEST, senderMac: ownMac, senderIp, targetMac: ZERO_MAC, targetIp: address };
 }
 
 /**

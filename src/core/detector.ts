@@ -6,9 +6,9 @@
  * delegate-machine.ts: delegates it does not). Frames go out through the injected transmit();
  * what the world should learn is queued as events and pulled with pullEvents().
  */
-import { type ReceivedArp, announcementFrame, observeArp, probeFrame } from './arp.js';
-import { type DelegateMachine, type DelegateStep, delegateAnswer, delegateEnter, delegateReset, delegateRound, delegateRoundStart, newDelegateMachine } from './delegate-machine.js';
-import { type DetectorOptions, type Entry, type FrameVerdict, type Iface, type Timer, episodeOf, isEpisodeState, keyOf, newEntry, sendsPerSecond, snapshotOf } from './entry.js';
+import { type ReceivedArp, announcementFrame, observeArp } from './arp.js';
+import { type DelegateMachine, type DelegateStep, delegateAnswer, delegateEnter, delegateReset, delegateRound, delegateRoundStart, delegateSignal, newDelegateMachine } from './delegate-machine.js';
+import { type DetectorOptions, type Entry, type FrameVerdict, type Iface, type Timer, episodeOf, isEpisodeState, keyOf, newEntry, sendCapped, snapshotOf, summaryEvents } from './entry.js';
 import type { AddressState, DetectorEvent, EntrySnapshot, Episode, FrameKind } from './events.js';
 import { type HeldMachine, type HeldStep, heldClaim, heldEnter, heldProbe, heldReset, heldRound, newHeldMachine } from './held-machine.js';
 import type { Ipv4 } from './ipv4.js';
@@ -16,6 +16,7 @@ import { BROADCAST_MAC, type Mac, isVrrpMac } from './mac.js';
 import type { Observation } from './observation.js';
 import { DEFAULT_PROXY_THRESHOLD, ProxyWatch, proxyOptions } from './proxy-watch.js';
 import { ANNOUNCE_WAIT_MS } from './rfc5227.js';
+import { roundFrame } from './request-sender.js';
 import { SendQueue } from './send-queue.js';
 import { TickGrid } from './grid.js';
 import { DeadlineHeap } from './timing.js';
@@ -70,9 +71,10 @@ export class Detector {
     for (const ifc of list.interfaces) {
       const iface = this.ifaces.get(ifc.name);
       if (!iface) {
-        this.ifaces.set(ifc.name, { name: ifc.name, mac: ifc.mac, up: ifc.up, queue: new SendQueue<Entry>(this.opts.maxSendRate), entries: new Map(), roundMs: this.opts.probeIntervalMs, capped: false });
+        this.ifaces.set(ifc.name, { name: ifc.name, mac: ifc.mac, up: ifc.up, queue: new SendQueue<Entry>(this.opts.maxSendRate), entries: new Map(), addresses: ifc.hostAddresses, delegates: new Set(), roundMs: this.opts.probeIntervalMs, capped: false });
       } else {
         iface.mac = ifc.mac;
+        iface.addresses = ifc.hostAddresses;
         if (iface.up !== ifc.up) this.setLink(iface, ifc.up, now);
       }
     }
@@ -90,6 +92,7 @@ export class Detector {
         for (const e of iface.entries.values()) this.removeEntry(e, now);
         this.ifaces.delete(name);
       } else {
+        iface.delegates = new Set([...iface.entries.values()].filter((e) => e.role === 'delegate').map((e) => e.ip));
         this.checkCapacity(iface, now);
       }
     }
@@ -166,13 +169,9 @@ export class Detector {
 
   /** Says so once when the send cap cannot fit one probe per address per interval. */
   private checkCapacity(iface: Iface, now: number): void {
-    const [n, perSecond, cap] = [iface.entries.size, sendsPerSecond(iface, this.opts), this.opts.maxSendRate];
-    const capped = perSecond > cap;
-    if (capped && !iface.capped) {
-      const neededPerSecond = Math.round(perSecond * 10) / 10;
-      this.emit({ type: 'send-capped', at: now, interface: iface.name, addresses: n, neededPerSecond, cap, roundMs: Math.round((n * 1000) / cap) });
-    }
-    iface.capped = capped;
+    const capped = sendCapped(iface, this.opts, now);
+    if (capped && !iface.capped) this.emit(capped);
+    iface.capped = capped !== null;
   }
 
   // ---------------------------------------------------------------- frames
@@ -205,8 +204,12 @@ export class Detector {
           this.applyHeld(entry, m, heldClaim(m, obs, from, entry.label, this.opts, now), now);
           return 'claim';
         }
-        // A delegate held elsewhere: whoever speaks for it while our probe round is open is a holder.
-        if (!entry.roundOpen) return 'late';
+        // A delegate held elsewhere: whoever speaks for it while our probe round is open is a holder;
+        // a new MAC claiming it between rounds is a takeover signal, confirmed with a probe of our own.
+        if (!entry.roundOpen) {
+          this.applyDelegate(entry, m, delegateSignal(m, from, entry.lastHolder, this.opts.probeIntervalMs, now), now);
+          return 'late';
+        }
         this.applyDelegate(entry, m, delegateAnswer(m, from, entry.label, now), now);
         return 'answer';
       case 'probe':
@@ -239,6 +242,8 @@ export class Detector {
     const to = step.to;
     if (to) this.transition(entry, to, () => delegateEnter(m, to), now, step.reason ?? '');
     if (step.addedMac) this.emit({ type: 'conflict-mac', at: now, entry: snapshotOf(entry), mac: step.addedMac });
+    // A confirmation round: probe now (within the send cap), not at the next interval.
+    if (step.confirm && this.ifaces.get(entry.ifname)?.up) this.enqueue(entry, 'probe', now);
   }
 
   // ---------------------------------------------------------------- time
@@ -266,7 +271,7 @@ export class Detector {
           }
           break;
         case 'summary':
-          this.summarise(now);
+          this.events.push(...summaryEvents(this.entries.values(), now));
           this.schedule({ kind: 'summary', at: (this.summaryAt = this.grid.alignUp(now + this.opts.summaryIntervalMs)) });
           break;
       }
@@ -318,16 +323,6 @@ export class Detector {
     else this.applyDelegate(entry, m, delegateRound(m, entry.lastHolder, entry.allowedMacs), now);
   }
 
-  private summarise(now: number): void {
-    for (const entry of this.entries.values()) {
-      const t = entry.tally;
-      if (t.framesSinceSummary > 0 && isEpisodeState(entry.machine.state)) {
-        this.emit({ type: 'summary', at: now, entry: snapshotOf(entry), frames: t.framesSinceSummary, overflow: t.overflowSinceSummary });
-      }
-      t.framesSinceSummary = t.overflowSinceSummary = 0;
-    }
-  }
-
   // ---------------------------------------------------------------- sending
 
   private enqueue(entry: Entry, kind: FrameKind, now: number): void {
@@ -344,11 +339,14 @@ export class Detector {
   private send(iface: Iface, entry: Entry, kind: FrameKind, now: number): void {
     const m = entry.machine;
     if (kind !== 'probe' && m.role !== 'held') return; // never announce an address this host does not hold
-    const frame = kind === 'probe' ? probeFrame(iface.mac, entry.ip) : announcementFrame(iface.mac, entry.ip);
+    const frame = kind === 'probe' ? roundFrame(m.role === 'held', iface.mac, entry.ip, iface.addresses, iface.delegates) : announcementFrame(iface.mac, entry.ip);
+    if (frame === null) return this.withhold(entry, now);
+    entry.passive = false;
+    const confirmation = m.role === 'delegate' && m.confirmWanted;
     const outcome = this.opts.transmit({ interface: iface.name, kind, address: entry.ip, frame, destination: BROADCAST_MAC });
     this.emit({ type: 'sent', at: now, interface: iface.name, kind, address: entry.label, outcome });
     if (kind !== 'probe') return;
-    if (entry.lastProbeAt !== null) iface.roundMs += (now - entry.lastProbeAt - iface.roundMs) / 8;
+    if (entry.lastProbeAt !== null && !confirmation) iface.roundMs += (now - entry.lastProbeAt - iface.roundMs) / 8;
     entry.probeDueAt = this.grid.nextProbe(now);
     this.schedule({ kind: 'probe', entry, at: entry.probeDueAt });
     if (outcome !== 'sent') return;
@@ -357,6 +355,14 @@ export class Detector {
     if (m.role === 'delegate') delegateRoundStart(m);
     entry.evaluateAt = this.grid.alignUp(now + this.grid.replyWindowMs);
     this.schedule({ kind: 'evaluate', entry, at: entry.evaluateAt });
+  }
+
+  /** No address to send an ordinary request from: listen only, say so once, look again next interval. */
+  private withhold(entry: Entry, now: number): void {
+    this.schedule({ kind: 'probe', entry, at: (entry.probeDueAt = this.grid.nextProbe(now)) });
+    if (entry.passive) return;
+    entry.passive = true;
+    this.emit({ type: 'probe-withheld', at: now, entry: snapshotOf(entry), reason: `${entry.ifname} has no IPv4 address of its own to ask from` });
   }
 
   // ---------------------------------------------------------------- state and events

@@ -4,14 +4,14 @@
  */
 import type { ArpFrame } from './arp.js';
 import { type DelegateMachine, newDelegateMachine } from './delegate-machine.js';
-import type { AddressState, EntrySnapshot, Episode, FrameKind, SendOutcome } from './events.js';
+import type { AddressState, DetectorEvent, EntrySnapshot, Episode, FrameKind, SendOutcome } from './events.js';
 import { type HeldMachine, newHeldMachine } from './held-machine.js';
 import { type Ipv4, formatIpv4 } from './ipv4.js';
 import type { Mac } from './mac.js';
 import type { SendQueue } from './send-queue.js';
 import { type Tally, newTally } from './sightings.js';
 import type { Random } from './timing.js';
-import type { Role, WatchSpec } from './watchlist.js';
+import type { HostAddress, Role, WatchSpec } from './watchlist.js';
 
 export interface Transmission {
   interface: string;
@@ -59,6 +59,8 @@ export interface Entry {
   episodeStart: number | null;
   /** The last MAC known to hold the address (this host's, while it holds it). */
   lastHolder: Mac | null;
+  /** A delegate held elsewhere on an interface with no IPv4 address of its own: not probed, only listened for. */
+  passive: boolean;
   // probing
   probeDueAt: number;
   lastProbeAt: number | null;
@@ -76,6 +78,9 @@ export interface Iface {
   up: boolean;
   queue: SendQueue<Entry>;
   entries: Map<Ipv4, Entry>;
+  /** The interface's own IPv4 addresses (senders of ordinary requests) and the delegates among its entries. */
+  addresses: readonly HostAddress[];
+  delegates: Set<Ipv4>;
   /** Smoothed time between two probes of the same address: the real round length. */
   roundMs: number;
   capped: boolean;
@@ -104,6 +109,7 @@ export function snapshotOf(entry: Entry): EntrySnapshot {
     lastProbe: entry.lastProbeAt,
     episodeStart: entry.episodeStart,
     macOverflow: entry.tally.macOverflow,
+    ...(entry.passive ? { passive: true } : {}),
   };
 }
 
@@ -127,6 +133,7 @@ export function newEntry(key: string, spec: WatchSpec, firstProbe: number): Entr
     tally,
     episodeStart: null,
     lastHolder: null,
+    passive: false,
     probeDueAt: firstProbe,
     lastProbeAt: null,
     roundOpen: false,
@@ -145,4 +152,24 @@ export function sendsPerSecond(iface: Iface, opts: { probeIntervalMs: number; an
     perSecond += (held * 1000) / opts.announceIntervalMs;
   }
   return perSecond;
+}
+
+/** The per-episode frame summaries due now (one per address in an episode that saw frames); resets the counts. */
+export function summaryEvents(entries: Iterable<Entry>, now: number): DetectorEvent[] {
+  const out: DetectorEvent[] = [];
+  for (const entry of entries) {
+    const t = entry.tally;
+    if (t.framesSinceSummary > 0 && isEpisodeState(entry.machine.state)) {
+      out.push({ type: 'summary', at: now, entry: snapshotOf(entry), frames: t.framesSinceSummary, overflow: t.overflowSinceSummary });
+    }
+    t.framesSinceSummary = t.overflowSinceSummary = 0;
+  }
+  return out;
+}
+
+/** The send-capped report when the send cap cannot fit one probe per address per interval, else null. */
+export function sendCapped(iface: Iface, opts: { probeIntervalMs: number; announceIntervalMs: number; maxSendRate: number }, now: number): DetectorEvent | null {
+  const [n, perSecond, cap] = [iface.entries.size, sendsPerSecond(iface, opts), opts.maxSendRate];
+  if (perSecond <= cap) return null;
+  return { type: 'send-capped', at: now, interface: iface.name, addresses: n, neededPerSecond: Math.round(perSecond * 10) / 10, cap, roundMs: Math.round((n * 1000) / cap) };
 }

@@ -47,6 +47,8 @@ export interface EntrySnapshot {
   lastProbe: number | null;
   episodeStart: number | null;
   macOverflow: number;
+  /** Set for a delegate held elsewhere that is only listened for: its interface has no IPv4 address to send ordinary requests from. */
+  passive?: true;
 }
 
 export type DetectorEvent =
@@ -58,5 +60,6 @@ export type DetectorEvent =
   | { type: 'sent'; at: number; interface: string; kind: FrameKind; address: string; outcome: SendOutcome }
   | { type: 'watch'; at: number; entry: EntrySnapshot; change: 'added' | 'removed' }
   | { type: 'interface'; at: number; interface: string; up: boolean }
+  | { type: 'probe-withheld'; at: number; entry: EntrySnapshot; reason: string }
   | { type: 'send-capped'; at: number; interface: string; addresses: number; neededPerSecond: number; cap: number; roundMs: number }
   | ProxyEvent;

@@ -103,6 +103,8 @@ export interface WatchedInterface {
   mac: Mac;
   up: boolean;
   scope?: LinkScope;
+  /** The interface's own IPv4 addresses: the sender IPs of ordinary requests for delegates held elsewhere. */
+  hostAddresses: HostAddress[];
 }
 
 /** One address to watch on one interface. */
@@ -197,7 +199,7 @@ export function deriveWatchList(config: WatchConfig, host: HostInterface[]): Wat
     specs.push({ address: d.address, ifname, role: 'delegate', held: holder !== undefined, allowedMacs: d.allowedMacs });
   }
   return {
-    interfaces: chosen.map((i) => ({ name: i.name, ifindex: i.ifindex, mac: i.mac, up: i.up, scope: scopes.get(i.name) ?? 'host' })),
+    interfaces: chosen.map((i) => ({ name: i.name, ifindex: i.ifindex, mac: i.mac, up: i.up, scope: scopes.get(i.name) ?? 'host', hostAddresses: i.addresses })),
     specs,
     ownMacs,
     problems,

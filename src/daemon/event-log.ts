@@ -62,6 +62,12 @@ export function eventLog(logger: Logger, wall: (t: number) => number) {
       case 'interface':
         logger[e.up ? 'info' : 'warn']({ event: e.up ? 'interface-up' : 'interface-down', interface: e.interface }, `interface ${e.interface} is ${e.up ? 'up: monitoring resumes' : 'down: monitoring paused'}`);
         return;
+      case 'probe-withheld':
+        logger.warn(
+          { event: 'probe-withheld', ...where(e.entry), reason: e.reason },
+          `${subject(e.entry)}: not probed, only listened for: ${e.reason} (an RFC 5227 probe from 0.0.0.0 could abort a takeover)`,
+        );
+        return;
       case 'send-capped':
         logger.warn(
           { event: 'send-capped', interface: e.interface, addresses: e.addresses, neededPerSecond: e.neededPerSecond, cap: e.cap, roundSeconds: e.roundMs / 1000 },

@@ -33,7 +33,7 @@ export function entry(p: Partial<EntrySnapshot> & { address: string }): EntrySna
 export type ViewInterface = ReturnType<DaemonView['interfaces']>[number];
 
 export function iface(p: Partial<ViewInterface> & { name: string }): ViewInterface {
-  return { ifindex: 2, mac: MAC0, up: true, socketOpen: true, addresses: 1, roundMs: 10_000, capped: false, ...p };
+  return { ifindex: 2, mac: MAC0, up: true, hostAddresses: [], socketOpen: true, addresses: 1, roundMs: 10_000, capped: false, ...p };
 }
 
 export class FakeView implements DaemonView {

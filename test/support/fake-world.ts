@@ -14,6 +14,9 @@ export const ip = (s: string): Ipv4 => {
 
 export const OWN_MAC = '02:00:00:00:00:01';
 export const IF = 'eth0';
+/** The fake interface's own address: the sender IP of ordinary requests for delegates held elsewhere. */
+export const OWN_IP = 0xc0000201; // 192.0.2.1
+export const OWN_ADDRESSES = [{ address: OWN_IP, prefixLength: 24 }];
 
 /** Deterministic PRNG (mulberry32). */
 export function seeded(seed: number): () => number {
@@ -66,7 +69,7 @@ export class FakeWorld {
   watch(specs: Array<Partial<WatchSpec> & { address: Ipv4 }>, extra: Partial<WatchList> = {}): void {
     this.detector.setWatchList(
       {
-        interfaces: [{ name: IF, ifindex: 2, mac: OWN_MAC, up: true }],
+        interfaces: [{ name: IF, ifindex: 2, mac: OWN_MAC, up: true, hostAddresses: OWN_ADDRESSES }],
         specs: specs.map((s) => ({ ifname: IF, role: 'own', held: true, allowedMacs: [], ...s })),
         ownMacs: [OWN_MAC],
         problems: [],

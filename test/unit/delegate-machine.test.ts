@@ -16,6 +16,7 @@ import {
   delegateReset,
   delegateRound,
   delegateRoundStart,
+  delegateSignal,
   newDelegateMachine,
 } from '../../src/core/delegate-machine.js';
 import { MAX_MACS_PER_ADDRESS, newTally } from '../../src/core/sightings.js';
@@ -53,14 +54,51 @@ interface Row {
   check?: (m: DelegateMachine, step: DelegateStep) => void;
 }
 
+/** Opens a confirmation round, as the detector does when a step asks for one. */
+const confirmationRound = (m: DelegateMachine) => {
+  m.confirmWanted = true;
+  delegateRoundStart(m);
+  expect(m.confirming).toBe(true);
+};
+const signal = (m: DelegateMachine, who: string, lastHolder: string | null, now = 100) => delegateSignal(m, { mac: who, ethernetSource: who }, lastHolder, 1000, now);
+
 const firstAnswer = (from: DelegateState): Row => ({ from, input: 'answer', to: from, when: 'the first MAC of the round', run: (m) => answer(m, P1) });
 const secondAnswer = (from: Exclude<DelegateState, 'split-brain'>): Row => ({
   from,
   input: 'answer',
-  to: 'split-brain',
-  when: 'a second MAC in the same round: split brain naming both',
+  to: from,
+  when: 'a second MAC in an ordinary round: a takeover until proven otherwise, confirm with a probe at once (asked once)',
   run: (m) => answers(m, P1, P2),
+  check: (m, s) => {
+    expect(s.confirm).toBe(true);
+    expect(m.confirmWanted).toBe(true);
+    expect(answer(m, P3)).toEqual({});
+    expect(m.macs.size).toBe(0);
+  },
+});
+const confirmedSecond = (from: Exclude<DelegateState, 'split-brain'>): Row => ({
+  from,
+  input: 'answer',
+  to: 'split-brain',
+  when: 'a second MAC answering the confirmation round: split brain naming both',
+  run: (m) => (confirmationRound(m), answers(m, P1, P2)),
   check: (m) => expect(m.macs.macs()).toEqual([P1, P2]),
+});
+const signalled = (from: Exclude<DelegateState, 'split-brain'>): Row => ({
+  from,
+  input: 'signal',
+  to: from,
+  when: 'a MAC other than the last holder claims it between rounds: confirm at once, at most once per gap',
+  run: (m) => signal(m, P2, P1),
+  check: (m, s) => {
+    expect(s.confirm).toBe(true);
+    expect(signal(m, P3, P1)).toEqual({}); // one confirmation wanted at a time
+    delegateRoundStart(m);
+    delegateRound(m, P1, NONE);
+    expect(signal(m, P3, P1, 100 + 999)).toEqual({}); // within the gap
+    expect(signal(m, P3, P1, 100 + 1000).confirm).toBe(true);
+    expect(signal({ ...newDelegateMachine(newTally()), state: from }, P1, P1)).toEqual({}); // the holder itself
+  },
 });
 const missed = (from: DelegateState, to: DelegateState, before: number, when: string): Row => ({
   from,
@@ -80,6 +118,13 @@ const rows: Row[] = [
   secondAnswer('unknown'),
   secondAnswer('ok'),
   secondAnswer('unanswered'),
+  confirmedSecond('unknown'),
+  confirmedSecond('ok'),
+  confirmedSecond('unanswered'),
+  signalled('unknown'),
+  signalled('ok'),
+  signalled('unanswered'),
+  { from: 'split-brain', input: 'signal', to: 'split-brain', when: 'already declared: the rounds decide', run: (m) => signal(m, P3, P1), check: (_, s) => expect(s.confirm).toBeUndefined() },
   {
     from: 'split-brain',
     input: 'answer',
@@ -99,6 +144,39 @@ const rows: Row[] = [
   missed('unknown', 'unanswered', UNANSWERED_ROUNDS - 1, 'the UNANSWERED_ROUNDS-th empty round in a row'),
   { from: 'unknown', input: 'round', to: 'ok', when: 'one holder', run: (m) => round(m, P1), check: (m) => expect(m.holders).toEqual([P1]) },
   { from: 'ok', input: 'round', to: 'ok', when: 'one holder (a different one is a failover)', run: (m) => (answer(m, P2), delegateRound(m, P1, NONE)), check: (_, s) => expect(s.failover).toEqual({ from: P1, to: P2 }) },
+  {
+    from: 'ok',
+    input: 'round',
+    to: 'ok',
+    when: 'two MACs awaiting confirmation: nothing decided, the last holders kept',
+    run: (m) => {
+      m.holders = [P1];
+      answers(m, P1, P2);
+      return delegateRound(m, P1, NONE);
+    },
+    check: (m, s) => {
+      expect(s).toEqual({});
+      expect(m.holders).toEqual([P1]);
+      expect(m.confirmWanted).toBe(true);
+    },
+  },
+  {
+    from: 'ok',
+    input: 'round',
+    to: 'ok',
+    when: 'the confirmation round answered by the new MAC alone: a failover, not a split brain',
+    run: (m) => {
+      answers(m, P1, P2);
+      delegateRoundStart(m);
+      answer(m, P2);
+      return delegateRound(m, P1, NONE);
+    },
+    check: (m, s) => {
+      expect(s.failover).toEqual({ from: P1, to: P2 });
+      expect(m.confirming).toBe(false);
+      expect(m.holders).toEqual([P2]);
+    },
+  },
   missed('ok', 'unanswered', UNANSWERED_ROUNDS - 1, 'the UNANSWERED_ROUNDS-th empty round in a row'),
   { from: 'split-brain', input: 'round', to: 'split-brain', when: 'two or more holders', run: (m) => round(m, P1, P2) },
   { from: 'split-brain', input: 'round', to: 'ok', when: 'one holder', run: (m) => round(m, P1), check: (m) => expect(m.macs.size).toBe(0) },
@@ -126,6 +204,7 @@ describe('delegate machine: state × input', () => {
 
   it('a split brain of more than MAX_MACS_PER_ADDRESS MACs in one round lists the first ones and counts the rest', () => {
     const m = machineIn('ok');
+    confirmationRound(m);
     const steps = Array.from({ length: 12 }, (_, i) => {
       const step = answer(m, mac(i));
       apply(m, step);

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { OP_REQUEST } from '../../src/core/arp.js';
 import type { WatchSpec } from '../../src/core/watchlist.js';
 import { checkEvent, checkSnapshot } from '../support/detector-invariants.js';
-import { FakeWorld, IF, OWN_MAC, ip, seeded } from '../support/fake-world.js';
+import { FakeWorld, IF, OWN_ADDRESSES, OWN_MAC, ip, seeded } from '../support/fake-world.js';
 
 export const SEED = Number(process.env.DUPIP_PROPERTY_SEED ?? 20261201);
 /** Sequences per property: 10,000 in all, fewer where a sequence costs more (every address at once). */
@@ -92,6 +92,9 @@ function run(setup: Setup, cmds: Cmd[], lateness: number): void {
   w.onTransmit = (t) => {
     // never announce or defend an address the host does not hold
     if (t.kind !== 'probe') expect(held.has(t.address), `${t.kind} for an address not held`).toBe(true);
+    // never a frame that could abort a takeover: sender IP 0.0.0.0 or the address itself, for an address not held
+    const heldNow = w.detector.snapshotAll().some((x) => x.ip === t.address && x.held);
+    if (!heldNow) expect([0, t.address], `probe for an address not held from ${t.frame.senderIp}`).not.toContain(t.frame.senderIp);
     if (t.kind === 'probe') for (const m of responders.get(t.address) ?? []) w.reply(mac(m), t.address);
   };
   let seen = 0;
@@ -141,7 +144,7 @@ function run(setup: Setup, cmds: Cmd[], lateness: number): void {
       case 'watch':
         present = c.present;
         heldHere = c.held;
-        w.watch(specs(present, heldHere), { interfaces: [{ name: IF, ifindex: 2, mac: OWN_MAC, up: c.up }] });
+        w.watch(specs(present, heldHere), { interfaces: [{ name: IF, ifindex: 2, mac: OWN_MAC, up: c.up, hostAddresses: OWN_ADDRESSES }] });
         break;
       case 'reload':
         w.detector.setOptions({ probeIntervalMs: c.probeIntervalMs, announceIntervalMs: c.announceIntervalMs, clearAfter: c.clearAfter, defend: c.defend, maxSendRate: c.maxSendRate }, w.now);

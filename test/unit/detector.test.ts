@@ -4,7 +4,7 @@ import { SendWindow } from '../../src/core/timing.js';
 import { DEFEND_INTERVAL_MS } from '../../src/core/rfc5227.js';
 import { formatIpv4 } from '../../src/core/ipv4.js';
 import { OP_REQUEST } from '../../src/core/arp.js';
-import { FakeWorld, IF, OWN_MAC, ip } from '../support/fake-world.js';
+import { FakeWorld, IF, OWN_ADDRESSES, OWN_MAC, ip } from '../support/fake-world.js';
 
 const A = ip('192.0.2.10');
 const INTRUDER = '02:00:00:00:00:99';
@@ -374,7 +374,7 @@ describe('timing', () => {
     w.watch([{ address: A }]);
     w.advance(3000);
     const n = w.sent.length;
-    w.watch([{ address: A }], { interfaces: [{ name: IF, ifindex: 2, mac: OWN_MAC, up: false }] });
+    w.watch([{ address: A }], { interfaces: [{ name: IF, ifindex: 2, mac: OWN_MAC, up: false, hostAddresses: OWN_ADDRESSES }] });
     w.advance(5000);
     expect(w.sent.length).toBe(n);
     w.watch([{ address: A }]);
