@@ -6,11 +6,11 @@
  *                                                any interface), else 0. Summed across instances it
  *                                                reveals two holders behind one shared virtual MAC
  *                                                (keepalived use_vmac, CARP), where the wire shows one.
- *   dupip_delegate_holder_info{address,mac}      each MAC that answered for the delegate, as counted
- *                                                in dupip_delegate_holders: this host's MAC on the
- *                                                monitored interface when it holds it, plus the
- *                                                foreign MACs of the last round and of a current split
- *                                                brain or conflict. Joined with dupip_interface_info,
+ *   dupip_delegate_holder_info{address,mac}      each MAC that answers for the delegate: this host's
+ *                                                MAC on the monitored interface when it holds it, plus
+ *                                                the foreign MACs of a current conflict; for a delegate
+ *                                                held elsewhere, the MACs of the last completed round
+ *                                                (the split brain's MACs until a round completes). Joined with dupip_interface_info,
  *                                                rules count holders by the dupip host owning each MAC
  *                                                (ARP flux: one host answering with two MACs is one
  *                                                holder).
@@ -25,7 +25,7 @@ import { MAX_MACS_PER_ADDRESS } from '../core/sightings.js';
 import type { DaemonView } from '../daemon/observer.js';
 import { sortedAddresses } from './gauges.js';
 
-/** The MACs that answer for a delegate as this host sees it, null while unknown (no completed round). */
+/** The MACs that answer for a delegate as this host sees it now, null while unknown (no completed round). */
 export function delegateHolderMacs(e: EntrySnapshot, ownMac: string | undefined): string[] | null {
   if (e.role !== 'delegate' || e.state === 'unknown') return null;
   const foreign = new Set<string>();
@@ -36,8 +36,10 @@ export function delegateHolderMacs(e: EntrySnapshot, ownMac: string | undefined)
     if (e.state === 'conflict') for (const m of e.macs) add(m.mac);
     return ownMac ? [ownMac, ...foreign] : [...foreign];
   }
+  // The last completed round only: the episode's list keeps every MAC seen since the split brain
+  // began, so a holder that let go would be counted as long as the others go on answering (ARP flux).
   for (const m of e.holders) add(m);
-  if (e.state === 'split-brain') for (const m of e.macs) add(m.mac);
+  if (foreign.size === 0 && e.state === 'split-brain') for (const m of e.macs) add(m.mac);
   return [...foreign];
 }
 
@@ -57,7 +59,7 @@ export function registerHoldingGauges(registry: Registry, source: () => DaemonVi
 
   new Gauge({
     name: 'dupip_delegate_holder_info',
-    help: 'A MAC answering for a delegate address, as counted in dupip_delegate_holders (this host\'s own MAC when it holds it; at most 9 per address); always 1.',
+    help: 'A MAC answering for a delegate address: in the last probe round, or in a conflict when this host holds it (its own MAC included; at most 9 per address); always 1.',
     labelNames: ['address', 'mac'],
     registers: [registry],
     collect() {
