@@ -54,6 +54,8 @@ export interface StatusReport {
   historyTotal: number;
   /** `off`: why new episodes are not being written (the last journal error), null while they are. */
   journal: { path: string; corruptLines: number; readErrors: number; writeErrors: number; off: string | null } | null;
+  /** What several answering MACs may be besides a split brain or conflict (ARP flux: one host, two interfaces). */
+  notes?: string[];
 }
 
 export interface ControlErrorReply {

@@ -1,4 +1,5 @@
 /** Builds the `status` answer from the daemon's view and the conflict history. */
+import { fluxFindings } from '../core/arp-flux.js';
 import { describeRecurrence } from '../core/recurrence.js';
 import type { DaemonView } from '../daemon/observer.js';
 import type { HistoryEpisode } from '../journal/records.js';
@@ -60,5 +61,6 @@ export function buildStatus(view: DaemonView, history: readonly HistoryEpisode[]
     history: history.slice(-HISTORY_LIMIT),
     historyTotal: history.length,
     journal: ctx.journal,
+    notes: fluxFindings(view.addresses()).map((f) => f.text),
   };
 }
