@@ -5,7 +5,9 @@
  *   (a) ARP flux: host A holds V1 on eth0 and has a macvlan on the same segment; with arp_ignore=0
  *       (Linux's default) it answers for V1 with both MACs. The watchers see two MACs (the old
  *       MAC-count rule would fire) but both are A's (its dupip exports them in
- *       dupip_interface_info): no DelegateIPSplitBrain. Then B, a different host, takes V1 too:
+ *       dupip_interface_info): no DelegateIPSplitBrain; A also holds V3, and `dupip status` on a
+ *       watcher says the two MACs answer together for both: one host (ARP flux), with the
+ *       arp_ignore/arp_announce advice. Then B, a different host, takes V1 too:
  *       DelegateIPSplitBrain fires.
  *   (b) Shared virtual MAC: B, master, has V2 on a macvlan with MAC 00:00:5e:00:01:33 (keepalived
  *       use_vmac) and arp_ignore=1: nothing fires. D becomes master too (the same macvlan, the
@@ -22,7 +24,7 @@ import { Lab, type LabHost } from '../lab/lab.js';
 import { DaemonProc } from '../support/daemon-proc.js';
 import { labPrereqs, prereqs, requireBuild, requireTool } from '../support/prereq.js';
 import { PrometheusServer, type ActiveAlert } from '../support/prometheus.js';
-import { until } from '../support/scrape.js';
+import { status, until } from '../support/scrape.js';
 
 const lab = labPrereqs('curl');
 const need = prereqs(lab.skip ? lab.reason! : null, requireBuild(), requireTool('prometheus'), requireTool('arping'));
@@ -34,12 +36,14 @@ const OWN = ['192.0.2.10', '192.0.2.11', '192.0.2.12', '192.0.2.13'] as const;
 const NAME = ['lab-c', 'lab-a', 'lab-b', 'lab-d'] as const;
 const V1 = '192.0.2.100';
 const V2 = '192.0.2.101';
+/** A second delegate A holds: A's two MACs answer together for V1 and V3. */
+const V3 = '192.0.2.102';
 const PROM = '192.0.2.50';
 /** A's second interface on the segment (ARP flux). */
 const FLUX_MAC = '02:00:5e:10:00:0a';
 /** keepalived use_vmac for VRID 51. */
 const VMAC = '00:00:5e:00:01:33';
-const ARGS = ['--interface', 'eth0', '--probe-interval', '1s', '--clear-after', '2', '--announce-interval', '0', '--delegate', V1, '--delegate', V2];
+const ARGS = ['--interface', 'eth0', '--probe-interval', '1s', '--clear-after', '2', '--announce-interval', '0', '--delegate', V1, '--delegate', V2, '--delegate', V3];
 const name = (i: number) => NAME[i]!;
 const WATCH = ['DelegateIPSplitBrain', 'DelegateIPHeldOnMultipleHosts'];
 
@@ -77,6 +81,7 @@ describe.skipIf(need.skip)(need.title('holders by host and fleet-wide holding in
     await ip(ha, ['link', 'set', 'mv0', 'up']);
     expect(await ha.sysctl('net.ipv4.conf.all.arp_ignore')).toBe('0');
     await ha.addAddress(`${V1}/24`);
+    await ha.addAddress(`${V3}/24`);
     // B and D: arp_ignore=1 (only the interface holding an address answers for it), as keepalived
     // use_vmac wants. B is master of VRID 51: the virtual MAC's macvlan, V2 on it; D becomes one in (b).
     for (const h of [hosts[b]!, hosts[d]!]) await h.sysctl('net.ipv4.conf.all.arp_ignore', '1');
@@ -164,6 +169,13 @@ describe.skipIf(need.skip)(need.title('holders by host and fleet-wide holding in
     const owned = await p().query(`dupip_interface_info{instance="${name(a)}",mac="${FLUX_MAC}"}`);
     expect(owned).toHaveLength(1);
     await expectSilentFor(6000);
+    // On C, the on-box report says what the two MACs look like: one host, answering for V1 and V3.
+    const r = await status(['--control-socket', daemons[c]!.controlSocket, '--json']);
+    const notes = (JSON.parse(r.stdout) as { notes?: string[] }).notes ?? [];
+    const pair = [ha.mac, FLUX_MAC].sort();
+    expect(notes).toContain(`MACs ${pair[0]} and ${pair[1]} answer together for ${V1}, ${V3}: may be one host with two interfaces on the segment (ARP flux): set net.ipv4.conf.all.arp_ignore=1 and net.ipv4.conf.all.arp_announce=2 on it`);
+    const table = await status(['--control-socket', daemons[c]!.controlSocket]);
+    expect(table.stdout).toMatch(/^Notes:$/m);
 
     // A different host takes V1 too: a real split brain.
     const hb = hosts[b]!;
