@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FLUX_ADVICE, MAX_FINDINGS, fluxFindings, sameNic } from '../../src/core/arp-flux.js';
-import { entry, sighting } from '../support/fake-view.js';
+import { renderStatus } from '../../src/cli/status-table.js';
+import { buildStatus } from '../../src/control/report.js';
+import { FakeView, OFFSET, entry, iface, sighting } from '../support/fake-view.js';
 
 const A1 = '02:00:00:00:0a:01';
 const A2 = '02:00:00:00:0b:07';
@@ -40,5 +42,18 @@ describe('ARP flux findings', () => {
     expect(f[0]!.evidence).toBe('several-addresses');
     const many = Array.from({ length: 8 }, (_, i) => `02:00:00:00:0d:${i.toString(16).padStart(2, '0')}`);
     expect(fluxFindings([split('192.0.2.100', many), split('192.0.2.101', many)])).toHaveLength(MAX_FINDINGS);
+  });
+});
+
+describe('ARP flux in dupip status', () => {
+  it('the report carries the notes and the table prints them; none when nothing answers twice', () => {
+    const view = new FakeView([split('192.0.2.100', [A1, A2]), split('192.0.2.101', [A1, A2])], [iface({ name: 'eth0' })]);
+    const report = buildStatus(view, [], { version: '0', pid: 1, now: OFFSET + 10_000, tzOffsetMinutes: 0, journal: null });
+    expect(report.notes).toEqual([expect.stringContaining(`MACs ${A1} and ${A2} answer together for 192.0.2.100, 192.0.2.101: may be one host`)]);
+    const table = renderStatus(report, OFFSET + 10_000, false);
+    expect(table).toContain(`\nNotes:\n  MACs ${A1} and ${A2} answer together`);
+    const quiet = buildStatus(new FakeView([entry({ address: '192.0.2.10' })], [iface({ name: 'eth0' })]), [], { version: '0', pid: 1, now: OFFSET, tzOffsetMinutes: 0, journal: null });
+    expect(quiet.notes).toEqual([]);
+    expect(renderStatus(quiet, OFFSET, false)).not.toContain('Notes:');
   });
 });
