@@ -84,7 +84,9 @@ its role, interface, state (ok, conflict, contested, split-brain, unanswered, un
 foreign MACs of a conflict, the age of the last probe, the last conflict episode and, from 3
 episodes on, how they recur (e.g. "recurs at minutes 0,15,30,45 of the hour"). Below the table,
 every foreign MAC of a current conflict: its vendor (IEEE registry) or what it is (VRRP, VMware,
-KVM, locally administered, ...), when it was first and last seen, and how many frames.
+KVM, locally administered, ...), when it was first and last seen, and how many frames. Then
+notes on MACs answering one address together: a split brain, or one host with two interfaces on
+the segment (ARP flux), said outright when they also answer together for other addresses.
 
 Options:
       --control-socket PATH  the daemon's control socket (default ${DEFAULTS.controlSocket})

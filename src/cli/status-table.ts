@@ -58,6 +58,7 @@ export function renderStatus(report: StatusReport, now: number, colour: boolean)
   const out = [line(header), ...report.addresses.map((a, k) => line(rows[k]!, a.state))];
   if (report.addresses.length === 0) out.push('(no address is monitored)');
   out.push(...intruderLines(report, now));
+  if (report.notes?.length) out.push('', 'Notes:', ...report.notes.map((n) => `  ${n}`));
   const counts = new Map<string, number>();
   for (const a of report.addresses) counts.set(a.state, (counts.get(a.state) ?? 0) + 1);
   const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(', ');

@@ -58,6 +58,8 @@ export interface StatusReport {
   journal: { path: string; corruptLines: number; readErrors: number; writeErrors: number; off: string | null } | null;
   /** MACs answering ARP for the subnet (proxy ARP, cloud fabrics): their answers are not counted as holders. */
   proxies?: StatusProxy[];
+  /** What several answering MACs may be besides a split brain or conflict (ARP flux: one host, two interfaces). */
+  notes?: string[];
 }
 
 export interface StatusProxy {

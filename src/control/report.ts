@@ -1,4 +1,5 @@
 /** Builds the `status` answer from the daemon's view and the conflict history. */
+import { fluxFindings } from '../core/arp-flux.js';
 import { describeRecurrence } from '../core/recurrence.js';
 import type { DaemonView } from '../daemon/observer.js';
 import type { HistoryEpisode } from '../journal/records.js';
@@ -62,5 +63,6 @@ export function buildStatus(view: DaemonView, history: readonly HistoryEpisode[]
     historyTotal: history.length,
     journal: ctx.journal,
     proxies: (view.proxies?.() ?? []).map((p) => ({ ...p, since: iso(view.toWallClock(p.since))!, lastSeen: iso(view.toWallClock(p.lastSeen))! })),
+    notes: fluxFindings(view.addresses()).map((f) => f.text),
   };
 }

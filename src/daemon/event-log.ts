@@ -27,6 +27,8 @@ export function eventLog(logger: Logger, wall: (t: number) => number) {
   // "00:50:56:aa:bb:cc (VMware, Inc.; VMware virtual NIC, Ethernet source 02:..: locally administered)"
   const who = (m: MacSighting) =>
     `${m.mac} (${macDetails(m.mac).description}${m.ethernetSource ? `; Ethernet source ${m.ethernetSource}: ${macDetails(m.ethernetSource).description}` : ''})`;
+  // Several MACs may be one host answering on two interfaces (ARP flux): say so, `dupip status` tells more.
+  const flux = (e: EntrySnapshot) => (e.macs.length >= 2 ? ': two or more holders, or one host with two interfaces on the segment (ARP flux, see dupip status)' : '');
   const whoAll = (e: EntrySnapshot) => (e.macs.length ? `; answered by ${e.macs.map(who).join(', ')}` : '');
   const where = (e: EntrySnapshot) => ({ address: e.address, interface: e.interface, role: e.role, held: e.held });
   const subject = (e: EntrySnapshot) => `${e.address} on ${e.interface} (${e.role}${e.role === 'delegate' ? (e.held ? ', held here' : ', not held here') : ''})`;
@@ -38,7 +40,7 @@ export function eventLog(logger: Logger, wall: (t: number) => number) {
       case 'state':
         logger[STATE_LEVEL[e.to] ?? 'info'](
           { event: 'state', ...where(e.entry), from: e.from, to: e.to, macs: macs(e.entry.macs), holders: e.entry.holders, reason: e.reason, ...(e.episode ? { episodeStart: iso(e.episode.start), episodeEnd: iso(e.episode.end ?? null), episodeMacs: e.episode.macs } : {}) },
-          `${subject(e.entry)}: ${e.from} → ${e.to}: ${e.reason}${e.to === 'conflict' || e.to === 'split-brain' ? whoAll(e.entry) : ''}`,
+          `${subject(e.entry)}: ${e.from} → ${e.to}: ${e.reason}${e.to === 'conflict' || e.to === 'split-brain' ? whoAll(e.entry) : ''}${e.to === 'split-brain' ? flux(e.entry) : ''}`,
         );
         return;
       case 'conflict-mac':

@@ -16,6 +16,7 @@ import { FAULT_PLACES, IGNORED_REASONS, type DaemonView, type IgnoredReason, typ
 import { Counts, countsCounter } from './counts.js';
 import { EVENT_LOOP_LAG_METRICS, registerEventLoopLag } from './event-loop.js';
 import { registerGauges, sortedAddresses } from './gauges.js';
+import { registerHoldingGauges } from './holding.js';
 import { ServerStats, registerServerMetrics } from './servers.js';
 
 /**
@@ -57,6 +58,7 @@ export class DupipMetrics implements Observer {
   constructor(opts: MetricsOptions) {
     const source = () => this.view;
     registerGauges(this.registry, source, { version: opts.version, nodeVersion: opts.nodeVersion ?? process.version });
+    registerHoldingGauges(this.registry, source);
     const r = this.registry;
     const sync = () => this.sync();
     countsCounter(r, 'dupip_conflicts_total', 'Conflict and split-brain episodes started on a monitored address.', this.conflicts, ['address', 'interface', 'role'], sync);

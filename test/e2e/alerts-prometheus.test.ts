@@ -49,7 +49,7 @@ const SHIPPED = (parse(readFileSync(RULE_FILE, 'utf8')) as { groups: Array<{ rul
 );
 /**
  * Fleet-wide holding alerts (issue 10: each host exports whether it holds a delegate): whatever
- * rule of the shipped file reads dupip_delegate_held must fire in case (c) too. None yet: empty.
+ * rule of the shipped file reads dupip_delegate_held must fire in case (c) too (DelegateIPHeldOnMultipleHosts).
  */
 const HOLDING = SHIPPED.filter((r) => r.alert !== undefined && /\bdupip_delegate_held\b/.test(r.expr)).map((r) => r.alert!);
 

@@ -31,6 +31,8 @@ const EXPORTED = new Set([
   'dupip_conflicts_total',
   'dupip_delegate_holders',
   'dupip_delegate_failovers_total',
+  'dupip_delegate_held',
+  'dupip_delegate_holder_info',
   'dupip_interface_info',
   'dupip_probes_sent_total',
   'dupip_announcements_sent_total',
@@ -274,6 +276,13 @@ function fleetSeries(): Array<{ series: string; values: string }> {
     for (const address of ['192.0.2.10', '198.51.100.10']) {
       add(`dupip_last_probe_timestamp_seconds{${l},address="${address}"}`, '0+60x120');
     }
+  }
+  // Fleet-wide holding: host-a and host-b both hold the delegate; host-c sees both of their MACs answer.
+  for (const [h, held] of [['host-a:10227', '1'], ['host-b:10227', '1'], ['host-c:10227', '0']] as const) {
+    add(`dupip_delegate_held{instance="${h}",job="dupip",address="198.51.100.10",interface="eth0"}`, `${held}x120`);
+  }
+  for (const mac of ['02:00:00:00:00:0a', '02:00:00:00:00:0b']) {
+    add(`dupip_delegate_holder_info{instance="host-c:10227",job="dupip",address="198.51.100.10",mac="${mac}"}`, '1x120');
   }
   const a = 'instance="host-a:10227",job="dupip",address="192.0.2.10",interface="eth0"';
   add(`dupip_conflict_macs_info{${a},mac="02:00:00:00:00:0b"}`, '1x120');
