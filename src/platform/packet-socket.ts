@@ -9,159 +9,20 @@
  * delivers nothing until setFilter() installs the real program (src/core/bpf.ts).
  */
 import type { SendOutcome } from '../core/events.js';
-import { constants as osConstants } from 'node:os';
 import { dropAllProgram, type BpfProgram } from '../core/bpf.js';
-import { parseMac, readMac, macBytes, type Mac } from '../core/mac.js';
+import { parseMac, macBytes, type Mac } from '../core/mac.js';
+import { RECORD_PAYLOAD_MAX, RECORD_PAYLOAD_OFFSET, RECORD_SIZE, type ReceivedFrame, decodeFrameRecords } from './frame-records.js';
 import { loadNative, type NativeBinding, type NativePacketHandle } from './native.js';
+import { ERRNO, PacketSocketError, classifySendErrno, errnoError, fromNative } from './socket-error.js';
 
 // ---- packet types (sll_pkttype, linux/if_packet.h) ---------------------------------
 
 export { PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST, PACKET_OTHERHOST, PACKET_OUTGOING } from '../core/packet-constants.js';
 
-// ---- receive record layout (must match native/packet.c) ------------------------------
+// ---- receive records and errors (frame-records.ts, socket-error.ts) ---------------------
 
-/**
- * The addon hands over batches of fixed-size records, one per frame, little-endian:
- *   offset  size  field
- *        0     2  frame length as received (the real length, even if truncated; max 65535)
- *        2     1  packet type (PACKET_*)
- *        3     1  flags: RECORD_FLAG_VLAN_TAG (PACKET_AUXDATA: a VLAN tag is present),
- *                 RECORD_FLAG_AUXDATA (the auxdata came), RECORD_FLAG_NOT_ARP (ethertype not ARP)
- *        4     4  ifindex the frame arrived on
- *        8     6  link-layer source MAC (the Ethernet source, not the ARP sender)
- *       14     2  the VLAN TCI from the auxdata (0 without RECORD_FLAG_VLAN_TAG)
- *       16    48  the first min(length, 48) bytes of the payload, from the ARP header on
- */
-export const RECORD_SIZE = 64;
-export const RECORD_PAYLOAD_OFFSET = 16;
-export const RECORD_PAYLOAD_MAX = 48;
-export const RECORD_FLAG_VLAN_TAG = 0x01;
-export const RECORD_FLAG_AUXDATA = 0x02;
-export const RECORD_FLAG_NOT_ARP = 0x04;
-/** The VLAN identifier bits of a TCI (VID 0 is a priority tag: the untagged VLAN). */
-const VLAN_VID_MASK = 0x0fff;
-
-export interface ReceivedFrame {
-  /** The payload from the ARP header on (at most RECORD_PAYLOAD_MAX bytes). */
-  payload: Uint8Array;
-  /** Ethernet source address (sll_addr). May differ from the ARP sender MAC. */
-  sourceMac: Mac;
-  /** PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST, PACKET_OTHERHOST or PACKET_OUTGOING. */
-  packetType: number;
-  ifindex: number;
-  /** The frame's real length; larger than payload.length when it was truncated. */
-  length: number;
-  /**
-   * The VLAN ID when the frame still carries a VLAN tag (not consumed by a VLAN device here) with a
-   * non-zero VID: it belongs to another VLAN and says nothing about this one. Undefined otherwise
-   * (untagged, or a priority tag with VID 0).
-   */
-  vlanId?: number;
-  /** The ethertype was not ARP (the socket is a tap; the kernel filter should have dropped it). */
-  notArp?: boolean;
-}
-
-/**
- * Decodes `count` records (pure). Payloads are views into `records`, which the addon allocates
- * afresh for every batch, so they stay valid.
- */
-export function decodeFrameRecords(records: Uint8Array, count: number): ReceivedFrame[] {
-  if (count < 0 || records.length < count * RECORD_SIZE) {
-    throw new RangeError(`record buffer of ${records.length} bytes cannot hold ${count} records`);
-  }
-  const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
-  const frames: ReceivedFrame[] = [];
-  for (let i = 0; i < count; i++) {
-    const base = i * RECORD_SIZE;
-    const length = view.getUint16(base, true);
-    const kept = Math.min(length, RECORD_PAYLOAD_MAX);
-    frames.push({
-      payload: new Uint8Array(records.buffer, records.byteOffset + base + RECORD_PAYLOAD_OFFSET, kept),
-      sourceMac: readMac(records, base + 8),
-      packetType: view.getUint8(base + 2),
-      ifindex: view.getUint32(base + 4, true),
-      length,
-    });
-    const flags = view.getUint8(base + 3);
-    const vid = view.getUint16(base + 14, true) & VLAN_VID_MASK;
-    const frame = frames[frames.length - 1]!;
-    if ((flags & RECORD_FLAG_VLAN_TAG) !== 0 && vid !== 0) frame.vlanId = vid;
-    if ((flags & RECORD_FLAG_NOT_ARP) !== 0) frame.notArp = true;
-  }
-  return frames;
-}
-
-// ---- errors --------------------------------------------------------------------------
-
-export type PacketSocketErrorKind = 'permission' | 'no-device' | 'interface-down' | 'fatal';
-
-export class PacketSocketError extends Error {
-  override name = 'PacketSocketError';
-  constructor(
-    message: string,
-    /** errno name, e.g. 'EPERM' */
-    readonly code: string,
-    /** positive errno number (0 when unknown) */
-    readonly errno: number,
-    readonly kind: PacketSocketErrorKind,
-    readonly syscall?: string,
-  ) {
-    super(message);
-  }
-}
-
-const ERRNO = osConstants.errno as Readonly<Record<string, number>>;
-const ERRNO_NAMES = new Map<number, string>();
-for (const [name, value] of Object.entries(ERRNO)) if (!ERRNO_NAMES.has(value)) ERRNO_NAMES.set(value, name);
-
-/** errno number -> name ('EAGAIN' rather than 'EWOULDBLOCK'); 'E<n>' when unknown. */
-export function errnoName(errno: number): string {
-  return ERRNO_NAMES.get(errno) ?? `E${errno}`;
-}
-
-/** What an error code means to the caller of this module. */
-export function classifyErrorCode(code: string): PacketSocketErrorKind {
-  switch (code) {
-    case 'EPERM': // no CAP_NET_RAW
-    case 'EACCES':
-      return 'permission';
-    case 'ENODEV': // bind: no such interface
-    case 'ENXIO': // the interface vanished
-      return 'no-device';
-    case 'ENETDOWN': // the interface is down; the socket resumes when it comes up
-      return 'interface-down';
-    default:
-      return 'fatal';
-  }
-}
-
-/**
- * What a send errno means: 'sent' (0), 'dropped' (the queue was full: EAGAIN, ENOBUFS),
- * 'interface-down' (ENETDOWN; ENXIO: the interface is gone), or 'error' for anything else,
- * which send() turns into a thrown PacketSocketError.
- */
-export function classifySendErrno(errno: number): SendOutcome | 'error' {
-  if (errno === 0) return 'sent';
-  if (errno === ERRNO.EAGAIN || errno === ERRNO.EWOULDBLOCK || errno === ERRNO.ENOBUFS) return 'dropped';
-  if (errno === ERRNO.ENETDOWN || errno === ERRNO.ENXIO) return 'interface-down';
-  return 'error';
-}
-
-/** A PacketSocketError for a positive errno from `syscall`. */
-export function errnoError(errno: number, syscall: string, context = ''): PacketSocketError {
-  const code = errnoName(errno);
-  return new PacketSocketError(`${syscall} ${code}${context ? ` (${context})` : ''}`, code, errno, classifyErrorCode(code), syscall);
-}
-
-/** Converts an error thrown by the addon ({code, errno, syscall}); anything else is returned unchanged. */
-function fromNative(err: unknown, context: string): unknown {
-  const e = err as { code?: unknown; errno?: unknown; syscall?: unknown; message?: unknown };
-  if (err instanceof Error && typeof e.code === 'string' && typeof e.errno === 'number') {
-    const syscall = typeof e.syscall === 'string' ? e.syscall : undefined;
-    return new PacketSocketError(`${context}: ${err.message}`, e.code, e.errno, classifyErrorCode(e.code), syscall);
-  }
-  return err;
-}
+export * from './frame-records.js';
+export * from './socket-error.js';
 
 // ---- the socket ------------------------------------------------------------------------
 
