@@ -9,7 +9,7 @@ import type { Observer } from '../daemon/observer.js';
 import { readDefaultRouteInterfaces, readHostInterfaces, readInterface } from '../platform/interfaces.js';
 import { watchHostChanges } from '../platform/netlink.js';
 import { loadWebConfig } from '../web/web-config-load.js';
-import { openArpSocket } from '../platform/packet-socket.js';
+import { openArpSocket, socketErrorKind } from '../platform/packet-socket.js';
 import { DAEMON_HELP, VERSION } from './help.js';
 import type { Io } from './io.js';
 import { createObservers } from './observers.js';
@@ -99,8 +99,8 @@ async function runDaemon(argv: string[], config: DaemonConfig, logger: Logger, i
   try {
     await daemon.start();
   } catch (err) {
-    const e = err as Error & { kind?: string };
-    const msg = e.kind === 'permission' ? `permission denied opening ARP sockets: dupip needs CAP_NET_RAW (or root)` : e.message;
+    const e = err as Error;
+    const msg = socketErrorKind(err) === 'permission' ? `permission denied opening ARP sockets: dupip needs CAP_NET_RAW (or root)` : e.message;
     logger.fatal({ event: 'fatal', err: e.message }, msg);
     io.err(`dupip daemon: ${msg}\n`);
     await daemon.stop();

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { encodeArp } from '../core/arp.js';
+import type { BpfProgram } from '../core/bpf-insn.js';
 import { Detector, type Transmission } from '../core/detector.js';
 import type { DetectorEvent, SendOutcome } from '../core/events.js';
 import { type Ipv4, formatIpv4 } from '../core/ipv4.js';
@@ -13,6 +14,7 @@ import { type HostInterface, type WatchList, deriveWatchList, linkScopesOf, matc
 import type { DaemonConfig } from '../config/index.js';
 import type { HostChanges } from '../platform/netlink.js';
 import { emptyChanges } from '../platform/netlink.js';
+import { socketErrorKind } from '../platform/socket-error.js';
 import { ChurnLog } from './churn-log.js';
 import { DROP_POLL_MS, DropAccount } from './drops.js';
 import { eventLog } from './event-log.js';
@@ -32,7 +34,7 @@ export interface DaemonDeps {
   readDefaultRoutes?: () => Set<string>;
   openSocket: (ifindex: number) => DaemonSocket;
   /** Builds the kernel filter program for one interface. */
-  buildFilter: (ownMac: Mac, watched: Ipv4[], ifindex: number) => { program: unknown; strategy: string };
+  buildFilter: (ownMac: Mac, watched: Ipv4[], ifindex: number) => { program: BpfProgram; strategy: string };
   /** Calls back on rtnetlink link, address and default-route changes; without details: re-read everything. */
   watchLinks: (onChange: (changes?: HostChanges) => void) => { close(): void };
   logger: Logger;
@@ -138,7 +140,7 @@ export class Daemon {
     // Watch first, read second: a change between the two is applied after the read, not lost.
     this.links = this.deps.watchLinks(this.guard.wrap('netlink', (c?: HostChanges) => this.scheduleRefresh(c)));
     // Without CAP_NET_RAW nothing will ever work: that one is fatal at start; anything else is retried.
-    this.refresher.run((err) => (err as { kind?: string }).kind === 'permission');
+    this.refresher.run((err) => socketErrorKind(err) === 'permission');
     this.churnLog.sockets.opened = 0; // the summary is about churn, not the start
     for (const o of this.deps.observers) await o.attach?.(this.view());
     this.poll = setInterval(() => this.refresher.run(), HOST_POLL_MS);

@@ -5,12 +5,14 @@
  */
 import type { Logger } from 'pino';
 import { decodeArp } from '../core/arp.js';
+import type { BpfProgram } from '../core/bpf-insn.js';
 import type { Detector } from '../core/detector.js';
 import type { SendOutcome } from '../core/events.js';
 import type { Ipv4 } from '../core/ipv4.js';
 import type { Mac } from '../core/mac.js';
 import { PACKET_OUTGOING } from '../core/packet-constants.js';
 import type { WatchList, WatchedInterface } from '../core/watchlist.js';
+import { type PacketSocketError, socketErrorKind } from '../platform/socket-error.js';
 import type { ChurnLog } from './churn-log.js';
 import type { DropAccount } from './drops.js';
 import type { Guard } from './guard.js';
@@ -19,10 +21,10 @@ import type { Observer } from './observer.js';
 
 /** The slice of the packet socket the daemon uses (src/platform/packet-socket.ts implements it). */
 export interface DaemonSocket {
-  setFilter(program: unknown): void;
+  setFilter(program: BpfProgram): void;
   send(payload: Uint8Array, destination: Mac): SendOutcome;
   onFrames(listener: (frames: Array<{ payload: Uint8Array; sourceMac: Mac; packetType: number; vlanId?: number }>) => void): void;
-  onError(listener: (err: Error & { kind?: string }) => void): void;
+  onError(listener: (err: PacketSocketError) => void): void;
   /** Cumulative kernel counters; `drops`: frames lost to a full receive queue. */
   stats?(): { drops: number };
   /** The receive buffer granted (src/platform/packet-socket.ts RECEIVE_BUFFER_BYTES). */
@@ -40,7 +42,7 @@ export interface OpenSocket {
 export interface SocketSetDeps {
   openSocket: (ifindex: number) => DaemonSocket;
   /** Builds the kernel filter program for one interface. */
-  buildFilter: (ownMac: Mac, watched: Ipv4[], ifindex: number) => { program: unknown; strategy: string };
+  buildFilter: (ownMac: Mac, watched: Ipv4[], ifindex: number) => { program: BpfProgram; strategy: string };
   logger: Logger;
   observers: Observer[];
   guard: Guard;
@@ -129,8 +131,8 @@ export class SocketSet {
     try {
       socket = this.deps.openSocket(ifc.ifindex);
     } catch (err) {
-      const e = err as Error & { kind?: string; code?: string };
-      if (e.kind === 'permission' || e.code === 'EPERM' || e.code === 'EACCES') throw err; // fatal: nothing will ever work
+      const e = err as Error & { code?: string };
+      if (socketErrorKind(err) === 'permission' || e.code === 'EPERM' || e.code === 'EACCES') throw err; // fatal: nothing will ever work
       this.deps.logger.warn({ event: 'socket-error', interface: ifc.name, code: e.code }, `cannot open an ARP socket on ${ifc.name}: ${e.message}`);
       return null;
     }

@@ -77,3 +77,8 @@ export function fromNative(err: unknown, context: string): unknown {
   }
   return err;
 }
+
+/** The kind of a PacketSocketError; undefined for any other error (callers need not duck-type). */
+export function socketErrorKind(err: unknown): PacketSocketErrorKind | undefined {
+  return err instanceof PacketSocketError ? err.kind : undefined;
+}
