@@ -20,7 +20,7 @@
  *   setFilter(handle, program)                   throws Error{code, errno, syscall}
  *   send(handle, payload, dstMac) -> 0 | errno   never throws for send errors
  *   start(handle, callback)                      callback(records, count) / callback(null, -errno)
- *   stop(handle), close(handle)                  close is idempotent
+ *   close(handle)                                idempotent
  *   stats(handle) -> {packets, drops}            kernel counters, reset by each read
  *   setReceiveBuffer(handle, bytes, force) -> 0 | errno   SO_RCVBUF (SO_RCVBUFFORCE
  *                 when force: needs CAP_NET_ADMIN); never throws for the setsockopt
@@ -32,7 +32,7 @@
  *   ipv4Addresses() -> [{name, address, prefixLength}]   getifaddrs(), every
  *                 interface whatever its state (libuv's list skips interfaces
  *                 that are down, and dupip must keep watching through a flap)
- *   RECORD_SIZE, RECORD_PAYLOAD_OFFSET, RECORD_PAYLOAD_MAX, BATCH_SIZE, BPF_MAXINSNS
+ *   RECORD_SIZE, RECORD_PAYLOAD_OFFSET, RECORD_PAYLOAD_MAX
  *
  * Receive record layout (RECORD_SIZE = 64 bytes per frame, `count` records per
  * callback, all multi-byte fields little-endian, written byte by byte so the
@@ -708,15 +708,6 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* stop(handle): no more callbacks until start() again */
-static napi_value js_stop(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  dp_handle *h = get_handle(env, argv[0], &PACKET_TAG);
-  if (h != NULL) stop_polling(h);
-  return NULL;
-}
-
 /* close(handle): idempotent */
 static napi_value js_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -949,7 +940,7 @@ static napi_value init(napi_env env, napi_value exports) {
     napi_callback fn;
   } functions[] = {
       {"open", js_open},       {"setFilter", js_set_filter}, {"send", js_send},
-      {"start", js_start},     {"stop", js_stop},            {"close", js_close},
+      {"start", js_start},     {"close", js_close},
       {"stats", js_stats},     {"watchLinks", js_watch_links}, {"stopWatch", js_stop_watch},
       {"ipv4Addresses", js_ipv4_addresses},
       {"setReceiveBuffer", js_set_receive_buffer}, {"receiveBuffer", js_receive_buffer},
@@ -961,8 +952,6 @@ static napi_value init(napi_env env, napi_value exports) {
       {"RECORD_SIZE", RECORD_SIZE},
       {"RECORD_PAYLOAD_OFFSET", RECORD_PAYLOAD_OFFSET},
       {"RECORD_PAYLOAD_MAX", RECORD_PAYLOAD_MAX},
-      {"BATCH_SIZE", BATCH_SIZE},
-      {"BPF_MAXINSNS", BPF_MAXINSNS},
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

@@ -9,7 +9,6 @@
 /** Instruction classes. */
 export const BPF_LD = 0x00;
 export const BPF_LDX = 0x01;
-export const BPF_ALU = 0x04;
 export const BPF_JMP = 0x05;
 export const BPF_RET = 0x06;
 export const BPF_MISC = 0x07;

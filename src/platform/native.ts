@@ -42,7 +42,6 @@ export interface NativeBinding {
   send(handle: NativePacketHandle, payload: Uint8Array, dstMac: Uint8Array): number;
   /** Starts reading: one callback per received batch, or (null, -errno) for a receive error. */
   start(handle: NativePacketHandle, callback: NativeReceiveCallback): void;
-  stop(handle: NativePacketHandle): void;
   /** Idempotent. */
   close(handle: NativePacketHandle): void;
   /** PACKET_STATISTICS since the previous call (the kernel resets them on read). */
@@ -65,8 +64,6 @@ export interface NativeBinding {
   readonly RECORD_SIZE: number;
   readonly RECORD_PAYLOAD_OFFSET: number;
   readonly RECORD_PAYLOAD_MAX: number;
-  readonly BATCH_SIZE: number;
-  readonly BPF_MAXINSNS: number;
 }
 
 export const ADDON_RELATIVE_PATH = join('build', 'Release', 'dupip_packet.node');

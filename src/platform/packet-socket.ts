@@ -1,5 +1,6 @@
 /**
- * Typed wrapper around the native ARP packet socket and link watcher (native/packet.c).
+ * Typed wrapper around the native ARP packet socket (native/packet.c); the link watcher is
+ * src/platform/netlink.ts.
  *
  * Other code depends on the small ArpSocket interface; the policy that the C side leaves out
  * lives here: what an errno means (classifySendErrno, classifyErrorCode), how receive records
@@ -237,38 +238,4 @@ function checkLayout(native: NativeBinding): void {
   ) {
     throw new Error('dupip native addon does not match this version (record layout differs): rebuild it (node-gyp rebuild)');
   }
-}
-
-// ---- link changes ------------------------------------------------------------------------
-
-/**
- * Calls `onChange` after any rtnetlink link or IPv4 address change (batched: once per burst).
- * No details (src/platform/netlink.ts has them): the caller re-reads the interfaces. A watcher error is passed to `onError` (if
- * given) and is followed by `onChange` anyway, since notifications may have been lost.
- */
-export function watchLinkChanges(
-  onChange: () => void,
-  onError?: (err: PacketSocketError) => void,
-  binding?: NativeBinding,
-): { close(): void } {
-  const native = binding ?? loadNative();
-  let closed = false;
-  let handle;
-  try {
-    handle = native.watchLinks((status) => {
-      if (closed) return;
-      if (status < 0) onError?.(errnoError(-status, 'recv', 'rtnetlink'));
-      if (!closed) onChange();
-    });
-  } catch (err) {
-    throw fromNative(err, 'cannot watch link changes');
-  }
-  const h = handle;
-  return {
-    close(): void {
-      if (closed) return;
-      closed = true;
-      native.stopWatch(h);
-    },
-  };
 }

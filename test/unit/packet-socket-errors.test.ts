@@ -157,9 +157,6 @@ function fakeBinding() {
       calls.push('start');
       state.callback = cb;
     },
-    stop() {
-      calls.push('stop');
-    },
     close() {
       calls.push('close');
     },
@@ -185,8 +182,6 @@ function fakeBinding() {
     RECORD_SIZE: 64,
     RECORD_PAYLOAD_OFFSET: 16,
     RECORD_PAYLOAD_MAX: 48,
-    BATCH_SIZE: 64,
-    BPF_MAXINSNS: 4096,
   };
   return { binding, calls, state };
 }
