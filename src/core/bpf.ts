@@ -9,7 +9,7 @@
  *   0 htype(2)  2 ptype(2)  4 hlen(1)  5 plen(1)  6 op(2)
  *   8 sender MAC(6)  14 sender IP(4)  18 target MAC(6)  24 target IP(4)
  *
- * The socket is bound to ETH_P_ALL (see native/packet.c): only a tap sees a frame of a VLAN
+ * The socket is bound to ETH_P_ALL (see native/packet-socket.c): only a tap sees a frame of a VLAN
  * that has no VLAN device here while its tag is still in the skb's metadata (the kernel clears
  * the tag and marks the frame PACKET_OTHERHOST before it reaches an ETH_P_ARP socket, so there
  * it would look untagged). The program therefore first drops what is not ARP (SKF_AD_PROTOCOL),

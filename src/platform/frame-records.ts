@@ -1,12 +1,12 @@
 /**
- * The receive record layout of the native packet socket (native/packet.c) and its decoder:
+ * The receive record layout of the native packet socket (native/receive.c) and its decoder:
  * the addon hands over fixed-size records, one per frame; decodeFrameRecords turns them into
  * ReceivedFrame objects. Pure: no I/O.
  */
 import { readMac, type Mac } from '../core/mac.js';
 
 
-// ---- receive record layout (must match native/packet.c) ------------------------------
+// ---- receive record layout (must match native/dupip.h and native/receive.c) ------------------------------
 
 /**
  * The addon hands over batches of fixed-size records, one per frame, little-endian:

@@ -1,5 +1,5 @@
 /**
- * The one place that loads the native addon (native/packet.c, built by node-gyp into
+ * The one place that loads the native addon (native/*.c, built by node-gyp into
  * build/Release/dupip_packet.node). Everything else goes through the typed wrappers in
  * packet-socket.ts.
  *
@@ -24,8 +24,8 @@ export interface NativeWatchHandle {
 }
 
 /**
- * Receive callback: `records` holds `countOrErrno` fixed-size records (layout in packet-socket.ts
- * and native/packet.c), or is null and `countOrErrno` is a negative errno.
+ * Receive callback: `records` holds `countOrErrno` fixed-size records (layout in frame-records.ts
+ * and native/dupip.h), or is null and `countOrErrno` is a negative errno.
  */
 export type NativeReceiveCallback = (records: Buffer | null, countOrErrno: number) => void;
 

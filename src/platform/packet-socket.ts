@@ -1,5 +1,5 @@
 /**
- * Typed wrapper around the native ARP packet socket (native/packet.c); the link watcher is
+ * Typed wrapper around the native ARP packet socket (native/packet-socket.c); the link watcher is
  * src/platform/netlink.ts.
  *
  * Other code depends on the small ArpSocket interface; the policy that the C side leaves out
