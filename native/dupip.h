@@ -92,11 +92,13 @@ extern const napi_type_tag NETLINK_TAG;
 
 bool check_function(napi_env env, napi_value value);
 void close_handle(dp_handle *h);
+napi_value close_tagged(napi_env env, napi_callback_info info, const napi_type_tag *tag);
 void deliver(dp_handle *h, const uint8_t *records, int count_or_errno);
 void deliver_change(dp_handle *h, int status, const uint8_t *bytes, size_t length, bool lost);
 bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv);
 bool get_bytes(napi_env env, napi_value value, const char *what, uint8_t **data, size_t *length);
 dp_handle *get_handle(napi_env env, napi_value value, const napi_type_tag *tag);
+dp_handle *get_open_handle(napi_env env, napi_value value, const napi_type_tag *tag, const char *syscall);
 bool start_polling(napi_env env, dp_handle *h, napi_value callback, const char *resource_name, uv_poll_cb cb);
 int take_socket_error(dp_handle *h, uv_poll_cb cb);
 void throw_errno(napi_env env, int err, const char *syscall);

@@ -84,6 +84,16 @@ bool get_bytes(napi_env env, napi_value value, const char *what, uint8_t **data,
   return true;
 }
 
+/* The handle of `value` if it is still open; a closed one throws EBADF from `syscall`. NULL: thrown. */
+dp_handle *get_open_handle(napi_env env, napi_value value, const napi_type_tag *tag, const char *syscall) {
+  dp_handle *h = get_handle(env, value, tag);
+  if (h != NULL && h->fd < 0) {
+    throw_errno(env, EBADF, syscall);
+    return NULL;
+  }
+  return h;
+}
+
 /* ---- handle lifecycle ------------------------------------------------------ */
 
 static void release_callback(dp_handle *h) {
@@ -313,4 +323,13 @@ bool check_function(napi_env env, napi_value value) {
     return false;
   }
   return true;
+}
+
+/* close(handle), stopWatch(handle): closes the handle of the first argument; idempotent. */
+napi_value close_tagged(napi_env env, napi_callback_info info, const napi_type_tag *tag) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  dp_handle *h = get_handle(env, argv[0], tag);
+  if (h != NULL) close_handle(h);
+  return NULL;
 }

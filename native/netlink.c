@@ -105,9 +105,5 @@ napi_value js_watch_links(napi_env env, napi_callback_info info) {
 
 /* stopWatch(handle): idempotent */
 napi_value js_stop_watch(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  dp_handle *h = get_handle(env, argv[0], &NETLINK_TAG);
-  if (h != NULL) close_handle(h);
-  return NULL;
+  return close_tagged(env, info, &NETLINK_TAG);
 }

@@ -167,11 +167,7 @@ napi_value js_send(napi_env env, napi_callback_info info) {
 
 /* close(handle): idempotent */
 napi_value js_close(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  dp_handle *h = get_handle(env, argv[0], &PACKET_TAG);
-  if (h != NULL) close_handle(h);
-  return NULL;
+  return close_tagged(env, info, &PACKET_TAG);
 }
 
 /*
@@ -184,12 +180,8 @@ napi_value js_stats(napi_env env, napi_callback_info info) {
   struct tpacket_stats st;
   socklen_t len = sizeof st;
   if (!get_args(env, info, 1, argv)) return NULL;
-  dp_handle *h = get_handle(env, argv[0], &PACKET_TAG);
+  dp_handle *h = get_open_handle(env, argv[0], &PACKET_TAG, "getsockopt");
   if (h == NULL) return NULL;
-  if (h->fd < 0) {
-    throw_errno(env, EBADF, "getsockopt");
-    return NULL;
-  }
   memset(&st, 0, sizeof st);
   if (getsockopt(h->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0) {
     throw_errno(env, errno, "getsockopt");
@@ -233,12 +225,8 @@ napi_value js_receive_buffer(napi_env env, napi_callback_info info) {
   int value = 0;
   socklen_t len = sizeof value;
   if (!get_args(env, info, 1, argv)) return NULL;
-  dp_handle *h = get_handle(env, argv[0], &PACKET_TAG);
+  dp_handle *h = get_open_handle(env, argv[0], &PACKET_TAG, "getsockopt");
   if (h == NULL) return NULL;
-  if (h->fd < 0) {
-    throw_errno(env, EBADF, "getsockopt");
-    return NULL;
-  }
   if (getsockopt(h->fd, SOL_SOCKET, SO_RCVBUF, &value, &len) < 0) {
     throw_errno(env, errno, "getsockopt");
     return NULL;
