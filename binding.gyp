@@ -2,7 +2,14 @@
   "targets": [
     {
       "target_name": "dupip_packet",
-      "sources": ["native/packet.c"],
+      "sources": [
+        "native/module.c",
+        "native/handle.c",
+        "native/packet-socket.c",
+        "native/receive.c",
+        "native/netlink.c",
+        "native/ifaddrs.c"
+      ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror=implicit-function-declaration", "-O2"]
     }
   ]

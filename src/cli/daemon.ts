@@ -8,8 +8,8 @@ import { Guard, installCrashPolicy } from '../daemon/guard.js';
 import type { Observer } from '../daemon/observer.js';
 import { readDefaultRouteInterfaces, readHostInterfaces, readInterface } from '../platform/interfaces.js';
 import { watchHostChanges } from '../platform/netlink.js';
-import { loadWebConfig } from '../web/web-config-load.js';
-import { openArpSocket } from '../platform/packet-socket.js';
+import { type WebConfig, loadWebConfig } from '../web/web-config-load.js';
+import { openArpSocket, socketErrorKind } from '../platform/packet-socket.js';
 import { DAEMON_HELP, VERSION } from './help.js';
 import type { Io } from './io.js';
 import { createObservers } from './observers.js';
@@ -33,9 +33,10 @@ export async function daemonCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   let loaded;
+  let web: WebConfig;
   try {
     loaded = loadConfig({ argv });
-    loadWebConfig(loaded.config.web.configFile); // the same checks as at startup
+    web = loadWebConfig(loaded.config.web.configFile); // read once: checked here, used by the observers
   } catch (err) {
     if (err instanceof ConfigError) {
       io.err(`${err.message}\n`);
@@ -54,7 +55,7 @@ export async function daemonCommand(argv: string[], io: Io): Promise<number> {
   // Exceptions at the entry points are isolated (src/daemon/guard.ts); one anywhere else exits 70.
   const removeCrashPolicy = installCrashPolicy(logger, () => destination.flushSync());
   try {
-    return await runDaemon(argv, loaded.config, logger, io);
+    return await runDaemon(argv, loaded.config, web, logger, io);
   } finally {
     removeCrashPolicy();
     try {
@@ -65,12 +66,12 @@ export async function daemonCommand(argv: string[], io: Io): Promise<number> {
   }
 }
 
-async function runDaemon(argv: string[], config: DaemonConfig, logger: Logger, io: Io): Promise<number> {
+async function runDaemon(argv: string[], config: DaemonConfig, web: WebConfig, logger: Logger, io: Io): Promise<number> {
   logger.info({ event: 'starting', version: VERSION, node: process.version }, `dupip ${VERSION} starting`);
   let observers: Observer[];
   const guard = new Guard(logger);
   try {
-    observers = await createObservers(config, logger, guard);
+    observers = await createObservers(config, web, logger, guard);
   } catch (err) {
     logger.fatal({ event: 'fatal', err: (err as Error).message }, (err as Error).message);
     if (err instanceof ConfigError) {
@@ -99,8 +100,8 @@ async function runDaemon(argv: string[], config: DaemonConfig, logger: Logger, i
   try {
     await daemon.start();
   } catch (err) {
-    const e = err as Error & { kind?: string };
-    const msg = e.kind === 'permission' ? `permission denied opening ARP sockets: dupip needs CAP_NET_RAW (or root)` : e.message;
+    const e = err as Error;
+    const msg = socketErrorKind(err) === 'permission' ? `permission denied opening ARP sockets: dupip needs CAP_NET_RAW (or root)` : e.message;
     logger.fatal({ event: 'fatal', err: e.message }, msg);
     io.err(`dupip daemon: ${msg}\n`);
     await daemon.stop();

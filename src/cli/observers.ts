@@ -1,9 +1,9 @@
 /**
  * Builds the daemon's observers from the configuration: metrics and their HTTP(S) endpoint, the
  * conflict history journal, the control socket for `dupip status`. Everything that can fail at
- * startup (an invalid web config, a port in use, a control socket in use) fails here, before the
- * daemon opens a raw socket: ConfigError (exit 78) for the web config, a plain Error naming what
- * and why otherwise. The journal never fails startup: an unusable state directory or journal
+ * startup (a port in use, a control socket in use) fails here, before the daemon opens a raw
+ * socket, with a plain Error naming what and why; the web config and its certificates were read
+ * and checked once before (src/cli/daemon.ts: ConfigError, exit 78). The journal never fails startup: an unusable state directory or journal
  * path turns history off (logged, counted in dupip_journal_write_errors_total).
  */
 import type { Logger } from 'pino';
@@ -19,16 +19,16 @@ import { DupipMetrics } from '../metrics/metrics.js';
 import { BasicAuth } from '../web/basic-auth.js';
 import { createHandler, webReporter } from '../web/routes.js';
 import { startWebServer } from '../web/server.js';
-import { loadWebConfig } from '../web/web-config-load.js';
+import type { WebConfig } from '../web/web-config-load.js';
 import { VERSION } from './help.js';
 
 /** The observer, naming the place its exceptions are counted under. */
 const at = (where: FaultPlace, o: Observer): Observer => Object.assign(o, { where });
 
-export async function createObservers(config: DaemonConfig, logger: Logger, guard?: Guard): Promise<Observer[]> {
+/** `web`: the web config file, read and checked once by the caller (src/cli/daemon.ts, before --check-config answers). */
+export async function createObservers(config: DaemonConfig, web: WebConfig, logger: Logger, guard?: Guard): Promise<Observer[]> {
   // A request that threw is answered with an error; the exception is logged (rate-limited) and counted.
   const fault = (where: FaultPlace, log: (err: Error) => void) => (err: Error) => (guard ? guard.report(where, err) : log(err));
-  const web = loadWebConfig(config.web.configFile);
   loadOuiRegistry(logger);
   const cleanup: Array<() => void | Promise<void>> = [];
   try {

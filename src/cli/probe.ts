@@ -13,7 +13,7 @@ import { ProbeSession, type ProbeResult } from '../core/probe-session.js';
 import type { HostInterface } from '../core/watchlist.js';
 import { readHostInterfaces } from '../platform/interfaces.js';
 import { macDetails } from '../platform/oui-file.js';
-import { type ArpSocket, openArpSocket } from '../platform/packet-socket.js';
+import { type ArpSocket, openArpSocket, socketErrorKind } from '../platform/packet-socket.js';
 import { PROBE_HELP } from './help.js';
 import type { Io } from './io.js';
 import { CannotProbe, probeIpv6 } from './probe6.js';
@@ -84,9 +84,10 @@ function openSocket(ifc: HostInterface): ArpSocket {
   try {
     return openArpSocket(ifc.ifindex);
   } catch (err) {
-    const e = err as Error & { kind?: string };
-    if (e.kind === 'permission') throw new CannotProbe(`permission denied opening an ARP socket on ${ifc.name}: needs root or CAP_NET_RAW`);
-    if (e.kind === 'no-device') throw new CannotProbe(`interface ${ifc.name} does not exist`);
+    const e = err as Error;
+    const kind = socketErrorKind(err);
+    if (kind === 'permission') throw new CannotProbe(`permission denied opening an ARP socket on ${ifc.name}: needs root or CAP_NET_RAW`);
+    if (kind === 'no-device') throw new CannotProbe(`interface ${ifc.name} does not exist`);
     throw new CannotProbe(`cannot open an ARP socket on ${ifc.name}: ${e.message}`);
   }
 }

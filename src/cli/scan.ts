@@ -9,7 +9,7 @@ import { MAX_SCAN_ADDRESSES, prefixAddresses, requestFrame, ScanSession, type Sc
 import type { HostInterface } from '../core/watchlist.js';
 import { readHostInterfaces } from '../platform/interfaces.js';
 import { macDetails } from '../platform/oui-file.js';
-import { openArpSocket } from '../platform/packet-socket.js';
+import { openArpSocket, socketErrorKind } from '../platform/packet-socket.js';
 import { SCAN_HELP } from './help.js';
 import type { Io } from './io.js';
 
@@ -137,8 +137,8 @@ async function sweep(plan: ScanPlan, opts: ScanOptions, ownMacs: Set<string>): P
   try {
     socket = openArpSocket(ifc.ifindex);
   } catch (err) {
-    const e = err as Error & { kind?: string };
-    if (e.kind === 'permission') throw new CannotScan(`permission denied opening an ARP socket on ${ifc.name}: needs root or CAP_NET_RAW`);
+    const e = err as Error;
+    if (socketErrorKind(err) === 'permission') throw new CannotScan(`permission denied opening an ARP socket on ${ifc.name}: needs root or CAP_NET_RAW`);
     throw new CannotScan(`cannot open an ARP socket on ${ifc.name}: ${e.message}`);
   }
   const own = new Set(ifc.addresses.map((a) => a.address));

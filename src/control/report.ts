@@ -1,9 +1,9 @@
 /** Builds the `status` answer from the daemon's view and the conflict history. */
 import { fluxFindings } from '../core/arp-flux.js';
 import { describeRecurrence } from '../core/recurrence.js';
+import { compareSnapshots } from '../core/snapshot-order.js';
 import type { DaemonView } from '../daemon/observer.js';
 import type { HistoryEpisode } from '../journal/records.js';
-import { sortedAddresses } from '../metrics/gauges.js';
 import { macDetails } from '../platform/oui-file.js';
 import type { StatusAddress, StatusReport } from './protocol.js';
 
@@ -29,7 +29,7 @@ export function buildStatus(view: DaemonView, history: readonly HistoryEpisode[]
     if (list) list.push(e);
     else byAddress.set(key, [e]);
   }
-  const addresses: StatusAddress[] = sortedAddresses(view).map((e) => {
+  const addresses: StatusAddress[] = view.addresses().sort(compareSnapshots).map((e) => {
     const episodes = byAddress.get(`${e.interface}/${e.address}`) ?? [];
     const recurrence = describeRecurrence(episodes.map((x) => Date.parse(x.start)), { tzOffsetMinutes: ctx.tzOffsetMinutes });
     return {

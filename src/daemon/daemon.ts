@@ -4,36 +4,28 @@
  * so the e2e tests run the real thing and nothing here decides what a frame means.
  */
 import type { Logger } from 'pino';
-import { decodeArp, encodeArp } from '../core/arp.js';
+import { encodeArp } from '../core/arp.js';
+import type { BpfProgram } from '../core/bpf-insn.js';
 import { Detector, type Transmission } from '../core/detector.js';
 import type { DetectorEvent, SendOutcome } from '../core/events.js';
 import { type Ipv4, formatIpv4 } from '../core/ipv4.js';
 import type { Mac } from '../core/mac.js';
-import { PACKET_OUTGOING } from '../core/packet-constants.js';
 import { planCanaries } from '../core/proxy-watch.js';
-import { type HostInterface, type WatchList, type WatchedInterface, deriveWatchList, linkScopesOf, matchesInterface } from '../core/watchlist.js';
+import { type HostInterface, type WatchList, deriveWatchList, linkScopesOf, matchesInterface } from '../core/watchlist.js';
 import type { DaemonConfig } from '../config/index.js';
 import type { HostChanges } from '../platform/netlink.js';
 import { emptyChanges } from '../platform/netlink.js';
+import { socketErrorKind } from '../platform/socket-error.js';
 import { ChurnLog } from './churn-log.js';
 import { DROP_POLL_MS, DropAccount } from './drops.js';
 import { eventLog } from './event-log.js';
 import { Guard, Retrying, isolateObservers } from './guard.js';
 import { HostView, type LinkFacts, mergeChanges } from './host-view.js';
 import type { DaemonView, Observer } from './observer.js';
+import { type DaemonSocket, SocketSet } from './socket-set.js';
 
-/** The slice of the packet socket the daemon uses (src/platform/packet-socket.ts implements it). */
-export interface DaemonSocket {
-  setFilter(program: unknown): void;
-  send(payload: Uint8Array, destination: Mac): SendOutcome;
-  onFrames(listener: (frames: Array<{ payload: Uint8Array; sourceMac: Mac; packetType: number; vlanId?: number }>) => void): void;
-  onError(listener: (err: Error & { kind?: string }) => void): void;
-  /** Cumulative kernel counters; `drops`: frames lost to a full receive queue. */
-  stats?(): { drops: number };
-  /** The receive buffer granted (src/platform/packet-socket.ts RECEIVE_BUFFER_BYTES). */
-  readonly receiveBuffer?: { requested: number; bytes: number; forced: boolean };
-  close(): void;
-}
+export type { DaemonSocket } from './socket-set.js';
+
 
 export interface DaemonDeps {
   config: DaemonConfig;
@@ -43,7 +35,7 @@ export interface DaemonDeps {
   readDefaultRoutes?: () => Set<string>;
   openSocket: (ifindex: number) => DaemonSocket;
   /** Builds the kernel filter program for one interface. */
-  buildFilter: (ownMac: Mac, watched: Ipv4[], ifindex: number) => { program: unknown; strategy: string };
+  buildFilter: (ownMac: Mac, watched: Ipv4[], ifindex: number) => { program: BpfProgram; strategy: string };
   /** Calls back on rtnetlink link, address and default-route changes; without details: re-read everything. */
   watchLinks: (onChange: (changes?: HostChanges) => void) => { close(): void };
   logger: Logger;
@@ -64,19 +56,13 @@ const CHURN_SUMMARY_MS = 60_000;
 /** After the timer callback threw, wait this long before running the detector's deadlines again. */
 const TIMER_FAULT_HOLD_MS = 1000;
 
-interface OpenSocket {
-  ifindex: number;
-  socket: DaemonSocket;
-  filterKey: string;
-}
-
 const monotonicNow = () => performance.timeOrigin + performance.now();
 
 export class Daemon {
   private config: DaemonConfig;
   private readonly detector: Detector;
   private readonly now: () => number;
-  private readonly sockets = new Map<string, OpenSocket>();
+  private readonly socketSet: SocketSet;
   private list: WatchList = { interfaces: [], specs: [], ownMacs: [], problems: [] };
   private heldNow = new Set<Ipv4>();
   private host: HostInterface[] = [];
@@ -122,6 +108,24 @@ export class Daemon {
       random: deps.random ?? Math.random,
       transmit: (t) => this.transmit(t),
     });
+    this.socketSet = new SocketSet({
+      openSocket: deps.openSocket,
+      buildFilter: deps.buildFilter,
+      logger: deps.logger,
+      observers: this.deps.observers,
+      guard: this.guard,
+      drops: this.drops,
+      churnLog: this.churnLog,
+      detector: this.detector,
+      now: this.now,
+      stopped: () => this.stopped,
+      pump: () => this.pump(),
+      recover: () => this.recover(),
+    });
+  }
+
+  private get sockets() {
+    return this.socketSet.sockets;
   }
 
   private detectorOptions(c: DaemonConfig) {
@@ -141,7 +145,7 @@ export class Daemon {
     // Watch first, read second: a change between the two is applied after the read, not lost.
     this.links = this.deps.watchLinks(this.guard.wrap('netlink', (c?: HostChanges) => this.scheduleRefresh(c)));
     // Without CAP_NET_RAW nothing will ever work: that one is fatal at start; anything else is retried.
-    this.refresher.run((err) => (err as { kind?: string }).kind === 'permission');
+    this.refresher.run((err) => socketErrorKind(err) === 'permission');
     this.churnLog.sockets.opened = 0; // the summary is about churn, not the start
     for (const o of this.deps.observers) await o.attach?.(this.view());
     this.poll = setInterval(() => this.refresher.run(), HOST_POLL_MS);
@@ -171,8 +175,7 @@ export class Daemon {
     for (const t of [this.poll, this.dropPoll, this.churnTimer]) if (t) clearInterval(t);
     this.refresher.stop();
     this.links?.close();
-    for (const s of this.sockets.values()) s.socket.close();
-    this.sockets.clear();
+    this.socketSet.closeAll();
     for (const o of this.deps.observers) await o.close?.();
   }
 
@@ -258,89 +261,7 @@ export class Daemon {
     this.detector.setWatchList(list, this.now());
     this.detector.proxies.retain(list.interfaces.map((i) => i.name));
     this.detector.proxies.setCanaries(canaries.canaries, this.now());
-    this.syncSockets(previous, previousCanaries);
-    this.pump();
-  }
-
-  /** Opens, closes and re-filters sockets of the interfaces whose watch differs from `previous`. */
-  private syncSockets(previous: WatchList, previousCanaries: ReadonlyMap<string, string> = this.canaryKeys): void {
-    const wanted = new Map(this.list.interfaces.map((i) => [i.name, i]));
-    for (const [name, s] of this.sockets) {
-      const w = wanted.get(name);
-      if (!w || w.ifindex !== s.ifindex) {
-        s.socket.close();
-        this.sockets.delete(name);
-        this.churnLog.sockets.closed++;
-      }
-    }
-    const signature = (l: WatchList) => {
-      const m = new Map<string, string>();
-      for (const i of l.interfaces) m.set(i.name, `${i.ifindex}|${i.mac}|${i.up}`);
-      for (const sp of l.specs) m.set(sp.ifname, `${m.get(sp.ifname) ?? ''}|${sp.address}:${sp.held}`);
-      return m;
-    };
-    const before = signature(previous);
-    const after = signature(this.list);
-    for (const ifc of this.list.interfaces) {
-      const untouched = before.get(ifc.name) === after.get(ifc.name) && previousCanaries.get(ifc.name) === this.canaryKeys.get(ifc.name);
-      if (this.sockets.has(ifc.name) && untouched) continue;
-      let s = this.sockets.get(ifc.name);
-      if (!s) {
-        const opened = this.open(ifc);
-        if (!opened) continue;
-        s = opened;
-      }
-      const watched = this.detector.watchedAddresses(ifc.name);
-      const key = `${ifc.mac}|${watched.join(',')}`;
-      if (key !== s.filterKey) {
-        const { program, strategy } = this.deps.buildFilter(ifc.mac, watched, ifc.ifindex);
-        s.socket.setFilter(program);
-        s.filterKey = key;
-        this.deps.logger.debug({ event: 'filter', interface: ifc.name, addresses: watched.length, strategy }, `kernel filter for ${ifc.name}: ${watched.length} address(es), ${strategy}`);
-      }
-    }
-  }
-
-  private open(ifc: WatchedInterface): OpenSocket | null {
-    let socket: DaemonSocket;
-    try {
-      socket = this.deps.openSocket(ifc.ifindex);
-    } catch (err) {
-      const e = err as Error & { kind?: string; code?: string };
-      if (e.kind === 'permission' || e.code === 'EPERM' || e.code === 'EACCES') throw err; // fatal: nothing will ever work
-      this.deps.logger.warn({ event: 'socket-error', interface: ifc.name, code: e.code }, `cannot open an ARP socket on ${ifc.name}: ${e.message}`);
-      return null;
-    }
-    socket = this.drops.follow(ifc.name, socket);
-    // A batch that threw: deliver the events of the frames before the fault, re-arm the timer.
-    socket.onFrames(this.guard.wrap('frames', (frames) => this.frames(ifc.name, frames), () => this.recover()));
-    socket.onError(this.guard.wrap('frames', (err) => {
-      if (err.kind === 'interface-down') return; // the link watcher reports it; the socket resumes on link-up
-      this.deps.logger.error({ event: 'socket-error', interface: ifc.name, err: err.message }, `ARP socket on ${ifc.name}: ${err.message}`);
-    }));
-    const s = { ifindex: ifc.ifindex, socket, filterKey: '' };
-    this.sockets.set(ifc.name, s);
-    this.churnLog.sockets.opened++;
-    return s;
-  }
-
-  private frames(ifname: string, frames: Array<{ payload: Uint8Array; sourceMac: Mac; packetType: number; vlanId?: number }>): void {
-    if (this.stopped) return;
-    const now = this.now();
-    for (const o of this.deps.observers) o.framesReceived?.(ifname, frames.length);
-    for (const f of frames) {
-      if (f.packetType === PACKET_OUTGOING) continue;
-      if (f.vlanId !== undefined) {
-        for (const o of this.deps.observers) o.frameIgnored?.(ifname, 'vlan-tagged');
-        continue;
-      }
-      const r = decodeArp(f.payload);
-      if (!r.ok) {
-        for (const o of this.deps.observers) o.frameInvalid?.(ifname, r.reason);
-        continue;
-      }
-      this.detector.handleFrame(ifname, r.frame, f.sourceMac, now);
-    }
+    this.socketSet.syncSockets(previous, list, previousCanaries, this.canaryKeys);
     this.pump();
   }
 

@@ -4,6 +4,7 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import { ADDRESS_STATES, type EntrySnapshot } from '../core/events.js';
+import { compareSnapshots } from '../core/snapshot-order.js';
 import type { DaemonView } from '../daemon/observer.js';
 import { compareLabels } from './counts.js';
 
@@ -13,7 +14,7 @@ const ADDRESS_LABELS = ['address', 'interface', 'role'] as const;
 
 /** Monitored addresses in a stable order: interface, then address (numerically), then role. */
 export function sortedAddresses(view: DaemonView): EntrySnapshot[] {
-  return view.addresses().sort((a, b) => compareLabels(['interface', 'address', 'role'], a, b) || a.ip - b.ip);
+  return view.addresses().sort(compareSnapshots);
 }
 
 /** Number of MACs answering for a delegate, or null while unknown (no completed probe round yet). */

@@ -1,5 +1,5 @@
 /**
- * The one place that loads the native addon (native/packet.c, built by node-gyp into
+ * The one place that loads the native addon (native/*.c, built by node-gyp into
  * build/Release/dupip_packet.node). Everything else goes through the typed wrappers in
  * packet-socket.ts.
  *
@@ -24,8 +24,8 @@ export interface NativeWatchHandle {
 }
 
 /**
- * Receive callback: `records` holds `countOrErrno` fixed-size records (layout in packet-socket.ts
- * and native/packet.c), or is null and `countOrErrno` is a negative errno.
+ * Receive callback: `records` holds `countOrErrno` fixed-size records (layout in frame-records.ts
+ * and native/dupip.h), or is null and `countOrErrno` is a negative errno.
  */
 export type NativeReceiveCallback = (records: Buffer | null, countOrErrno: number) => void;
 
@@ -47,7 +47,6 @@ export interface NativeBinding {
   send(handle: NativePacketHandle, payload: Uint8Array, dstMac: Uint8Array): number;
   /** Starts reading: one callback per received batch, or (null, -errno) for a receive error. */
   start(handle: NativePacketHandle, callback: NativeReceiveCallback): void;
-  stop(handle: NativePacketHandle): void;
   /** Idempotent. */
   close(handle: NativePacketHandle): void;
   /** PACKET_STATISTICS since the previous call (the kernel resets them on read). */
@@ -76,8 +75,6 @@ export interface NativeBinding {
   readonly RECORD_SIZE: number;
   readonly RECORD_PAYLOAD_OFFSET: number;
   readonly RECORD_PAYLOAD_MAX: number;
-  readonly BATCH_SIZE: number;
-  readonly BPF_MAXINSNS: number;
   /** linux/if_ether.h protocol numbers open() accepts (optional for test stand-ins). */
   readonly ETH_P_ARP?: number;
   readonly ETH_P_IPV6?: number;

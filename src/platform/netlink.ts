@@ -1,5 +1,5 @@
 /**
- * Parses the rtnetlink notifications the addon hands over as raw bytes (native/packet.c,
+ * Parses the rtnetlink notifications the addon hands over as raw bytes (native/netlink.c,
  * watchLinks) into what changed: which links (by ifindex, with the name a link message carries),
  * which IPv4 addresses, and whether a default route changed. Malformed messages are counted and
  * make the batch "lost" (the caller re-reads the host): a netlink socket is kernel-written, so this

@@ -6,11 +6,13 @@
  */
 import pino from 'pino';
 import { OP_REQUEST, encodeArp } from '../../src/core/arp.js';
+import { dropAllProgram } from '../../src/core/bpf.js';
 import type { DetectorEvent } from '../../src/core/events.js';
 import type { Mac } from '../../src/core/mac.js';
 import type { HostInterface } from '../../src/core/watchlist.js';
 import { defaultConfig, type DaemonConfig } from '../../src/config/index.js';
 import { Daemon, type DaemonSocket } from '../../src/daemon/daemon.js';
+import type { PacketSocketError } from '../../src/platform/socket-error.js';
 import type { Observer } from '../../src/daemon/observer.js';
 import { ip } from './fake-world.js';
 
@@ -27,7 +29,7 @@ export interface LogRecord {
 
 export class FakeSocket implements DaemonSocket {
   frameListeners: Array<(frames: Array<{ payload: Uint8Array; sourceMac: Mac; packetType: number }>) => void> = [];
-  errorListeners: Array<(err: Error & { kind?: string }) => void> = [];
+  errorListeners: Array<(err: PacketSocketError) => void> = [];
   sent = 0;
   closed = false;
   drops = 0;
@@ -106,7 +108,7 @@ export class FakeHost {
         this.sockets.push(s);
         return s;
       },
-      buildFilter: () => ({ program: null, strategy: 'fake' }),
+      buildFilter: () => ({ program: dropAllProgram(), strategy: 'fake' }),
       watchLinks: (onChange) => {
         this.linkChange = onChange;
         return { close: () => void (this.linkChange = null) };

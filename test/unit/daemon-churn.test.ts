@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultConfig } from '../../src/config/index.js';
+import { dropAllProgram } from '../../src/core/bpf.js';
 import type { HostInterface } from '../../src/core/watchlist.js';
 import { Daemon, type DaemonSocket } from '../../src/daemon/daemon.js';
 import type { LinkFacts } from '../../src/daemon/host-view.js';
@@ -54,7 +55,7 @@ function harness(veths: number, interfaces: string[] = []) {
     },
     buildFilter: () => {
       calls.filter++;
-      return { program: null, strategy: 'fake' };
+      return { program: dropAllProgram(), strategy: 'fake' };
     },
     watchLinks: (cb) => {
       onChange = cb;

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DROP_POLL_MS } from '../../src/daemon/drops.js';
 import { EXIT_INTERNAL_ERROR, Guard, installCrashPolicy } from '../../src/daemon/guard.js';
 import { FAULT_PLACES } from '../../src/daemon/observer.js';
+import { PacketSocketError } from '../../src/platform/socket-error.js';
 import { ADDRESS, FakeHost, emfile, hostWith } from '../support/fake-host.js';
 import pino from 'pino';
 
@@ -89,7 +90,7 @@ describe('a host read that fails (EMFILE from getifaddrs)', () => {
 
   it('no CAP_NET_RAW at start is still fatal (nothing would ever work)', async () => {
     const h = new FakeHost();
-    h.openError = Object.assign(new Error('socket EPERM'), { kind: 'permission', code: 'EPERM' });
+    h.openError = new PacketSocketError('socket EPERM', 'EPERM', 1, 'permission', 'socket');
     await expect(h.daemon.start()).rejects.toThrow('EPERM');
     await h.daemon.stop();
   });

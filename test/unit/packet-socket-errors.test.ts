@@ -161,9 +161,6 @@ function fakeBinding() {
       calls.push('start');
       state.callback = cb;
     },
-    stop() {
-      calls.push('stop');
-    },
     close() {
       calls.push('close');
     },
@@ -189,8 +186,6 @@ function fakeBinding() {
     RECORD_SIZE: 144,
     RECORD_PAYLOAD_OFFSET: 16,
     RECORD_PAYLOAD_MAX: 128,
-    BATCH_SIZE: 64,
-    BPF_MAXINSNS: 4096,
   };
   return { binding, calls, state };
 }

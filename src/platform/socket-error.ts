@@ -1,9 +1,12 @@
 /**
- * Errors of the native packet sockets and link watcher (packet-socket.ts): what an errno means to
- * the caller, and the conversion of the addon's thrown errors. Pure apart from the errno table.
+ * The packet socket's error type at the platform boundary: PacketSocketError and its kinds, and
+ * what an errno means to a caller (classifyErrorCode, classifySendErrno, errnoError, fromNative).
  */
 import { constants as osConstants } from 'node:os';
 import type { SendOutcome } from '../core/events.js';
+
+
+// ---- errors --------------------------------------------------------------------------
 
 export type PacketSocketErrorKind = 'permission' | 'no-device' | 'interface-down' | 'fatal';
 
@@ -73,4 +76,9 @@ export function fromNative(err: unknown, context: string): unknown {
     return new PacketSocketError(`${context}: ${err.message}`, e.code, e.errno, classifyErrorCode(e.code), syscall);
   }
   return err;
+}
+
+/** The kind of a PacketSocketError; undefined for any other error (callers need not duck-type). */
+export function socketErrorKind(err: unknown): PacketSocketErrorKind | undefined {
+  return err instanceof PacketSocketError ? err.kind : undefined;
 }

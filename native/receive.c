@@ -1,0 +1,119 @@
+/*
+ * receive.c — the packet socket's batched receive path: recvmmsg() with
+ * PACKET_AUXDATA into fixed-size records (layout in module.c), handed to the
+ * start() callback one batch at a time.
+ */
+#include "dupip.h"
+
+/* ---- packet socket: receive path ------------------------------------------ */
+
+static void put_u16le(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v & 0xff);
+  p[1] = (uint8_t)((v >> 8) & 0xff);
+}
+
+static void put_u32le(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v & 0xff);
+  p[1] = (uint8_t)((v >> 8) & 0xff);
+  p[2] = (uint8_t)((v >> 16) & 0xff);
+  p[3] = (uint8_t)((v >> 24) & 0xff);
+}
+
+/*
+ * Reads up to MAX_BATCHES_PER_WAKEUP batches of BATCH_SIZE frames and hands
+ * each batch to JS. Stops at EAGAIN, at a short batch (the queue is empty),
+ * when JS stops/closes the socket, or at the cap (the poll is level-triggered,
+ * so the loop comes back for the rest after serving other work).
+ */
+static void drain_packets(dp_handle *h) {
+  uint8_t records[BATCH_SIZE * RECORD_SIZE];
+  struct mmsghdr messages[BATCH_SIZE];
+  struct iovec iovecs[BATCH_SIZE];
+  struct sockaddr_ll addresses[BATCH_SIZE];
+  /* One control buffer per message for its PACKET_AUXDATA (aligned for struct cmsghdr). */
+  union { struct cmsghdr align; uint8_t bytes[AUXDATA_SPACE]; } controls[BATCH_SIZE];
+
+  for (int batch = 0; batch < MAX_BATCHES_PER_WAKEUP && h->polling && h->fd >= 0; batch++) {
+    memset(records, 0, sizeof records);
+    memset(messages, 0, sizeof messages);
+    memset(addresses, 0, sizeof addresses);
+    for (int i = 0; i < BATCH_SIZE; i++) {
+      /* The payload lands directly in its record. */
+      iovecs[i].iov_base = records + i * RECORD_SIZE + RECORD_PAYLOAD_OFFSET;
+      iovecs[i].iov_len = RECORD_PAYLOAD_MAX;
+      messages[i].msg_hdr.msg_name = &addresses[i];
+      messages[i].msg_hdr.msg_namelen = sizeof addresses[i];
+      messages[i].msg_hdr.msg_iov = &iovecs[i];
+      messages[i].msg_hdr.msg_iovlen = 1;
+      messages[i].msg_hdr.msg_control = controls[i].bytes;
+      messages[i].msg_hdr.msg_controllen = sizeof controls[i].bytes;
+    }
+
+    /* MSG_TRUNC: msg_len is the real frame length even when it did not fit. */
+    int n = recvmmsg(h->fd, messages, BATCH_SIZE, MSG_DONTWAIT | MSG_TRUNC, NULL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      deliver(h, NULL, -errno);
+      return;
+    }
+    if (n == 0) return;
+
+    for (int i = 0; i < n; i++) {
+      uint8_t *record = records + i * RECORD_SIZE;
+      const struct sockaddr_ll *from = &addresses[i];
+      unsigned int length = messages[i].msg_len;
+      size_t halen = from->sll_halen < 6 ? from->sll_halen : 6;
+      put_u16le(record + 0, length > 0xffff ? 0xffff : length);
+      record[2] = from->sll_pkttype;
+      uint8_t flags = from->sll_protocol == htons(h->protocol) ? 0 : RECORD_FLAG_NOT_ARP;
+      uint16_t tci = 0;
+      for (struct cmsghdr *c = CMSG_FIRSTHDR(&messages[i].msg_hdr); c != NULL; c = CMSG_NXTHDR(&messages[i].msg_hdr, c)) {
+        if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA ||
+            c->cmsg_len < CMSG_LEN(sizeof(struct tpacket_auxdata))) continue;
+        struct tpacket_auxdata aux;
+        memcpy(&aux, CMSG_DATA(c), sizeof aux);
+        flags |= RECORD_FLAG_AUXDATA;
+        if (aux.tp_status & TP_STATUS_VLAN_VALID) {
+          flags |= RECORD_FLAG_VLAN_TAG;
+          tci = aux.tp_vlan_tci;
+        }
+      }
+      record[3] = flags;
+      put_u32le(record + 4, (uint32_t)from->sll_ifindex);
+      memcpy(record + 8, from->sll_addr, halen);
+      put_u16le(record + 14, tci);
+    }
+    deliver(h, records, n);
+    if (n < BATCH_SIZE) return;
+  }
+}
+
+static void on_packet_readable(uv_poll_t *poll, int status, int events) {
+  (void)events;
+  dp_handle *h = (dp_handle *)poll->data;
+  if (status < 0) {
+    int err = take_socket_error(h, on_packet_readable);
+    /* POLLERR without a pending error should not happen; report it rather than spin silently. */
+    deliver(h, NULL, -(err != 0 ? err : EIO));
+  }
+  drain_packets(h);
+}
+
+/* start(handle, callback): callback(records, count) per batch, callback(null, -errno) on error */
+napi_value js_start(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  dp_handle *h = get_handle(env, argv[0], &PACKET_TAG);
+  if (h == NULL || !check_function(env, argv[1])) return NULL;
+  if (h->fd < 0) {
+    throw_errno(env, EBADF, "start");
+    return NULL;
+  }
+  if (h->polling) {
+    napi_throw_error(env, "ERR_ALREADY_STARTED", "the socket is already started");
+    return NULL;
+  }
+  start_polling(env, h, argv[1], "dupip:packet", on_packet_readable);
+  return NULL;
+}
