@@ -8,11 +8,11 @@
  */
 import { type ReceivedArp, announcementFrame, observeArp } from './arp.js';
 import { type DelegateMachine, type DelegateStep, delegateAnswer, delegateEnter, delegateReset, delegateRound, delegateRoundStart, delegateSignal, newDelegateMachine } from './delegate-machine.js';
-import { type DetectorOptions, type Entry, type FrameVerdict, type Iface, type Timer, episodeOf, isEpisodeState, keyOf, newEntry, sendCapped, snapshotOf, summaryEvents } from './entry.js';
+import { type DetectorOptions, type Entry, type FrameVerdict, type Iface, type Timer, episodeOf, ignoredMac, isEpisodeState, keyOf, newEntry, sendCapped, snapshotOf, summaryEvents } from './entry.js';
 import type { AddressState, DetectorEvent, EntrySnapshot, Episode, FrameKind } from './events.js';
 import { type HeldMachine, type HeldStep, heldClaim, heldEnter, heldProbe, heldReset, heldRound, newHeldMachine } from './held-machine.js';
 import type { Ipv4 } from './ipv4.js';
-import { BROADCAST_MAC, type Mac, isVrrpMac } from './mac.js';
+import { BROADCAST_MAC, type Mac } from './mac.js';
 import type { Observation } from './observation.js';
 import { DEFAULT_PROXY_THRESHOLD, ProxyWatch, proxyOptions } from './proxy-watch.js';
 import { ANNOUNCE_WAIT_MS } from './rfc5227.js';
@@ -23,9 +23,6 @@ import { DeadlineHeap } from './timing.js';
 import type { WatchList, WatchSpec } from './watchlist.js';
 
 export type { DetectorOptions, FrameVerdict, Transmission } from './entry.js';
-export { MAX_MACS_PER_ADDRESS } from './sightings.js';
-export { UNANSWERED_ROUNDS } from './delegate-machine.js';
-export { MAX_REPLY_WINDOW_MS, MAX_TICK_MS } from './grid.js';
 
 export class Detector {
   private readonly opts: Required<DetectorOptions>;
@@ -199,7 +196,7 @@ export class Detector {
     const m = entry.machine;
     switch (obs.kind) {
       case 'claim':
-        if (this.ignored(entry, obs.mac)) return 'ignored';
+        if (ignoredMac(entry, obs.mac, this.ignoreMacs, this.opts.ignoreVrrpForDelegates)) return 'ignored';
         if (m.role === 'held') {
           this.applyHeld(entry, m, heldClaim(m, obs, from, entry.label, this.opts, now), now);
           return 'claim';
@@ -214,7 +211,7 @@ export class Detector {
         return 'answer';
       case 'probe':
         if (m.role !== 'held') return 'unwatched'; // peers probing a delegate we do not hold: not our business
-        if (this.ignored(entry, obs.mac) || entry.allowedMacs.has(obs.mac)) return 'ignored';
+        if (ignoredMac(entry, obs.mac, this.ignoreMacs, this.opts.ignoreVrrpForDelegates) || entry.allowedMacs.has(obs.mac)) return 'ignored';
         this.applyHeld(entry, m, heldProbe(m, from, entry.label, now), now);
         return 'probe';
     }
@@ -222,10 +219,6 @@ export class Detector {
 
   private isOwn(iface: Iface, mac: Mac): boolean {
     return this.ownMacs.has(mac) || mac === iface.mac;
-  }
-
-  private ignored(entry: Entry, mac: Mac): boolean {
-    return this.ignoreMacs.has(mac) || (entry.role === 'delegate' && this.opts.ignoreVrrpForDelegates && isVrrpMac(mac));
   }
 
   private applyHeld(entry: Entry, m: HeldMachine, step: HeldStep, now: number): void {

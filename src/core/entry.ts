@@ -7,7 +7,7 @@ import { type DelegateMachine, newDelegateMachine } from './delegate-machine.js'
 import type { AddressState, DetectorEvent, EntrySnapshot, Episode, FrameKind, SendOutcome } from './events.js';
 import { type HeldMachine, newHeldMachine } from './held-machine.js';
 import { type Ipv4, formatIpv4 } from './ipv4.js';
-import type { Mac } from './mac.js';
+import { type Mac, isVrrpMac } from './mac.js';
 import type { SendQueue } from './send-queue.js';
 import { type Tally, newTally } from './sightings.js';
 import type { Random } from './timing.js';
@@ -172,4 +172,9 @@ export function sendCapped(iface: Iface, opts: { probeIntervalMs: number; announ
   const [n, perSecond, cap] = [iface.entries.size, sendsPerSecond(iface, opts), opts.maxSendRate];
   if (perSecond <= cap) return null;
   return { type: 'send-capped', at: now, interface: iface.name, addresses: n, neededPerSecond: Math.round(perSecond * 10) / 10, cap, roundMs: Math.round((n * 1000) / cap) };
+}
+
+/** A MAC never counted for `entry`: the ignore list, and VRRP virtual MACs for delegates (unless configured otherwise). */
+export function ignoredMac(entry: Entry, mac: Mac, ignoreMacs: ReadonlySet<Mac>, ignoreVrrpForDelegates: boolean): boolean {
+  return ignoreMacs.has(mac) || (entry.role === 'delegate' && ignoreVrrpForDelegates && isVrrpMac(mac));
 }

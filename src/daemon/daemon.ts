@@ -11,7 +11,7 @@ import type { DetectorEvent, SendOutcome } from '../core/events.js';
 import { type Ipv4, formatIpv4 } from '../core/ipv4.js';
 import type { Mac } from '../core/mac.js';
 import { planCanaries } from '../core/proxy-watch.js';
-import { type HostInterface, type WatchList, deriveWatchList, linkScopesOf, matchesInterface } from '../core/watchlist.js';
+import { type HostInterface, type WatchList, deriveWatchList, linkScopesOf } from '../core/watchlist.js';
 import type { DaemonConfig } from '../config/index.js';
 import type { HostChanges } from '../platform/netlink.js';
 import { emptyChanges } from '../platform/netlink.js';
@@ -20,7 +20,7 @@ import { ChurnLog } from './churn-log.js';
 import { DROP_POLL_MS, DropAccount } from './drops.js';
 import { eventLog } from './event-log.js';
 import { Guard, Retrying, isolateObservers } from './guard.js';
-import { HostView, type LinkFacts, mergeChanges } from './host-view.js';
+import { HostView, type LinkFacts, cannotMatter, mergeChanges } from './host-view.js';
 import type { DaemonView, Observer } from './observer.js';
 import { type DaemonSocket, SocketSet } from './socket-set.js';
 
@@ -199,7 +199,7 @@ export class Daemon {
       const ok = this.guard.run('refresh', () => {
         const { changed, touched } = this.hostView.apply(p);
         if (!changed) return true;
-        if (touched && touched.every((i) => this.cannotMatter(i))) {
+        if (touched && touched.every((i) => cannotMatter(i, this.config, this.list, this.hostView))) {
           this.host = this.hostView.interfaces();
           return true; // a container's veth came or went: the watch list is the same by construction
         }
@@ -208,23 +208,6 @@ export class Daemon {
       });
       if (!ok) this.refresher.run();
     }, LINK_SETTLE_MS);
-  }
-
-  /**
-   * True when a change to `ifc` cannot change the watch list: it is host-internal by its own facts
-   * (no device, no default route, stacked on nothing, nothing stacked on it), not watched, not named
-   * in `interfaces`, holds no delegate, and some link faces the network (else all are watched).
-   */
-  private cannotMatter(ifc: HostInterface): boolean {
-    const c = this.config;
-    if (!this.list.uplinkFound) return false;
-    if (ifc.device || ifc.defaultRoute || (ifc.lowers?.length ?? 0) > 0 || ifc.kind === undefined) return false;
-    if (ifc.kind === 'bridge' || ifc.kind === 'bond') return false; // its ports decide; re-derive
-    if (c.interfaces.some((p) => matchesInterface(p, ifc.name))) return false;
-    if (this.list.interfaces.some((w) => w.name === ifc.name || w.ifindex === ifc.ifindex)) return false;
-    if (c.delegates.length > 0 && ifc.addresses.some((a) => c.delegates.some((d) => d.address === a.address))) return false;
-    if (ifc.master && this.list.scopes?.get(ifc.master) === 'network') return false; // a port of the uplink's bridge
-    return !this.hostView.hasUpper(ifc.name);
   }
 
   /** Re-reads the whole host, updates the watch list, sockets and kernel filters. */

@@ -4,7 +4,8 @@
  * applies address notifications as they come; only a lost batch, a reload or the safety poll
  * re-reads the whole host. Counts what changed, for the daemon's churn summary.
  */
-import type { HostInterface } from '../core/watchlist.js';
+import { type HostInterface, type WatchList, matchesInterface } from '../core/watchlist.js';
+import type { DaemonConfig } from '../config/index.js';
 import type { HostChanges } from '../platform/netlink.js';
 
 export type LinkFacts = Omit<HostInterface, 'addresses' | 'defaultRoute'>;
@@ -143,4 +144,20 @@ export function mergeChanges(a: HostChanges, b: HostChanges): HostChanges {
   a.lost ||= b.lost;
   a.malformed += b.malformed;
   return a;
+}
+
+/**
+ * True when a change to `ifc` cannot change the watch list: it is host-internal by its own facts
+ * (no device, no default route, stacked on nothing, nothing stacked on it), not watched, not named
+ * in `interfaces`, holds no delegate, and some link faces the network (else all are watched).
+ */
+export function cannotMatter(ifc: HostInterface, c: Pick<DaemonConfig, 'interfaces' | 'delegates'>, list: WatchList, view: HostView): boolean {
+  if (!list.uplinkFound) return false;
+  if (ifc.device || ifc.defaultRoute || (ifc.lowers?.length ?? 0) > 0 || ifc.kind === undefined) return false;
+  if (ifc.kind === 'bridge' || ifc.kind === 'bond') return false; // its ports decide; re-derive
+  if (c.interfaces.some((p) => matchesInterface(p, ifc.name))) return false;
+  if (list.interfaces.some((w) => w.name === ifc.name || w.ifindex === ifc.ifindex)) return false;
+  if (c.delegates.length > 0 && ifc.addresses.some((a) => c.delegates.some((d) => d.address === a.address))) return false;
+  if (ifc.master && list.scopes?.get(ifc.master) === 'network') return false; // a port of the uplink's bridge
+  return !view.hasUpper(ifc.name);
 }

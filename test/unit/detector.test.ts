@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_MACS_PER_ADDRESS, MAX_TICK_MS } from '../../src/core/detector.js';
+import { MAX_TICK_MS } from '../../src/core/grid.js';
+import { MAX_MACS_PER_ADDRESS } from '../../src/core/sightings.js';
 import { SendWindow } from '../../src/core/timing.js';
 import { DEFEND_INTERVAL_MS } from '../../src/core/rfc5227.js';
 import { formatIpv4 } from '../../src/core/ipv4.js';
