@@ -19,6 +19,7 @@ import type { Io } from './io.js';
 import { CannotProbe, probeIpv6 } from './probe6.js';
 
 import { EXIT_CANNOT_PROBE, EXIT_DUPLICATE, EXIT_OK } from './exit-codes.js';
+import { now, spreadProbes } from './probe-pacing.js';
 
 export { EXIT_CANNOT_PROBE, EXIT_DUPLICATE, EXIT_OK };
 
@@ -92,7 +93,6 @@ function openSocket(ifc: HostInterface): ArpSocket {
   }
 }
 
-const now = () => performance.now();
 
 async function probe(opts: ProbeOptions, ifc: HostInterface, ownMacs: Set<string>): Promise<{ result: ProbeResult; sendErrors: string[] }> {
   const socket = openSocket(ifc);
@@ -110,29 +110,12 @@ async function probe(opts: ProbeOptions, ifc: HostInterface, ownMacs: Set<string
     });
     socket.onError(() => {});
     const payload = encodeArp(probeFrame(ifc.mac, opts.address));
-    const spacing = opts.timeoutMs / opts.count;
-    const start = now();
-    for (let i = 0; i < opts.count; i++) {
-      const due = start + i * spacing;
-      if (due > now()) await sleep(due - now());
-      let outcome: string;
-      try {
-        outcome = socket.send(payload, BROADCAST_MAC);
-      } catch (err) {
-        outcome = (err as Error).message;
-      }
-      if (outcome === 'sent') session.probeSent(now());
-      else sendErrors.push(outcome);
-    }
-    const end = start + opts.timeoutMs;
-    if (end > now()) await sleep(end - now());
+    sendErrors.push(...(await spreadProbes(opts.count, opts.timeoutMs, () => socket.send(payload, BROADCAST_MAC), (t) => session.probeSent(t))));
     return { result: session.result(), sendErrors };
   } finally {
     socket.close();
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function probeCommand(argv: string[], io: Io): Promise<number> {
   let opts: ProbeOptions | 'help';

@@ -20,6 +20,7 @@ import type { ProbeResult } from '../core/probe-session.js';
 import type { HostInterface } from '../core/watchlist.js';
 import { type Ipv6HostAddress, isUsable, linkLocalOf, readIpv6Addresses } from '../platform/ipv6-addresses.js';
 import { type PacketSocket, openPacketSocket } from '../platform/packet-socket.js';
+import { now, spreadProbes } from './probe-pacing.js';
 
 /** A reason the probe could not be made (exit 2). */
 export class CannotProbe extends Error {}
@@ -97,8 +98,6 @@ function openSocket(ifc: HostInterface): PacketSocket {
   }
 }
 
-const now = () => performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function run(opts: Probe6Options, ifc: HostInterface, session: NdProbeSession): Promise<string[]> {
   const socket = openSocket(ifc);
@@ -113,23 +112,17 @@ async function run(opts: Probe6Options, ifc: HostInterface, session: NdProbeSess
       }
     });
     socket.onError(() => {});
-    const spacing = opts.timeoutMs / opts.count;
-    const start = now();
-    for (let i = 0; i < opts.count; i++) {
-      const due = start + i * spacing;
-      if (due > now()) await sleep(due - now());
-      const probe = session.nextProbe(randomBytes(6));
-      let outcome: string;
-      try {
-        outcome = socket.send(probe.payload, probe.destinationMac);
-      } catch (err) {
-        outcome = (err as Error).message;
-      }
-      if (outcome === 'sent') session.probeSent(now());
-      else sendErrors.push(outcome);
-    }
-    const end = start + opts.timeoutMs;
-    if (end > now()) await sleep(end - now());
+    sendErrors.push(
+      ...(await spreadProbes(
+        opts.count,
+        opts.timeoutMs,
+        () => {
+          const probe = session.nextProbe(randomBytes(6));
+          return socket.send(probe.payload, probe.destinationMac);
+        },
+        (t) => session.probeSent(t),
+      )),
+    );
     return sendErrors;
   } finally {
     socket.close();

@@ -3,6 +3,7 @@
  * edge of DELEGATE_EDGES, and every edge has a row.
  */
 import { describe, expect, it } from 'vitest';
+import { type EdgeRow, stateTable } from '../support/state-table.js';
 import {
   DELEGATE_EDGES,
   DELEGATE_STATES,
@@ -45,14 +46,7 @@ function apply(m: DelegateMachine, step: DelegateStep): DelegateState {
   return m.state;
 }
 
-interface Row {
-  from: DelegateState;
-  input: DelegateInput;
-  to: DelegateState;
-  when: string;
-  run: (m: DelegateMachine) => DelegateStep;
-  check?: (m: DelegateMachine, step: DelegateStep) => void;
-}
+type Row = EdgeRow<DelegateState, DelegateInput, DelegateMachine, DelegateStep>;
 
 /** Opens a confirmation round, as the detector does when a step asks for one. */
 const confirmationRound = (m: DelegateMachine) => {
@@ -187,20 +181,7 @@ const rows: Row[] = [
 ];
 
 describe('delegate machine: state × input', () => {
-  it.each(rows.map((r) => [`${r.from} --${r.input}--> ${r.to}: ${r.when}`, r] as const))('%s', (_, r) => {
-    const m = machineIn(r.from);
-    const step = r.run(m);
-    expect(apply(m, step)).toBe(r.to);
-    r.check?.(m, step);
-  });
-
-  it('every row is a documented edge, and every documented edge has a row', () => {
-    const key = (e: readonly [string, string, string]) => e.join(' ');
-    const documented = new Set(DELEGATE_EDGES.map(key));
-    const tested = new Set(rows.map((r) => key([r.from, r.input, r.to])));
-    expect([...tested].filter((k) => !documented.has(k))).toEqual([]);
-    expect([...documented].filter((k) => !tested.has(k))).toEqual([]);
-  });
+  stateTable(rows, DELEGATE_EDGES, (s) => machineIn(s), apply);
 
   it('a split brain of more than MAX_MACS_PER_ADDRESS MACs in one round lists the first ones and counts the rest', () => {
     const m = machineIn('ok');

@@ -3,6 +3,7 @@
  * has a row. The machine is plain data, so each row builds it in the state it starts from.
  */
 import { describe, expect, it } from 'vitest';
+import { type EdgeRow, stateTable } from '../support/state-table.js';
 import {
   HELD_EDGES,
   HELD_STATES,
@@ -42,15 +43,7 @@ function apply(m: HeldMachine, step: HeldStep): HeldState {
   return m.state;
 }
 
-interface Row {
-  from: HeldState;
-  input: HeldInput;
-  to: HeldState;
-  /** What makes the input take this edge. */
-  when: string;
-  run: (m: HeldMachine) => HeldStep;
-  check?: (m: HeldMachine, step: HeldStep) => void;
-}
+type Row = EdgeRow<HeldState, HeldInput, HeldMachine, HeldStep>;
 
 const rows: Row[] = [
   { from: 'unknown', input: 'claim', to: 'conflict', when: 'any claim', run: (m) => claim(m), check: (m) => expect(m.macs.macs()).toEqual([CLAIMER]) },
@@ -114,20 +107,7 @@ const rows: Row[] = [
 ];
 
 describe('held-address machine: state × input', () => {
-  it.each(rows.map((r) => [`${r.from} --${r.input}--> ${r.to}: ${r.when}`, r] as const))('%s', (_, r) => {
-    const m = machineIn(r.from);
-    const step = r.run(m);
-    expect(apply(m, step)).toBe(r.to);
-    r.check?.(m, step);
-  });
-
-  it('every row is a documented edge, and every documented edge has a row', () => {
-    const key = (e: readonly [string, string, string]) => e.join(' ');
-    const documented = new Set(HELD_EDGES.map(key));
-    const tested = new Set(rows.map((r) => key([r.from, r.input, r.to])));
-    expect([...tested].filter((k) => !documented.has(k))).toEqual([]);
-    expect([...documented].filter((k) => !tested.has(k))).toEqual([]);
-  });
+  stateTable(rows, HELD_EDGES, (s) => machineIn(s), apply);
 
   it('every state answers every input (no input is impossible in any state)', () => {
     const inputs: Record<HeldInput, (m: HeldMachine) => HeldStep> = { claim: (m) => claim(m), probe: (m) => probe(m), round: (m) => heldRound(m, POLICY), reset: heldReset };
