@@ -168,6 +168,9 @@ describe.skipIf(need.skip)(need.title('holders by host and fleet-wide holding in
     expect(holders.map((x) => x.value)).toEqual([2, 2]); // the MAC count: what the old rule alerted on
     const owned = await p().query(`dupip_interface_info{instance="${name(a)}",mac="${FLUX_MAC}"}`);
     expect(owned).toHaveLength(1);
+    // The rules see what Prometheus has one evaluation later: an alert that went pending while A's
+    // macvlan was not yet in dupip_interface_info must first be re-evaluated; then it stays silent.
+    await until('no alert pending once A owns both MACs', async () => show(await watched()) === '(none)', 10_000, 500);
     await expectSilentFor(6000);
     // On C, the on-box report says what the two MACs look like: one host, answering for V1 and V3.
     const r = await status(['--control-socket', daemons[c]!.controlSocket, '--json']);
