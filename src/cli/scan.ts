@@ -12,6 +12,7 @@ import { macDetails } from '../platform/oui-file.js';
 import { openArpSocket, socketErrorKind } from '../platform/packet-socket.js';
 import { SCAN_HELP } from './help.js';
 import type { Io } from './io.js';
+import { now, paced, sleep } from './probe-pacing.js';
 
 export const EXIT_CLEAN = 0;
 export const EXIT_DUPLICATES = 1;
@@ -127,8 +128,6 @@ export function planScan(host: HostInterface[], prefixes: ScanOptions['prefixes'
   return [...plans.values()];
 }
 
-const now = () => performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function sweep(plan: ScanPlan, opts: ScanOptions, ownMacs: Set<string>): Promise<{ result: ScanResult; sendErrors: string[]; ms: number; invalid: number }> {
   const { ifc } = plan;
@@ -158,19 +157,8 @@ async function sweep(plan: ScanPlan, opts: ScanOptions, ownMacs: Set<string>): P
     });
     socket.onError(() => {});
     // Paced: request k goes out at start + k/rate, in batches of at most one timer tick.
-    const spacing = 1000 / opts.rate;
-    for (let k = 0; k < plan.targets.length; k++) {
-      const due = start + k * spacing;
-      if (due > now() + 1) await sleep(due - now());
-      let outcome: string;
-      try {
-        outcome = socket.send(encodeArp(requestFrame(ifc.mac, plan.sender, plan.targets[k]!)), BROADCAST_MAC);
-      } catch (err) {
-        outcome = (err as Error).message;
-      }
-      if (outcome === 'sent') session.requestSent(now());
-      else sendErrors.push(outcome);
-    }
+    const send = (k: number) => socket.send(encodeArp(requestFrame(ifc.mac, plan.sender, plan.targets[k]!)), BROADCAST_MAC);
+    sendErrors.push(...(await paced(plan.targets.length, 1000 / opts.rate, send, (t) => session.requestSent(t), 1)));
     await sleep(opts.waitMs);
     return { result: session.result(), sendErrors, ms: now() - start, invalid };
   } finally {

@@ -75,19 +75,18 @@ export function decodeFrameRecords(records: Uint8Array, count: number): Received
   for (let i = 0; i < count; i++) {
     const base = i * RECORD_SIZE;
     const length = view.getUint16(base, true);
-    const kept = Math.min(length, RECORD_PAYLOAD_MAX);
-    frames.push({
-      payload: new Uint8Array(records.buffer, records.byteOffset + base + RECORD_PAYLOAD_OFFSET, kept),
+    const flags = view.getUint8(base + 3);
+    const vid = view.getUint16(base + 14, true) & VLAN_VID_MASK;
+    const frame: ReceivedFrame = {
+      payload: new Uint8Array(records.buffer, records.byteOffset + base + RECORD_PAYLOAD_OFFSET, Math.min(length, RECORD_PAYLOAD_MAX)),
       sourceMac: readMac(records, base + 8),
       packetType: view.getUint8(base + 2),
       ifindex: view.getUint32(base + 4, true),
       length,
-    });
-    const flags = view.getUint8(base + 3);
-    const vid = view.getUint16(base + 14, true) & VLAN_VID_MASK;
-    const frame = frames[frames.length - 1]!;
+    };
     if ((flags & RECORD_FLAG_VLAN_TAG) !== 0 && vid !== 0) frame.vlanId = vid;
     if ((flags & RECORD_FLAG_NOT_ARP) !== 0) frame.notArp = true;
+    frames.push(frame);
   }
   return frames;
 }

@@ -195,16 +195,20 @@ class NativeArpSocket implements ArpSocket {
       for (const listener of this.errorListeners) listener(err);
       return;
     }
-    const all = decodeFrameRecords(records, countOrErrno);
-    // A socket bound to a VLAN trunk parent (or a bond slave...) also gets the frames the kernel
-    // delivers for the devices stacked on it, with sll_ifindex = that device: not ours.
-    const mine = all.filter((f) => f.ifindex === this.ifindex);
-    this.totals.otherDevice += all.length - mine.length;
-    // The socket is a tap (ETH_P_ALL): re-check the ethertype the filter tested (RECORD_FLAG_NOT_ARP: not the socket's protocol). VLAN-tagged frames
-    // are passed on with vlanId set; the caller drops and counts them (ignored, "vlan-tagged").
-    const frames = mine.filter((f) => f.notArp !== true);
-    this.totals.otherProtocol += mine.length - frames.length;
-    for (const f of frames) if (f.length > RECORD_PAYLOAD_MAX) this.totals.cutByRecord++;
+    // One pass over the batch. A socket bound to a VLAN trunk parent (or a bond slave...) also gets
+    // the frames the kernel delivers for the devices stacked on it, with sll_ifindex = that device:
+    // not ours. The socket is a tap (ETH_P_ALL), so the ethertype the filter tested is re-checked
+    // (RECORD_FLAG_NOT_ARP: not the socket's protocol). VLAN-tagged frames are passed on with
+    // vlanId set; the caller drops and counts them (ignored, "vlan-tagged").
+    const frames: ReceivedFrame[] = [];
+    for (const f of decodeFrameRecords(records, countOrErrno)) {
+      if (f.ifindex !== this.ifindex) this.totals.otherDevice++;
+      else if (f.notArp === true) this.totals.otherProtocol++;
+      else {
+        if (f.length > RECORD_PAYLOAD_MAX) this.totals.cutByRecord++;
+        frames.push(f);
+      }
+    }
     if (frames.length === 0) return;
     for (const listener of this.frameListeners) listener(frames);
   }
