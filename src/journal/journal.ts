@@ -234,7 +234,7 @@ export class Journal {
   private describeMacs(e: HistoryEpisode, info: Readonly<Record<string, unknown>>): void {
     for (const mac of e.macs) {
       const d = info[mac];
-      if (typeof d === 'string') e.macInfo = { ...e.macInfo, [mac]: d.slice(0, 256) };
+      if (typeof d === 'string') (e.macInfo ??= {})[mac] = d.slice(0, 256);
     }
   }
 

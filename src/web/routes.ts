@@ -22,7 +22,7 @@ export interface RouteOptions {
   auth: BasicAuth | null;
   /** Extra response headers from the web config (http_server_config.headers). */
   headers: Record<string, string>;
-  /** Called for each internal error (HTTP 500), after it is logged. */
+  /** Called for each internal error (HTTP 500) instead of the reporter: it logs and counts it (the daemon's guard). */
   onError?: (err: Error) => void;
   /** Refusals and internal errors: per-request at debug, summarised at warn/error (webReporter()). */
   reporter?: WebReporter;
@@ -122,8 +122,10 @@ export function createHandler(ep: WebEndpoints, opts: RouteOptions) {
       }
     } catch (err) {
       try {
-        reporter?.errors.note('internal', remote === undefined ? undefined : clientKey(remote), err as Error);
-        opts.onError?.(err as Error);
+        // One report per fault: the daemon's guard (logs with the stack and counts it) when wired,
+        // else the listener's own rate-limited log.
+        if (opts.onError) opts.onError(err as Error);
+        else reporter?.errors.note('internal', remote === undefined ? undefined : clientKey(remote), err as Error);
       } finally {
         if (!res.headersSent) send(500, 'internal error\n', undefined, { Connection: 'close' });
         else res.destroy();
