@@ -5,7 +5,7 @@ import { EX_CONFIG, EXIT_CANNOT_PROBE, EXIT_INTERNAL, EXIT_DUPLICATE, EXIT_FATAL
 
 export const VERSION = '0.1.0';
 
-export const MAIN_HELP = `dupip ${VERSION} — duplicate IPv4 address detection (RFC 5227)
+export const MAIN_HELP = `dupip ${VERSION} — duplicate IP address detection (IPv4: RFC 5227; IPv6 probe: neighbour discovery)
 
 Usage:
   dupip probe ADDRESS [--interface IF] [--count N] [--timeout DURATION] [--json]
@@ -15,7 +15,8 @@ Usage:
   dupip --version
 
 Commands:
-  probe    Send RFC 5227 ARP probes for ADDRESS and list every other MAC that answers.
+  probe    Probe ADDRESS (IPv4: RFC 5227 ARP probes; IPv6: neighbour solicitations) and list
+           every other MAC that answers.
            Exit ${EXIT_OK}: nobody else answered. ${EXIT_DUPLICATE}: duplicate. ${EXIT_CANNOT_PROBE}: could not probe.
   scan     Ask every address of the prefixes (default: the subnets of this host's interfaces)
            with ordinary ARP requests and list every address answered by two or more MACs.
