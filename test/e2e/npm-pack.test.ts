@@ -9,13 +9,14 @@
  * (npm_config_nodedir). As root it also runs in a network namespace with only a loopback interface,
  * so nothing can be fetched.
  */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prereqs, requireBuild, requireTool, which } from '../support/prereq.js';
+import { type ExecResult, runCollect } from '../support/run.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const need = prereqs(requireBuild(), requireTool('npm'), requireTool('python3'), requireTool('make'), requireTool('cc'));
@@ -40,21 +41,23 @@ describe.skipIf(need.skip)(need.title('npm pack, then npm install into an empty 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   let pack: PackResult;
   let tarball = '';
-  let install: SpawnSyncReturns<string>;
+  let install: ExecResult;
   const app = join(dir, 'empty');
 
-  beforeAll(() => {
+  // Asynchronous throughout: a worker blocked for minutes in spawnSync cannot answer vitest's RPC.
+  beforeAll(async () => {
     const cache = join(dir, 'cache'); // empty and private: nothing may come from the machine's cache
-    const npmPack = (what: string, into: string): PackResult => {
-      const p = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--cache', cache, '--pack-destination', into, what], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
-      if (p.status !== 0) throw new Error(`npm pack ${what} failed: ${p.stderr}`);
+    const npmPack = async (what: string, into: string): Promise<PackResult> => {
+      const p = await runCollect('npm', ['pack', '--ignore-scripts', '--json', '--cache', cache, '--pack-destination', into, what], { cwd: REPO, timeoutMs: 120_000 });
+      if (p.code !== 0) throw new Error(`npm pack ${what} failed: ${p.stderr}`);
       return (JSON.parse(p.stdout) as PackResult[])[0]!;
     };
-    pack = npmPack('.', dir);
+    pack = await npmPack('.', dir);
     tarball = join(dir, pack.filename);
     const deps = join(dir, 'deps');
     mkdirSync(deps);
-    const dependencyTarballs = productionPackages().map((path) => join(deps, npmPack(`./${path}`, deps).filename));
+    const dependencyTarballs: string[] = [];
+    for (const path of productionPackages()) dependencyTarballs.push(join(deps, (await npmPack(`./${path}`, deps)).filename));
 
     mkdirSync(app);
     const prefix = dirname(dirname(process.execPath));
@@ -63,8 +66,8 @@ describe.skipIf(need.skip)(need.title('npm pack, then npm install into an empty 
     const args = ['install', '--offline', '--cache', cache, '--foreground-scripts', ...dependencyTarballs, tarball];
     const isolate = process.getuid?.() === 0 && which('unshare') !== null;
     install = isolate
-      ? spawnSync('unshare', ['--net', '--', 'npm', ...args], { cwd: app, encoding: 'utf8', env, timeout: 240_000 })
-      : spawnSync('npm', args, { cwd: app, encoding: 'utf8', env, timeout: 240_000 });
+      ? await runCollect('unshare', ['--net', '--', 'npm', ...args], { cwd: app, env, timeoutMs: 240_000 })
+      : await runCollect('npm', args, { cwd: app, env, timeoutMs: 240_000 });
   }, 300_000);
 
   it('the tarball holds what node-gyp needs (binding.gyp, every source it names, every native/ file) and the built CLI', () => {
@@ -76,7 +79,7 @@ describe.skipIf(need.skip)(need.title('npm pack, then npm install into an empty 
   });
 
   it('installs offline into an empty directory, building the native addon', () => {
-    expect(install.status, `${install.stdout}\n${install.stderr}`).toBe(0);
+    expect(install.code, `${install.stdout}\n${install.stderr}`).toBe(0);
     expect(existsSync(join(app, 'node_modules', 'dupip', 'build', 'Release', 'dupip_packet.node'))).toBe(true);
     for (const dep of Object.keys((JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies)) {
       expect(existsSync(join(app, 'node_modules', dep, 'package.json')), dep).toBe(true);
