@@ -42,6 +42,7 @@ function fullProperties(tls: { cert: string; key: string; ca: string }) {
   return {
     dupip: {
       interfaces: ['eth0', 'eth1'],
+      exclude_interfaces: ['docker0', 'veth*'],
       own_addresses: true,
       exclude_addresses: ['192.0.2.250', '203.0.113.0/24'],
       delegates: [
@@ -49,15 +50,20 @@ function fullProperties(tls: { cert: string; key: string; ca: string }) {
         { address: '198.51.100.11' },
       ],
       ignore_macs: ['02:00:00:00:00:fe'],
+      proxy_canary: ['198.51.100.254'],
+      proxy_threshold: 6,
+      proxied_network: ['eth1'],
       probe_interval: '5s',
       announce_interval: 0,
       defend: 'never',
       clear_after: 5,
       max_send_rate: 20,
       log_level: 'debug',
+      notify: { command: ['/var/vcap/jobs/notifier/bin/notify', '--json'], timeout: '30s' },
       web: {
         listen_address: '::',
         port: 10228,
+        max_connections: 32,
         tls: { certificate: tls.cert, private_key: tls.key, client_ca: tls.ca },
         basic_auth_users: { prometheus: bcrypt.hashSync('secret', 4), grafana: bcrypt.hashSync('other', 4) },
       },
@@ -171,16 +177,20 @@ describe.skipIf(needRuby.skip)(needRuby.title('BOSH templates rendered with ERB'
     expect(r.code).toBe(0);
     expect(parse(r.files['config/dupip.yml']!)).toEqual({
       interfaces: [],
+      exclude_interfaces: [],
       own_addresses: true,
       exclude_addresses: [],
       delegates: [],
       ignore_macs: [],
+      proxy_canary: [],
+      proxy_threshold: 4,
+      proxied_network: [],
       probe_interval: '10s',
       announce_interval: '60s',
       defend: 'once',
       clear_after: 3,
       max_send_rate: 50,
-      web: { listen_addresses: [':10227'] },
+      web: { listen_addresses: [':10227'], max_connections: 64 },
       log_level: 'info',
     });
     expect(parse(r.files['config/web-config.yml']!)).toEqual({});
@@ -201,17 +211,22 @@ describe.skipIf(needRuby.skip)(needRuby.title('BOSH templates rendered with ERB'
     expect(r.code).toBe(0);
     expect(parse(r.files['config/dupip.yml']!)).toEqual({
       interfaces: ['eth0', 'eth1'],
+      exclude_interfaces: ['docker0', 'veth*'],
       own_addresses: true,
       exclude_addresses: ['192.0.2.250', '203.0.113.0/24'],
       delegates: props.dupip.delegates,
       ignore_macs: ['02:00:00:00:00:fe'],
+      proxy_canary: ['198.51.100.254'],
+      proxy_threshold: 6,
+      proxied_network: ['eth1'],
       probe_interval: '5s',
       announce_interval: 0,
       defend: 'never',
       clear_after: 5,
       max_send_rate: 20,
-      web: { listen_addresses: ['[::]:10228'], config_file: '/var/vcap/jobs/dupip/config/web-config.yml' },
+      web: { listen_addresses: ['[::]:10228'], max_connections: 32, config_file: '/var/vcap/jobs/dupip/config/web-config.yml' },
       log_level: 'debug',
+      notify: { command: ['/var/vcap/jobs/notifier/bin/notify', '--json'], timeout: '30s' },
     });
     expect(parse(r.files['config/web-config.yml']!)).toEqual({
       tls_server_config: {
@@ -234,10 +249,10 @@ describe.skipIf(needRuby.skip)(needRuby.title('BOSH templates rendered with ERB'
     const users = { prometheus: bcrypt.hashSync('secret', 4) };
     const r = render(JOB, { dupip: { web: { listen_address: '[::1]', basic_auth_users: users } } });
     expect(r.code).toBe(0);
-    expect(parse(r.files['config/dupip.yml']!).web).toEqual({ listen_addresses: ['[::1]:10227'], config_file: '/var/vcap/jobs/dupip/config/web-config.yml' });
+    expect(parse(r.files['config/dupip.yml']!).web).toEqual({ listen_addresses: ['[::1]:10227'], max_connections: 64, config_file: '/var/vcap/jobs/dupip/config/web-config.yml' });
     expect(parse(r.files['config/web-config.yml']!)).toEqual({ basic_auth_users: users });
     const v4 = render(JOB, { dupip: { web: { listen_address: '192.0.2.10', port: 9 } } });
-    expect(parse(v4.files['config/dupip.yml']!).web).toEqual({ listen_addresses: ['192.0.2.10:9'] });
+    expect(parse(v4.files['config/dupip.yml']!).web).toEqual({ listen_addresses: ['192.0.2.10:9'], max_connections: 64 });
   });
 
   it('bpm.yml: exactly NET_RAW, no privileged mode; pre-start checks the configuration with the same flags', () => {
