@@ -10,6 +10,7 @@
  *
  * Pure: no I/O.
  */
+import { formatAddress } from '../core/address.js';
 import { formatIpv4 } from '../core/ipv4.js';
 import {
   checkAbsolutePath,
@@ -62,6 +63,35 @@ export const SETTINGS = {
     flag: { name: 'no-own-addresses', sets: false, help: "monitor only delegates, not this host's own addresses" },
     flagDefault: 'own addresses are monitored',
   },
+  ipv6: {
+    key: 'ipv6',
+    codec: value(checkBoolean),
+    type: 'boolean',
+    default: true,
+    flag: { name: 'no-ipv6', sets: false, help: "do not monitor this host's own IPv6 addresses (IPv6 delegates still are)" },
+    flagDefault: 'global and unique-local IPv6 addresses are monitored',
+  },
+  ipv6LinkLocal: {
+    key: 'ipv6_link_local',
+    codec: value(checkBoolean),
+    type: 'boolean',
+    default: false,
+    flag: { name: 'ipv6-link-local', sets: true, help: 'monitor the IPv6 link-local addresses (fe80::/10) too' },
+  },
+  ipv6Temporary: {
+    key: 'ipv6_temporary',
+    codec: value(checkBoolean),
+    type: 'boolean',
+    default: false,
+    flag: { name: 'ipv6-temporary', sets: true, help: 'monitor IPv6 privacy (temporary) addresses too' },
+  },
+  ipv6Deprecated: {
+    key: 'ipv6_deprecated',
+    codec: value(checkBoolean),
+    type: 'boolean',
+    default: false,
+    flag: { name: 'ipv6-deprecated', sets: true, help: 'monitor deprecated IPv6 addresses too' },
+  },
   excludeAddresses: {
     key: 'exclude_addresses',
     codec: list({ item: checkCidr, id: formatCidr, example: '[198.51.100.7, 203.0.113.0/24]' }),
@@ -73,7 +103,7 @@ export const SETTINGS = {
     codec: list({
       item: readDelegate,
       itemText: delegateFromFlag,
-      id: (d) => formatIpv4(d.address),
+      id: (d) => formatAddress(d.address),
       idAt: ['address'],
       whereAt: (d) => (d.interface !== undefined ? ['interface'] : []),
       listOf: 'a list of delegates',

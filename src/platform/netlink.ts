@@ -16,6 +16,7 @@ const RTM_DELADDR = 21;
 const RTM_NEWROUTE = 24;
 const RTM_DELROUTE = 25;
 const AF_INET = 2;
+const AF_INET6 = 10;
 const IFLA_IFNAME = 3;
 const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
@@ -36,6 +37,8 @@ export interface HostChanges {
   defaultRoute: boolean;
   lost: boolean;
   malformed: number;
+  /** An IPv6 address came, went or changed its flags (DAD done, dadfailed): re-read the IPv6 addresses. */
+  ipv6?: boolean;
 }
 
 const little = endianness() === 'LE';
@@ -80,6 +83,7 @@ export function parseNotifications(bytes: Buffer, into: HostChanges = emptyChang
       if (!attrs) into.malformed++;
       into.links.set(ifindex, { name, deleted: type === RTM_DELLINK });
     } else if ((type === RTM_NEWADDR || type === RTM_DELADDR) && len >= 24) {
+      if (bytes[body] === AF_INET6) into.ipv6 = true;
       if (bytes[body] === AF_INET) {
         const attrs = attributes(bytes, body + 8, end);
         const a = attrs?.get(IFA_LOCAL) ?? attrs?.get(IFA_ADDRESS);
@@ -105,7 +109,7 @@ export function parseNotifications(bytes: Buffer, into: HostChanges = emptyChang
 
 /**
  * Calls `onChanges` with what each burst of rtnetlink notifications changed (RTMGRP_LINK,
- * RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_ROUTE). A watcher error is passed to `onError` and followed
+ * RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, RTMGRP_IPV4_ROUTE). A watcher error is passed to `onError` and followed
  * by a `lost` batch, since notifications may have been lost.
  */
 export function watchHostChanges(onChanges: (c: HostChanges) => void, onError?: (errno: number) => void, binding?: NativeBinding): { close(): void } {
