@@ -64,14 +64,27 @@ export class NdSockets {
   private byIfindex = new Map<number, HostAddress6[]>();
   /** The IPv6 addresses this host holds now (usable): announcements and DAD probes only for these. */
   private held = new Set<Ipv6>();
+  private dumpFailed = false;
 
   constructor(private readonly deps: NdSocketDeps) {}
 
-  /** Re-reads the host's IPv6 addresses (a throw keeps the last good view). */
+  /**
+   * Re-reads the host's IPv6 addresses. A failed dump (a kernel without IPv6, an old addon) keeps
+   * the last good view and is said once: IPv4 monitoring must not depend on it.
+   */
   readAddresses(): void {
+    let dump: ReturnType<NdPlatform['readAddresses']>;
+    try {
+      dump = this.deps.platform.readAddresses();
+      this.dumpFailed = false;
+    } catch (err) {
+      if (!this.dumpFailed) this.deps.logger.warn({ event: 'ipv6-addresses', err: (err as Error).message }, `cannot read the IPv6 addresses, IPv6 is not monitored: ${(err as Error).message}`);
+      this.dumpFailed = true;
+      return;
+    }
     const by = new Map<number, HostAddress6[]>();
     const held = new Set<Ipv6>();
-    for (const a of this.deps.platform.readAddresses()) {
+    for (const a of dump) {
       by.set(a.ifindex, [...(by.get(a.ifindex) ?? []), a]);
       if (usable6(a)) held.add(a.address);
     }
