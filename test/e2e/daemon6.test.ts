@@ -8,6 +8,7 @@
  * (a normal add runs DAD first, and would fail against an existing holder).
  */
 import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseIpv6 } from '../../src/core/ipv6.js';
 import { dadProbe, unsolicitedAdvertisement } from '../../src/core/ndp.js';
@@ -15,6 +16,8 @@ import { Lab, type LabHost } from '../lab/lab.js';
 import { labPrereqs } from '../support/prereq.js';
 import { DaemonProc, type LogLine } from '../support/daemon-proc.js';
 import { REPO } from '../support/dupip.js';
+import type { StatusReport } from '../../src/control/protocol.js';
+import { status, until } from '../support/scrape.js';
 
 const need = labPrereqs('tcpdump', 'python3');
 const A6 = '2001:db8::10';
@@ -220,5 +223,39 @@ describe.skipIf(need.skip)(need.title('dupip daemon with IPv6 in the lab'), () =
     expect(fromDupip.length).toBeGreaterThanOrEqual(10);
     expect(fromDupip.filter((f) => f.from === '::' || f.kind === 'na')).toEqual([]);
     expect(fromDupip.every((f) => f.kind === 'ns' && f.from.startsWith('fe80::'))).toBe(true);
+  });
+
+  it('dupip status and the journal show the IPv6 address in RFC 5952 form, and its history survives a restart', { timeout: 60_000 }, async () => {
+    await using lab = await lab6(2);
+    const [h0, h1] = [lab.host(0), lab.host(1)];
+    await ip(h0, ['-6', 'addr', 'add', '2001:DB8:0:0:0::10/64', 'dev', h0.ifname, 'nodad']);
+    const args = ['--probe-interval', '500ms', '--announce-interval', '0', '--clear-after', '2'];
+    const report = async (socket: string) => JSON.parse((await status(['--control-socket', socket, '--json'])).stdout) as StatusReport;
+    const d1 = await DaemonProc.start(h0, args);
+    const { stateDir, controlSocket } = d1;
+    await d1.waitFor(d1.state(A6, 'ok'), 5000);
+    await hold(h1, A6);
+    await d1.waitFor(d1.state(A6, 'conflict'), 5000);
+    const before = await until('the episode in the history', async () => {
+      const r = await report(controlSocket);
+      return r.history.length === 1 && r;
+    });
+    expect(before.addresses.find((a) => a.address === A6)).toMatchObject({ state: 'conflict', episodes: 1 });
+    expect(before.history[0]).toMatchObject({ address: A6, macs: [h1.mac], status: 'open' });
+    const table = await status(['--control-socket', controlSocket]);
+    expect(table.stdout).toContain(A6);
+    expect(table.stdout).not.toMatch(/2001:0?db8:0/);
+    expect((await d1.stop('SIGTERM')).code).toBe(0);
+    await release(h1, A6);
+    const d2 = await DaemonProc.start(h0, args, { stateDir });
+    try {
+      await d2.waitFor(d2.state(A6, 'ok'), 5000);
+      const after = await report(controlSocket);
+      expect(after.history.map((e) => [e.address, e.start, e.macs])).toEqual([[A6, before.history[0]!.start, [h1.mac]]]);
+      expect(after.addresses.find((a) => a.address === A6)).toMatchObject({ state: 'ok', episodes: 1 });
+    } finally {
+      await d2.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });
