@@ -20,7 +20,7 @@ const LOG_BUFFER_BYTES = 16 * 1024 * 1024;
 
 export function describeConfig(c: DaemonConfig): string {
   return [
-    `interfaces: ${c.interfaces.length ? c.interfaces.join(', ') : 'every ARP-capable interface with IPv4'}`,
+    `interfaces: ${c.interfaces.length ? c.interfaces.join(', ') : 'every ARP-capable interface with IPv4 or IPv6'}`,
     `own addresses: ${c.ownAddresses ? 'monitored' : 'not monitored'}${c.excludeAddresses.length ? ` (excluding ${c.excludeAddresses.length} prefix(es))` : ''}`,
     `delegates: ${c.delegates.map((d) => formatAddress(d.address) + (d.interface ? `@${d.interface}` : '')).join(', ') || 'none'}`,
     `probe every ${formatDuration(c.probeIntervalMs)} ±20%, announce every ${c.announceIntervalMs ? formatDuration(c.announceIntervalMs) : 'never'}, defend ${c.defend}, clear after ${c.clearAfter} round(s), at most ${c.maxSendRate} frames/s per interface`,

@@ -44,9 +44,9 @@ export const SETTINGS = {
     codec: list({ item: checkInterfaceName, id: (n) => JSON.stringify(n), example: '[eth0]' }),
     type: 'list of interface names',
     default: [],
-    defaultNote: 'every ARP-capable, non-loopback interface with IPv4 that faces the network (see below)',
+    defaultNote: 'every ARP-capable, non-loopback interface with IPv4 (or a monitored IPv6 address) that faces the network (see below)',
     flag: { name: 'interface', arg: 'IF', help: 'interface to work on' },
-    flagDefault: 'every ARP-capable interface with IPv4 that faces the network (docs/config.md)',
+    flagDefault: 'every ARP-capable interface with IPv4 or IPv6 that faces the network (docs/config.md)',
   },
   excludeInterfaces: {
     key: 'exclude_interfaces',
