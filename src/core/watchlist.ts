@@ -141,8 +141,11 @@ export interface WatchList {
   uplinkFound?: boolean;
 }
 
-function eligible(ifc: HostInterface, policy: Ipv6WatchPolicy): boolean {
-  return !ifc.loopback && !ifc.noArp && (ifc.addresses.length > 0 || (ifc.ipv6 ?? []).some((a) => ownIpv6Status(a, policy) !== 'skip'));
+/** IPv4, an own IPv6 address to watch, or (with IPv6 delegates configured) any on-link IPv6 prefix of its own. */
+function eligible(ifc: HostInterface, policy: Ipv6WatchPolicy, v6Delegates: boolean): boolean {
+  if (ifc.loopback || ifc.noArp) return false;
+  const v6 = ifc.ipv6 ?? [];
+  return ifc.addresses.length > 0 || v6.some((a) => ownIpv6Status(a, policy) !== 'skip') || (v6Delegates && v6.some((a) => usable6(a) && a.scope === 'global'));
 }
 
 export function deriveWatchList(config: WatchConfig, host: HostInterface[]): WatchList {
@@ -165,7 +168,7 @@ export function deriveWatchList(config: WatchConfig, host: HostInterface[]): Wat
       else chosen.push(ifc);
     }
   } else {
-    chosen = host.filter((i) => eligible(i, v6) && !excluded(i.name) && scopes.get(i.name) === 'network');
+    chosen = host.filter((i) => eligible(i, v6, config.delegates.some((d) => typeof d.address === 'string')) && !excluded(i.name) && scopes.get(i.name) === 'network');
   }
   const chosenNames = new Set(chosen.map((i) => i.name));
   // Frames from these MACs are the host's own. Host-internal links only count where they are watched:
