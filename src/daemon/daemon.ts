@@ -201,7 +201,7 @@ export class Daemon {
         return;
       }
       const ok = this.guard.run('refresh', () => {
-        const v6 = p.ipv6 === true && this.nd !== null && (this.nd.readAddresses(), true);
+        const v6 = this.nd !== null && this.nd.concerned(p, this.list) && (this.nd.readAddresses(), true);
         const { changed, touched } = this.hostView.apply(p);
         if (!changed && !v6) return true;
         if (!v6 && touched && touched.every((i) => cannotMatter(i, this.config, this.list, this.hostView))) {

@@ -19,6 +19,7 @@ import { PACKET_OUTGOING } from '../core/packet-constants.js';
 import type { HostInterface, WatchList, WatchedInterface } from '../core/watchlist.js';
 import { type HostAddress6, type Ipv6WatchPolicy, usable6 } from '../core/watchlist6.js';
 import type { DaemonConfig } from '../config/index.js';
+import type { HostChanges } from '../platform/netlink.js';
 import type { Guard } from './guard.js';
 import type { Observer } from './observer.js';
 import type { DaemonSocket } from './socket-set.js';
@@ -90,6 +91,11 @@ export class NdSockets {
     }
     this.byIfindex = by;
     this.held = held;
+  }
+
+  /** Whether rtnetlink changes call for a re-read: any IPv6 address but a link-local one elsewhere than on a watched interface. */
+  concerned(c: Pick<HostChanges, 'ipv6' | 'ipv6LinkLocal'>, list: WatchList): boolean {
+    return c.ipv6 === true || (c.ipv6LinkLocal ?? []).some((i) => list.interfaces.some((w) => w.ifindex === i));
   }
 
   /** The host's interfaces with their IPv6 addresses, for deriveWatchList. */

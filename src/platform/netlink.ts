@@ -37,8 +37,13 @@ export interface HostChanges {
   defaultRoute: boolean;
   lost: boolean;
   malformed: number;
-  /** An IPv6 address came, went or changed its flags (DAD done, dadfailed): re-read the IPv6 addresses. */
+  /** An IPv6 address other than link-local came, went or changed its flags (DAD done, dadfailed): re-read the IPv6 addresses. */
   ipv6?: boolean;
+  /**
+   * Interfaces whose IPv6 link-local address changed: matters only on a watched interface (the
+   * source of ordinary NSs). Every container's veth brings one; they must not cost a re-read each.
+   */
+  ipv6LinkLocal?: number[];
 }
 
 const little = endianness() === 'LE';
@@ -83,7 +88,12 @@ export function parseNotifications(bytes: Buffer, into: HostChanges = emptyChang
       if (!attrs) into.malformed++;
       into.links.set(ifindex, { name, deleted: type === RTM_DELLINK });
     } else if ((type === RTM_NEWADDR || type === RTM_DELADDR) && len >= 24) {
-      if (bytes[body] === AF_INET6) into.ipv6 = true;
+      if (bytes[body] === AF_INET6) {
+        const a = attributes(bytes, body + 8, end)?.get(IFA_ADDRESS);
+        const linkLocal = a !== undefined && a[1] === 16 && bytes[a[0]] === 0xfe && (bytes[a[0] + 1]! & 0xc0) === 0x80;
+        if (linkLocal) (into.ipv6LinkLocal ??= []).push(u32(bytes, body + 4));
+        else into.ipv6 = true;
+      }
       if (bytes[body] === AF_INET) {
         const attrs = attributes(bytes, body + 8, end);
         const a = attrs?.get(IFA_LOCAL) ?? attrs?.get(IFA_ADDRESS);
