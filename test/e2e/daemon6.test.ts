@@ -7,12 +7,12 @@
  * Addresses the other hosts hold are added with `nodad` where the test needs them usable at once
  * (a normal add runs DAD first, and would fail against an existing holder).
  */
-import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseIpv6 } from '../../src/core/ipv6.js';
 import { dadProbe, unsolicitedAdvertisement } from '../../src/core/ndp.js';
 import { Lab, type LabHost } from '../lab/lab.js';
+import { ndCapture } from '../lab/nd-capture.js';
 import { labPrereqs } from '../support/prereq.js';
 import { DaemonProc, type LogLine } from '../support/daemon-proc.js';
 import { REPO } from '../support/dupip.js';
@@ -62,48 +62,6 @@ const release = (h: LabHost, a: string) => ip(h, ['-6', 'addr', 'del', `${a}/64`
 async function send(h: LabHost, t: { payload: Uint8Array; destinationMac: string }): Promise<void> {
   const r = await h.exec('python3', [`${REPO}test/tools/nd-send.py`, h.ifname, t.destinationMac, '0', Buffer.from(t.payload).toString('hex')]);
   if (r.code !== 0) throw new Error(`nd-send in ${h.name}: ${r.stderr}`);
-}
-
-interface NdSeen {
-  time: number;
-  src: string;
-  from: string;
-  kind: 'ns' | 'na';
-  target: string;
-}
-
-/** tcpdump on the bridge for NS and NA, parsed from its one-line summaries. */
-async function ndCapture(lab: Lab): Promise<{ frames: NdSeen[]; stop(): Promise<NdSeen[]> }> {
-  const child: ChildProcess = lab.bridge.spawn('tcpdump', ['-l', '-nn', '-e', '-tt', '-i', lab.bridge.ifname, 'icmp6 and (ip6[40] == 135 or ip6[40] == 136)']);
-  const frames: NdSeen[] = [];
-  let buf = '';
-  const re = /^(\d+\.\d+) ([0-9a-f:]{17}) > [0-9a-f:]{17}, .*?: (\S+) > \S+: ICMP6, neighbor (solicitation|advertisement), (?:who has|tgt is) ([0-9a-f:]+)/;
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    buf += d;
-    const lines = buf.split('\n');
-    buf = lines.pop()!;
-    for (const l of lines) {
-      const m = re.exec(l);
-      if (m) frames.push({ time: Number(m[1]), src: m[2]!, from: m[3]!, kind: m[4] === 'solicitation' ? 'ns' : 'na', target: m[5]!.replace(/,$/, '') });
-    }
-  });
-  let listening = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tcpdump did not start: ${listening}`)), 10_000);
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      listening += d;
-      if (listening.includes('listening on')) (clearTimeout(timer), resolve());
-    });
-  });
-  return {
-    frames,
-    stop: async () => {
-      await sleep(300);
-      child.kill('SIGINT');
-      await new Promise((r) => child.once('exit', r));
-      return frames;
-    },
-  };
 }
 
 describe.skipIf(need.skip)(need.title('dupip daemon with IPv6 in the lab'), () => {
