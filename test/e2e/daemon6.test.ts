@@ -69,8 +69,9 @@ describe.skipIf(need.skip)(need.title('dupip daemon with IPv6 in the lab'), () =
     await using lab = await lab6(2);
     const [h0, h1] = [lab.host(0), lab.host(1)];
     await hold(h0, A6);
-    const d = await DaemonProc.start(h0, ['--probe-interval', '30s', '--announce-interval', '0']);
-    await d.waitFor(d.state(A6, 'ok'), 40_000);
+    // Probes every 10 s: the next one is seconds away, so only the NA itself can be what dupip saw.
+    const d = await DaemonProc.start(h0, ['--probe-interval', '10s', '--announce-interval', '0']);
+    await d.waitFor(d.state(A6, 'ok'), 15_000);
     const cap = await ndCapture(lab);
     await send(h1, unsolicitedAdvertisement(h1.mac, parseIpv6(A6)!));
     const conflict = await d.waitFor(d.state(A6, 'conflict'), 5000);
