@@ -19,7 +19,7 @@ import { REPO } from '../support/dupip.js';
 import type { StatusReport } from '../../src/control/protocol.js';
 import { status, until } from '../support/scrape.js';
 
-const need = labPrereqs('tcpdump', 'python3');
+const need = labPrereqs('tcpdump', 'python3', 'ndisc6');
 const A6 = '2001:db8::10';
 const D6 = '2001:db8::20';
 const ms = (l: LogLine) => Date.parse(l.time);
@@ -148,6 +148,23 @@ describe.skipIf(need.skip)(need.title('dupip daemon with IPv6 in the lab'), () =
     await send(h2, unsolicitedAdvertisement(h2.mac, parseIpv6(D6)!)); // the new holder's announcement, as keepalived sends it
     const f = await d.waitFor((l) => l.event === 'failover' && l.address === D6, 5000, mark);
     expect([f.from, f.to]).toEqual([h1.mac, h2.mac]);
+  });
+
+  it('an IPv6 VRRP virtual MAC (00:00:5e:00:02:xx) answering beside the holder is no split brain for a delegate', { timeout: 60_000 }, async () => {
+    await using lab = await lab6(3);
+    const [h0, h1, h2] = [lab.host(0), lab.host(1), lab.host(2)];
+    const VMAC = '00:00:5e:00:02:07';
+    await ip(h2, ['link', 'set', 'dev', h2.ifname, 'address', VMAC]);
+    await settled(h2);
+    await hold(h1, D6);
+    await hold(h2, D6);
+    const d = await DaemonProc.start(h0, ['--probe-interval', '1s', '--delegate', D6, '--no-own-addresses', '--announce-interval', '0']);
+    const ok = await d.waitFor(d.state(D6, 'ok'), 8000);
+    expect(ok.holders).toEqual([h1.mac]);
+    await sleep(3000);
+    expect(d.lines.filter((l) => l.event === 'state' && l.address === D6 && l.to === 'split-brain')).toEqual([]);
+    // the VMAC did answer: it is ignored, not unheard
+    expect((await h0.exec('ndisc6', ['-n', '-m', '-r', '2', '-w', '500', D6, h0.ifname])).stdout.toLowerCase()).toContain(VMAC);
   });
 
   it('a peer doing DAD for the delegate while dupip watches never ends dadfailed; no NS from :: by dupip (a DAD NS from a third host does fail it)', { timeout: 90_000 }, async () => {
