@@ -198,7 +198,9 @@ export function deriveWatchList(config: WatchConfig, host: HostInterface[]): Wat
       for (const a of ifc.ipv6 ?? []) {
         const status = delegateAddresses.has(a.address) ? 'skip' : ownIpv6Status(a, v6);
         if (status === 'held') specs.push({ address: a.address, ifname: ifc.name, role: 'own', held: true, allowedMacs: [] });
-        if (status === 'dadfailed') specs.push({ address: a.address, ifname: ifc.name, role: 'own', held: true, allowedMacs: [], dadFailed: true });
+        if (status !== 'dadfailed') continue;
+        specs.push({ address: a.address, ifname: ifc.name, role: 'own', held: true, allowedMacs: [], dadFailed: true });
+        problems.push(`${formatAddress(a.address)} on ${ifc.name}: the kernel's duplicate address detection failed (dadfailed): another host has it; remove it here (ip -6 addr del) or from the other host, then add it again`);
       }
     }
   }

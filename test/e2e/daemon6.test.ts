@@ -118,6 +118,7 @@ describe.skipIf(need.skip)(need.title('dupip daemon with IPv6 in the lab'), () =
     const frames = await cap.stop();
     expect((await h0.exec('ip', ['-6', 'addr', 'show', 'dadfailed'])).stdout).toContain(A6);
     expect(macsOf(conflict)).toEqual([h1.mac]);
+    expect(d.events('problem', mark).map((l) => l.msg)).toContainEqual(expect.stringContaining(`${A6} on eth0: the kernel's duplicate address detection failed`));
     // never announced, never probed from :: by dupip once the kernel gave the address up: the only NS from :: of h0 is its kernel's DAD
     expect(frames.filter((f) => f.kind === 'na' && f.src === h0.mac && f.target === A6)).toEqual([]);
     const fromDupip = frames.filter((f) => f.kind === 'ns' && f.src === h0.mac && f.target === A6 && f.from !== '::');

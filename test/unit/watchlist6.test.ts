@@ -55,6 +55,7 @@ describe('IPv6 in the watch list', () => {
       ['eth1', ip6('2001:db8:1::7'), false],
     ]);
     expect(w.interfaces.map((i) => i.linkLocal)).toEqual([ip6('fe80::1'), ip6('fe80::2')]);
+    expect(w.problems).toEqual([expect.stringMatching(/^2001:db8::13 on eth0: the kernel's duplicate address detection failed \(dadfailed\)/)]);
   });
 
   it('link-local, temporary and deprecated addresses on request; none with ipv6 off', () => {
