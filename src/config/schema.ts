@@ -111,7 +111,7 @@ export const SETTINGS = {
     }),
     type: 'list of mappings',
     default: [],
-    flag: { name: 'delegate', arg: 'ADDRESS[@IF]', help: 'floating/virtual address to monitor, optionally on interface IF' },
+    flag: { name: 'delegate', arg: 'ADDRESS[@IF]', help: 'floating/virtual address (IPv4 or IPv6) to monitor, optionally on interface IF' },
     hoisted: DELEGATE_KEYS.filter((k) => k === 'allowed_macs').map((k) => [k, `delegates[].${k}`] as const),
   },
   ignoreMacs: {
