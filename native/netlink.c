@@ -71,7 +71,8 @@ static void on_netlink_readable(uv_poll_t *poll, int status, int events) {
   drain_netlink(h, lost);
 }
 
-/* watchLinks(callback) -> handle: RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE notifications */
+/* watchLinks(callback) -> handle: RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE notifications
+ * (IPv6 address messages include the flag changes: tentative -> done, dadfailed) */
 napi_value js_watch_links(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
@@ -85,7 +86,7 @@ napi_value js_watch_links(napi_env env, napi_callback_info info) {
   struct sockaddr_nl address;
   memset(&address, 0, sizeof address);
   address.nl_family = AF_NETLINK;
-  address.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE;
+  address.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE;
   if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0) {
     int err = errno;
     close(fd);

@@ -2,7 +2,7 @@
 import pino, { type Logger } from 'pino';
 import { ConfigError, type DaemonConfig, formatDuration, loadConfig } from '../config/index.js';
 import { buildArpFilter } from '../core/bpf.js';
-import { formatIpv4 } from '../core/ipv4.js';
+import { formatAddress } from '../core/address.js';
 import { Daemon } from '../daemon/daemon.js';
 import { Guard, installCrashPolicy } from '../daemon/guard.js';
 import type { Observer } from '../daemon/observer.js';
@@ -10,6 +10,7 @@ import { readDefaultRouteInterfaces, readHostInterfaces, readInterface } from '.
 import { watchHostChanges } from '../platform/netlink.js';
 import { type WebConfig, loadWebConfig } from '../web/web-config-load.js';
 import { openArpSocket, socketErrorKind } from '../platform/packet-socket.js';
+import { ndPlatform } from './nd-platform.js';
 import { DAEMON_HELP, VERSION } from './help.js';
 import type { Io } from './io.js';
 import { createObservers } from './observers.js';
@@ -19,9 +20,9 @@ const LOG_BUFFER_BYTES = 16 * 1024 * 1024;
 
 export function describeConfig(c: DaemonConfig): string {
   return [
-    `interfaces: ${c.interfaces.length ? c.interfaces.join(', ') : 'every ARP-capable interface with IPv4'}`,
+    `interfaces: ${c.interfaces.length ? c.interfaces.join(', ') : 'every ARP-capable interface with IPv4 or IPv6'}`,
     `own addresses: ${c.ownAddresses ? 'monitored' : 'not monitored'}${c.excludeAddresses.length ? ` (excluding ${c.excludeAddresses.length} prefix(es))` : ''}`,
-    `delegates: ${c.delegates.map((d) => formatIpv4(d.address) + (d.interface ? `@${d.interface}` : '')).join(', ') || 'none'}`,
+    `delegates: ${c.delegates.map((d) => formatAddress(d.address) + (d.interface ? `@${d.interface}` : '')).join(', ') || 'none'}`,
     `probe every ${formatDuration(c.probeIntervalMs)} ±20%, announce every ${c.announceIntervalMs ? formatDuration(c.announceIntervalMs) : 'never'}, defend ${c.defend}, clear after ${c.clearAfter} round(s), at most ${c.maxSendRate} frames/s per interface`,
     `notify: ${c.notify.command.length ? `${c.notify.command.join(' ')} on every episode start and end, killed after ${formatDuration(c.notify.timeoutMs)}` : 'none'}`,
   ].join('\n');
@@ -93,6 +94,7 @@ async function runDaemon(argv: string[], config: DaemonConfig, web: WebConfig, l
       return { program, strategy: program.strategy };
     },
     watchLinks: (onChange) => watchHostChanges(onChange),
+    nd: ndPlatform(logger),
     logger,
     observers,
     guard,

@@ -5,7 +5,7 @@ import { EX_CONFIG, EXIT_CANNOT_PROBE, EXIT_INTERNAL, EXIT_DUPLICATE, EXIT_FATAL
 
 export const VERSION = '0.1.0';
 
-export const MAIN_HELP = `dupip ${VERSION} — duplicate IP address detection (IPv4: RFC 5227; IPv6 probe: neighbour discovery)
+export const MAIN_HELP = `dupip ${VERSION} — duplicate IP address detection (IPv4: RFC 5227; IPv6: neighbour discovery)
 
 Usage:
   dupip probe ADDRESS [--interface IF] [--count N] [--timeout DURATION] [--json]
@@ -21,8 +21,8 @@ Commands:
   scan     Ask every address of the prefixes (default: the subnets of this host's interfaces)
            with ordinary ARP requests and list every address answered by two or more MACs.
            Exit ${EXIT_OK}: no duplicate. ${EXIT_DUPLICATE}: duplicates found. ${EXIT_CANNOT_PROBE}: could not scan.
-  daemon   Watch this host's own IPv4 addresses and the delegate (floating) addresses it is
-           told about, continuously; export Prometheus metrics; serve \`dupip status\`.
+  daemon   Watch this host's own IPv4 and IPv6 addresses and the delegate (floating) addresses
+           it is told about, continuously; export Prometheus metrics; serve \`dupip status\`.
   status   Ask the running daemon what it sees. Exit ${EXIT_OK}: all ok. ${EXIT_PROBLEM}: a conflict, split brain
            or unanswered delegate. ${EXIT_UNREACHABLE}: the daemon cannot be reached.
 

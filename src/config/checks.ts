@@ -13,7 +13,9 @@
  * Pure: no I/O.
  */
 import { isIPv6 } from 'node:net';
+import type { IpAddress } from '../core/address.js';
 import { formatIpv4, parseIpv4, type Ipv4 } from '../core/ipv4.js';
+import { isIpv4Mapped, isLinkLocal, isMulticast, isUnspecified, parseIpv6 } from '../core/ipv6.js';
 import { parseMac, ZERO_MAC, type Mac } from '../core/mac.js';
 import { DurationError, formatDuration, parseDuration } from '../core/duration.js';
 
@@ -31,7 +33,7 @@ export interface Cidr {
 
 /** A floating/virtual address the daemon watches even when this host does not hold it. */
 export interface Delegate {
-  address: Ipv4;
+  address: IpAddress;
   /** Interface to watch it on; absent: the interface whose subnet contains it (resolved by the daemon). */
   interface?: string;
   /** Cluster peers allowed to hold the address (their replies are not conflicts). Canonical lower-case. */
@@ -124,6 +126,16 @@ export function checkUnicastIpv4(value: unknown): Check<Ipv4> {
   const why = unusableAddressReason(ip);
   if (why) return bad(`${JSON.stringify(s.value)} cannot be monitored: it is ${why}`);
   return ok(ip);
+}
+
+/** A unicast IPv4 address, or a global or unique-local IPv6 address (any RFC 4291 form, no zone). */
+export function checkUnicastAddress(value: unknown): Check<IpAddress> {
+  if (typeof value !== 'string' || !value.includes(':')) return checkUnicastIpv4(value);
+  const a = parseIpv6(value);
+  if (a === null) return bad(`${JSON.stringify(value)} is not an IPv4 or IPv6 address`);
+  const why = isUnspecified(a) ? 'the unspecified address' : a === parseIpv6('::1') ? 'the loopback address' : isMulticast(a) ? 'a multicast address' : isLinkLocal(a) ? 'link-local (each link has its own; watch link-local addresses with ipv6_link_local)' : isIpv4Mapped(a) ? 'an IPv4-mapped address (write the IPv4 address)' : null;
+  if (why) return bad(`${JSON.stringify(value)} cannot be monitored: it is ${why}`);
+  return ok(a);
 }
 
 /** "198.51.100.7" (→ /32) or "198.51.100.0/24". Host bits must be zero. */

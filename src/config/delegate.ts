@@ -2,7 +2,8 @@
  * A delegate, the one compound list item: a mapping in YAML (`- address: ...`), `ADDRESS[@IF]` as a
  * flag. Pure: no I/O.
  */
-import { checkInterfaceName, checkUnicastIpv4, checkUnicastMac, describe, type Check, type Delegate } from './checks.js';
+import { checkInterfaceName, checkUnicastAddress, checkUnicastMac, describe, type Check, type Delegate } from './checks.js';
+import type { IpAddress } from '../core/address.js';
 import { FAIL, isMapping, list, sub, unknownKeys, type At } from './codecs.js';
 
 export const DELEGATE_KEYS = ['address', 'interface', 'allowed_macs'] as const;
@@ -31,9 +32,9 @@ export function readDelegate(item: unknown, at: At): Check<Delegate> {
     problem([k], c.problem);
     return undefined;
   };
-  let address: number | undefined;
-  if (has('address')) address = one('address', checkUnicastIpv4(item.address));
-  else problem([], 'missing address (e.g. "address: 198.51.100.10")');
+  let address: IpAddress | undefined;
+  if (has('address')) address = one('address', checkUnicastAddress(item.address));
+  else problem([], 'missing address (e.g. "address: 198.51.100.10" or "address: 2001:db8::10")');
   const iface = has('interface') ? one('interface', checkInterfaceName(item.interface)) : undefined;
   const macs = has('allowed_macs') ? allowedMacs.read(item.allowed_macs, sub(mine, ['allowed_macs'])) : [];
   if (failed || address === undefined || macs === FAIL) return REPORTED;
@@ -42,11 +43,11 @@ export function readDelegate(item: unknown, at: At): Check<Delegate> {
   return { ok: true, value: d };
 }
 
-/** `ADDRESS[@IF]`, e.g. 198.51.100.10 or 198.51.100.10@eth0. */
+/** `ADDRESS[@IF]`, e.g. 198.51.100.10, 198.51.100.10@eth0 or 2001:db8::10@eth0. */
 export function delegateFromFlag(text: string): Check<Delegate> {
   const at = text.indexOf('@');
   const addressText = at < 0 ? text : text.slice(0, at);
-  const address = checkUnicastIpv4(addressText);
+  const address = checkUnicastAddress(addressText);
   if (!address.ok) return address;
   if (at < 0) return { ok: true, value: { address: address.value, allowedMacs: [] } };
   const ifText = text.slice(at + 1);

@@ -10,6 +10,7 @@
  *
  * Pure: no I/O.
  */
+import { formatAddress } from '../core/address.js';
 import { formatIpv4 } from '../core/ipv4.js';
 import {
   checkAbsolutePath,
@@ -43,9 +44,9 @@ export const SETTINGS = {
     codec: list({ item: checkInterfaceName, id: (n) => JSON.stringify(n), example: '[eth0]' }),
     type: 'list of interface names',
     default: [],
-    defaultNote: 'every ARP-capable, non-loopback interface with IPv4 that faces the network (see below)',
+    defaultNote: 'every ARP-capable, non-loopback interface with IPv4 (or a monitored IPv6 address) that faces the network (see below)',
     flag: { name: 'interface', arg: 'IF', help: 'interface to work on' },
-    flagDefault: 'every ARP-capable interface with IPv4 that faces the network (docs/config.md)',
+    flagDefault: 'every ARP-capable interface with IPv4 or IPv6 that faces the network (docs/config.md)',
   },
   excludeInterfaces: {
     key: 'exclude_interfaces',
@@ -62,6 +63,35 @@ export const SETTINGS = {
     flag: { name: 'no-own-addresses', sets: false, help: "monitor only delegates, not this host's own addresses" },
     flagDefault: 'own addresses are monitored',
   },
+  ipv6: {
+    key: 'ipv6',
+    codec: value(checkBoolean),
+    type: 'boolean',
+    default: true,
+    flag: { name: 'no-ipv6', sets: false, help: "do not monitor this host's own IPv6 addresses (IPv6 delegates still are)" },
+    flagDefault: 'global and unique-local IPv6 addresses are monitored',
+  },
+  ipv6LinkLocal: {
+    key: 'ipv6_link_local',
+    codec: value(checkBoolean),
+    type: 'boolean',
+    default: false,
+    flag: { name: 'ipv6-link-local', sets: true, help: 'monitor the IPv6 link-local addresses (fe80::/10) too' },
+  },
+  ipv6Temporary: {
+    key: 'ipv6_temporary',
+    codec: value(checkBoolean),
+    type: 'boolean',
+    default: false,
+    flag: { name: 'ipv6-temporary', sets: true, help: 'monitor IPv6 privacy (temporary) addresses too' },
+  },
+  ipv6Deprecated: {
+    key: 'ipv6_deprecated',
+    codec: value(checkBoolean),
+    type: 'boolean',
+    default: false,
+    flag: { name: 'ipv6-deprecated', sets: true, help: 'monitor deprecated IPv6 addresses too' },
+  },
   excludeAddresses: {
     key: 'exclude_addresses',
     codec: list({ item: checkCidr, id: formatCidr, example: '[198.51.100.7, 203.0.113.0/24]' }),
@@ -73,7 +103,7 @@ export const SETTINGS = {
     codec: list({
       item: readDelegate,
       itemText: delegateFromFlag,
-      id: (d) => formatIpv4(d.address),
+      id: (d) => formatAddress(d.address),
       idAt: ['address'],
       whereAt: (d) => (d.interface !== undefined ? ['interface'] : []),
       listOf: 'a list of delegates',
@@ -81,7 +111,7 @@ export const SETTINGS = {
     }),
     type: 'list of mappings',
     default: [],
-    flag: { name: 'delegate', arg: 'ADDRESS[@IF]', help: 'floating/virtual address to monitor, optionally on interface IF' },
+    flag: { name: 'delegate', arg: 'ADDRESS[@IF]', help: 'floating/virtual address (IPv4 or IPv6) to monitor, optionally on interface IF' },
     hoisted: DELEGATE_KEYS.filter((k) => k === 'allowed_macs').map((k) => [k, `delegates[].${k}`] as const),
   },
   ignoreMacs: {

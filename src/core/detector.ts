@@ -6,23 +6,24 @@
  * delegate-machine.ts: delegates it does not). Frames go out through the injected transmit();
  * what the world should learn is queued as events and pulled with pullEvents().
  */
-import { type ReceivedArp, announcementFrame, observeArp } from './arp.js';
+import { type ReceivedArp, observeArp } from './arp.js';
 import { type DelegateMachine, type DelegateStep, delegateAnswer, delegateEnter, delegateReset, delegateRound, delegateRoundStart, delegateSignal, newDelegateMachine } from './delegate-machine.js';
-import { type DetectorOptions, type Entry, type FrameVerdict, type Iface, type Timer, episodeOf, ignoredMac, isEpisodeState, keyOf, newEntry, sendCapped, snapshotOf, summaryEvents } from './entry.js';
-import type { AddressState, DetectorEvent, EntrySnapshot, Episode, FrameKind } from './events.js';
+import { type DetectorOptions, type Entry, type FrameVerdict, type Iface, type IfaceStatus, type Timer, ifaceStatus, newIface, transitionOf, ignoredMac, keyOf, newEntry, sendCapped, snapshotOf, summaryEvents } from './entry.js';
+import type { AddressState, DetectorEvent, EntrySnapshot, FrameKind } from './events.js';
 import { type HeldMachine, type HeldStep, heldClaim, heldEnter, heldProbe, heldReset, heldRound, newHeldMachine } from './held-machine.js';
 import type { Ipv4 } from './ipv4.js';
-import { BROADCAST_MAC, type Mac } from './mac.js';
+import type { Ipv6 } from './ipv6.js';
+import type { Mac } from './mac.js';
+import { OwnNonces } from './nd-sender.js';
 import type { Observation } from './observation.js';
+import { holdsNow, transmissionFor, withheldReason } from './outgoing.js';
 import { DEFAULT_PROXY_THRESHOLD, ProxyWatch, proxyOptions } from './proxy-watch.js';
 import { ANNOUNCE_WAIT_MS } from './rfc5227.js';
-import { roundFrame } from './request-sender.js';
-import { SendQueue } from './send-queue.js';
 import { TickGrid } from './grid.js';
 import { DeadlineHeap } from './timing.js';
 import type { WatchList, WatchSpec } from './watchlist.js';
 
-export type { DetectorOptions, FrameVerdict, Transmission } from './entry.js';
+export type { AnyTransmission, DetectorOptions, FrameVerdict, Transmission, Transmission6 } from './entry.js';
 
 export class Detector {
   private readonly opts: Required<DetectorOptions>;
@@ -35,6 +36,8 @@ export class Detector {
   private events: DetectorEvent[] = [];
   private started = false;
   private summaryAt: number | null = null;
+  /** Nonces of our recent DAD probes: one looped back is ours (RFC 7527). */
+  private readonly nonces = new OwnNonces();
   /** Proxy ARP and fabric MACs (proxy-watch.ts): their replies are no holders; claims still count. */
   readonly proxies: ProxyWatch = new ProxyWatch(() => proxyOptions(this.opts));
 
@@ -68,10 +71,9 @@ export class Detector {
     for (const ifc of list.interfaces) {
       const iface = this.ifaces.get(ifc.name);
       if (!iface) {
-        this.ifaces.set(ifc.name, { name: ifc.name, mac: ifc.mac, up: ifc.up, queue: new SendQueue<Entry>(this.opts.maxSendRate), entries: new Map(), addresses: ifc.hostAddresses, delegates: new Set(), roundMs: this.opts.probeIntervalMs, capped: false });
+        this.ifaces.set(ifc.name, newIface(ifc, this.opts));
       } else {
-        iface.mac = ifc.mac;
-        iface.addresses = ifc.hostAddresses;
+        Object.assign(iface, { mac: ifc.mac, addresses: ifc.hostAddresses, linkLocal: ifc.linkLocal ?? null });
         if (iface.up !== ifc.up) this.setLink(iface, ifc.up, now);
       }
     }
@@ -95,10 +97,15 @@ export class Detector {
     }
   }
 
-  /** The addresses whose frames an interface's kernel filter must pass. */
+  /** The IPv4 addresses whose frames an interface's ARP kernel filter must pass. */
   watchedAddresses(ifname: string): Ipv4[] {
     const iface = this.ifaces.get(ifname);
-    return iface ? [...iface.entries.keys(), ...this.proxies.canaryAddresses(ifname)] : [];
+    return iface ? [...iface.entries.keys()].filter((a): a is Ipv4 => typeof a === 'number').concat(this.proxies.canaryAddresses(ifname)) : [];
+  }
+
+  /** The IPv6 addresses watched on an interface (its ND filter's targets, its solicited-node groups). */
+  watchedIpv6(ifname: string): { address: Ipv6; held: boolean }[] {
+    return [...(this.ifaces.get(ifname)?.entries.values() ?? [])].flatMap((e) => (typeof e.ip === 'string' ? [{ address: e.ip, held: holdsNow(e) }] : []));
   }
 
   private addEntry(key: string, spec: WatchSpec, initial: boolean, now: number): void {
@@ -116,6 +123,8 @@ export class Detector {
 
   private updateEntry(entry: Entry, spec: WatchSpec, now: number): void {
     entry.allowedMacs = new Set(spec.allowedMacs);
+    const dadFailed = spec.dadFailed === true; // the kernel's DAD failed: ask at once (ordinary NS) who has it
+    if (entry.dadFailed !== dadFailed && (entry.dadFailed = dadFailed)) this.reprobeSoon(entry, now);
     if ((entry.machine.role === 'held') === spec.held) return;
     // A delegate moved onto or off this host: start over in the other role's machine.
     const previousHolder = entry.lastHolder;
@@ -156,12 +165,8 @@ export class Detector {
   private setLink(iface: Iface, up: boolean, now: number): void {
     iface.up = up;
     this.emit({ type: 'interface', at: now, interface: iface.name, up });
-    if (!up) {
-      iface.queue.clear();
-      for (const e of iface.entries.values()) e.roundOpen = false;
-    } else {
-      for (const e of iface.entries.values()) this.reprobeSoon(e, now);
-    }
+    if (!up) iface.queue.clear();
+    for (const e of iface.entries.values()) if (up) this.reprobeSoon(e, now); else e.roundOpen = false;
   }
 
   /** Says so once when the send cap cannot fit one probe per address per interval. */
@@ -188,9 +193,9 @@ export class Detector {
   handleObservation(ifname: string, obs: Observation, ethernetSource: Mac, now: number): FrameVerdict {
     const iface = this.ifaces.get(ifname);
     if (!iface) return 'unwatched';
-    if (this.isOwn(iface, obs.mac)) return 'own';
+    if (this.isOwn(iface, obs.mac) || (obs.kind === 'probe' && obs.nonce && this.nonces.has(obs.nonce))) return 'own';
     const entry = iface.entries.get(obs.address);
-    if (obs.kind === 'claim' && !this.ignoreMacs.has(obs.mac) && this.proxies.setsAside(ifname, obs, entry?.machine.role, now)) return 'proxied';
+    if (obs.kind === 'claim' && typeof obs.address === 'number' && !this.ignoreMacs.has(obs.mac) && this.proxies.setsAside(ifname, { ...obs, address: obs.address }, entry?.machine.role, now)) return 'proxied';
     if (!entry) return 'unwatched';
     const from = { mac: obs.mac, ethernetSource };
     const m = entry.machine;
@@ -312,6 +317,7 @@ export class Detector {
   private evaluate(entry: Entry, now: number): void {
     entry.roundOpen = false;
     const m = entry.machine;
+    if (entry.dadFailed) return; // the kernel's verdict stands: a quiet round does not clear it
     if (m.role === 'held') this.applyHeld(entry, m, heldRound(m, this.opts), now);
     else this.applyDelegate(entry, m, delegateRound(m, entry.lastHolder, entry.allowedMacs), now);
   }
@@ -331,12 +337,12 @@ export class Detector {
 
   private send(iface: Iface, entry: Entry, kind: FrameKind, now: number): void {
     const m = entry.machine;
-    if (kind !== 'probe' && m.role !== 'held') return; // never announce an address this host does not hold
-    const frame = kind === 'probe' ? roundFrame(m.role === 'held', iface.mac, entry.ip, iface.addresses, iface.delegates) : announcementFrame(iface.mac, entry.ip);
-    if (frame === null) return this.withhold(entry, now);
+    // Never announce or defend an address this host does not hold; never probe one DAD-style (outgoing.ts).
+    const t = transmissionFor(iface, entry, kind, this.opts.random, this.nonces);
+    if (t === null) return kind === 'probe' ? this.withhold(entry, now) : undefined;
     entry.passive = false;
     const confirmation = m.role === 'delegate' && m.confirmWanted;
-    const outcome = this.opts.transmit({ interface: iface.name, kind, address: entry.ip, frame, destination: BROADCAST_MAC });
+    const outcome = this.opts.transmit(t);
     this.emit({ type: 'sent', at: now, interface: iface.name, kind, address: entry.label, outcome });
     if (kind !== 'probe') return;
     if (entry.lastProbeAt !== null && !confirmation) iface.roundMs += (now - entry.lastProbeAt - iface.roundMs) / 8;
@@ -355,21 +361,15 @@ export class Detector {
     this.schedule({ kind: 'probe', entry, at: (entry.probeDueAt = this.grid.nextProbe(now)) });
     if (entry.passive) return;
     entry.passive = true;
-    this.emit({ type: 'probe-withheld', at: now, entry: snapshotOf(entry), reason: `${entry.ifname} has no IPv4 address of its own to ask from` });
+    this.emit({ type: 'probe-withheld', at: now, entry: snapshotOf(entry), reason: withheldReason(entry) });
   }
 
   // ---------------------------------------------------------------- state and events
 
   /** Applies a state change its machine decided, and reports it with the episode it begins or ends. */
   private transition(entry: Entry, to: AddressState, enter: () => void, now: number, reason: string): void {
-    const from = entry.machine.state;
-    if (from === to) return;
-    let episode: Episode | undefined;
-    if (isEpisodeState(from) && entry.episodeStart !== null) episode = { ...episodeOf(entry, from, entry.episodeStart), end: now };
-    enter();
-    entry.episodeStart = isEpisodeState(to) ? now : null;
-    if (isEpisodeState(to)) episode = episodeOf(entry, to, now);
-    this.emit({ type: 'state', at: now, entry: snapshotOf(entry), from, to, reason, ...(episode ? { episode } : {}) });
+    const e = transitionOf(entry, to, enter, now, reason);
+    if (e) this.emit(e);
   }
 
   private emit(e: DetectorEvent): void {
@@ -393,7 +393,7 @@ export class Detector {
     return [...this.entries.values()].map(snapshotOf);
   }
 
-  interfaceStatus(): { name: string; mac: Mac; up: boolean; addresses: number; roundMs: number; capped: boolean }[] {
-    return [...this.ifaces.values()].map((i) => ({ name: i.name, mac: i.mac, up: i.up, addresses: i.entries.size, roundMs: i.roundMs, capped: i.capped }));
+  interfaceStatus(): IfaceStatus[] {
+    return [...this.ifaces.values()].map(ifaceStatus);
   }
 }

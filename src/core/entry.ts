@@ -2,24 +2,41 @@
  * The detector's records: one Entry per watched address on one interface (its machine and its
  * schedule), one Iface per interface, and how they are reported (snapshots, episodes).
  */
+import { type IpAddress, formatAddress } from './address.js';
 import type { ArpFrame } from './arp.js';
 import { type DelegateMachine, newDelegateMachine } from './delegate-machine.js';
 import type { AddressState, DetectorEvent, EntrySnapshot, Episode, FrameKind, SendOutcome } from './events.js';
 import { type HeldMachine, newHeldMachine } from './held-machine.js';
-import { type Ipv4, formatIpv4 } from './ipv4.js';
-import { type Mac, isVrrpMac } from './mac.js';
-import type { SendQueue } from './send-queue.js';
+import type { Ipv4 } from './ipv4.js';
+import type { Ipv6 } from './ipv6.js';
+import { type Mac, isVrrp6Mac, isVrrpMac } from './mac.js';
+import type { NdTransmission } from './ndp.js';
+import { SendQueue } from './send-queue.js';
 import { type Tally, newTally } from './sightings.js';
 import type { Random } from './timing.js';
-import type { HostAddress, Role, WatchSpec } from './watchlist.js';
+import type { HostAddress, Role, WatchSpec, WatchedInterface } from './watchlist.js';
 
+/** One ARP frame to send on the interface's ARP socket, with its Ethernet destination. */
 export interface Transmission {
   interface: string;
   kind: FrameKind;
+  family?: 'ipv4';
   address: Ipv4;
   frame: ArpFrame;
   destination: Mac;
 }
+
+/** One Neighbor Discovery packet to send on the interface's IPv6 socket, with its Ethernet destination. */
+export interface Transmission6 {
+  interface: string;
+  kind: FrameKind;
+  family: 'ipv6';
+  address: Ipv6;
+  frame: NdTransmission;
+  destination: Mac;
+}
+
+export type AnyTransmission = Transmission | Transmission6;
 
 export interface DetectorOptions {
   probeIntervalMs: number;
@@ -31,7 +48,7 @@ export interface DetectorOptions {
   /** Frames per second per interface, all kinds together. */
   maxSendRate: number;
   ignoreMacs: Mac[];
-  /** VRRP virtual MACs (00:00:5e:00:01:xx) legitimately answer for VIPs; ignored for delegates unless false. */
+  /** VRRP virtual MACs (00:00:5e:00:01:xx, IPv6 00:00:5e:00:02:xx) legitimately answer for VIPs; ignored for delegates unless false. */
   ignoreVrrpForDelegates?: boolean;
   /** Watched addresses one MAC must answer for to be taken for proxy ARP (proxy-watch.ts); 0: off. */
   proxyThreshold?: number;
@@ -40,7 +57,7 @@ export interface DetectorOptions {
   /** Period of the per-episode frame summary. */
   summaryIntervalMs?: number;
   random: Random;
-  transmit: (t: Transmission) => SendOutcome;
+  transmit: (t: AnyTransmission) => SendOutcome;
 }
 
 /** What handleFrame made of a frame (for counters and tests). */
@@ -48,7 +65,7 @@ export type FrameVerdict = 'claim' | 'answer' | 'probe' | 'own' | 'ignored' | 'u
 
 export interface Entry {
   key: string;
-  ip: Ipv4;
+  ip: IpAddress;
   label: string;
   ifname: string;
   role: Role;
@@ -59,8 +76,10 @@ export interface Entry {
   episodeStart: number | null;
   /** The last MAC known to hold the address (this host's, while it holds it). */
   lastHolder: Mac | null;
-  /** A delegate held elsewhere on an interface with no IPv4 address of its own: not probed, only listened for. */
+  /** A delegate held elsewhere on an interface with no address of its own to ask from: not probed, only listened for. */
   passive: boolean;
+  /** An own IPv6 address the kernel marked dadfailed: another host has it; probed only with ordinary NSs, never announced. */
+  dadFailed: boolean;
   // probing
   probeDueAt: number;
   lastProbeAt: number | null;
@@ -77,21 +96,39 @@ export interface Iface {
   mac: Mac;
   up: boolean;
   queue: SendQueue<Entry>;
-  entries: Map<Ipv4, Entry>;
+  entries: Map<IpAddress, Entry>;
   /** The interface's own IPv4 addresses (senders of ordinary requests) and the delegates among its entries. */
   addresses: readonly HostAddress[];
-  delegates: Set<Ipv4>;
+  delegates: Set<IpAddress>;
+  /** The usable IPv6 link-local address: the source of ordinary NSs (null: IPv6 delegates held elsewhere are only listened for). */
+  linkLocal: Ipv6 | null;
   /** Smoothed time between two probes of the same address: the real round length. */
   roundMs: number;
   capped: boolean;
 }
+
+/** A new interface record: no entries yet, the round length the probe interval. */
+export function newIface(ifc: WatchedInterface, opts: { maxSendRate: number; probeIntervalMs: number }): Iface {
+  return { name: ifc.name, mac: ifc.mac, up: ifc.up, queue: new SendQueue<Entry>(opts.maxSendRate), entries: new Map(), addresses: ifc.hostAddresses, delegates: new Set(), linkLocal: ifc.linkLocal ?? null, roundMs: opts.probeIntervalMs, capped: false };
+}
+
+export interface IfaceStatus {
+  name: string;
+  mac: Mac;
+  up: boolean;
+  addresses: number;
+  roundMs: number;
+  capped: boolean;
+}
+
+export const ifaceStatus = (i: Iface): IfaceStatus => ({ name: i.name, mac: i.mac, up: i.up, addresses: i.entries.size, roundMs: i.roundMs, capped: i.capped });
 
 export type Timer =
   | { kind: 'probe' | 'evaluate' | 'announce'; entry: Entry; at: number }
   | { kind: 'flush'; iface: Iface; at: number }
   | { kind: 'summary'; at: number };
 
-export const keyOf = (ifname: string, ip: Ipv4) => `${ifname}/${formatIpv4(ip)}`;
+export const keyOf = (ifname: string, ip: IpAddress) => `${ifname}/${formatAddress(ip)}`;
 export const isEpisodeState = (s: AddressState): s is 'conflict' | 'split-brain' => s === 'conflict' || s === 'split-brain';
 
 export function snapshotOf(entry: Entry): EntrySnapshot {
@@ -124,7 +161,7 @@ export function newEntry(key: string, spec: WatchSpec, firstProbe: number): Entr
   return {
     key,
     ip: spec.address,
-    label: formatIpv4(spec.address),
+    label: formatAddress(spec.address),
     ifname: spec.ifname,
     role: spec.role,
     allowedMacs: new Set(spec.allowedMacs),
@@ -134,6 +171,7 @@ export function newEntry(key: string, spec: WatchSpec, firstProbe: number): Entr
     episodeStart: null,
     lastHolder: null,
     passive: false,
+    dadFailed: spec.dadFailed === true,
     probeDueAt: firstProbe,
     lastProbeAt: null,
     roundOpen: false,
@@ -174,7 +212,21 @@ export function sendCapped(iface: Iface, opts: { probeIntervalMs: number; announ
   return { type: 'send-capped', at: now, interface: iface.name, addresses: n, neededPerSecond: Math.round(perSecond * 10) / 10, cap, roundMs: Math.round((n * 1000) / cap) };
 }
 
-/** A MAC never counted for `entry`: the ignore list, and VRRP virtual MACs for delegates (unless configured otherwise). */
+/** A MAC never counted for `entry`: the ignore list, and VRRP virtual MACs of its family for delegates (unless configured otherwise). */
 export function ignoredMac(entry: Entry, mac: Mac, ignoreMacs: ReadonlySet<Mac>, ignoreVrrpForDelegates: boolean): boolean {
-  return ignoreMacs.has(mac) || (entry.role === 'delegate' && ignoreVrrpForDelegates && isVrrpMac(mac));
+  if (ignoreMacs.has(mac)) return true;
+  if (entry.role !== 'delegate' || !ignoreVrrpForDelegates) return false;
+  return typeof entry.ip === 'number' ? isVrrpMac(mac) : isVrrp6Mac(mac);
+}
+
+/** Applies a state change a machine decided (`enter`) and returns its report with the episode it begins or ends; null when no change. */
+export function transitionOf(entry: Entry, to: AddressState, enter: () => void, now: number, reason: string): DetectorEvent | null {
+  const from = entry.machine.state;
+  if (from === to) return null;
+  let episode: Episode | undefined;
+  if (isEpisodeState(from) && entry.episodeStart !== null) episode = { ...episodeOf(entry, from, entry.episodeStart), end: now };
+  enter();
+  entry.episodeStart = isEpisodeState(to) ? now : null;
+  if (isEpisodeState(to)) episode = episodeOf(entry, to, now);
+  return { type: 'state', at: now, entry: snapshotOf(entry), from, to, reason, ...(episode ? { episode } : {}) };
 }

@@ -1,5 +1,5 @@
 /** What the detector reports. Events are queued and pulled (detector.pullEvents()), never called back mid-transition. */
-import type { Ipv4 } from './ipv4.js';
+import type { IpAddress } from './address.js';
 import type { Mac } from './mac.js';
 import type { ProxyEvent } from './proxy-watch.js';
 import type { Role } from './watchlist.js';
@@ -33,7 +33,7 @@ export interface Episode {
 
 export interface EntrySnapshot {
   address: string;
-  ip: Ipv4;
+  ip: IpAddress;
   interface: string;
   role: Role;
   held: boolean;
@@ -47,7 +47,7 @@ export interface EntrySnapshot {
   lastProbe: number | null;
   episodeStart: number | null;
   macOverflow: number;
-  /** Set for a delegate held elsewhere that is only listened for: its interface has no IPv4 address to send ordinary requests from. */
+  /** Set for a delegate held elsewhere that is only listened for: its interface has no address of the family to send ordinary requests from (IPv4, or an IPv6 link-local). */
   passive?: true;
 }
 

@@ -31,3 +31,8 @@ export function macBytes(mac: Mac): Uint8Array {
 export function isVrrpMac(mac: Mac): boolean {
   return mac.startsWith('00:00:5e:00:01:');
 }
+
+/** VRRP IPv6 virtual router MACs, 00:00:5e:00:02:{VRID} (RFC 5798 §7.3). */
+export function isVrrp6Mac(mac: Mac): boolean {
+  return mac.startsWith('00:00:5e:00:02:');
+}

@@ -18,6 +18,7 @@ import type { Ipv6 } from './ipv6.js';
 import { UNSPECIFIED } from './ipv6.js';
 import type { Mac } from './mac.js';
 import { type NdFrame, TYPE_NEIGHBOR_ADVERTISEMENT } from './ndp.js';
+import type { Observation } from './observation.js';
 
 export type NdObservation =
   | {
@@ -98,4 +99,14 @@ export function classifyNd(observation: NdObservation, context: NdContext): NdVe
     return context.held ? 'probe' : 'unwatched';
   }
   return context.held ? 'claim' : 'answer';
+}
+
+/**
+ * The family-neutral Observation (src/core/observation.ts) an ND observation feeds the detector's
+ * machines with: a holder is a claim (a `reply` when it came in a solicited NA), a DAD NS a probe
+ * with its nonce. The detector's own-MAC, nonce, ignore-list and VRRP guards then apply as for ARP.
+ */
+export function toObservation(o: NdObservation): Observation {
+  if (o.kind === 'probe') return { kind: 'probe', address: o.address, mac: o.mac, nonce: o.nonce };
+  return { kind: 'claim', address: o.address, mac: o.mac, reply: o.via === 'advertisement' && o.solicited };
 }

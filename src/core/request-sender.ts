@@ -3,6 +3,7 @@
  * from (its sender IP). Never 0.0.0.0 and never the delegate itself: either would be an RFC 5227
  * probe or a claim, which a host taking the delegate over treats as a conflict (RFC 5227 §2.1.1).
  */
+import type { IpAddress } from './address.js';
 import { type ArpFrame, probeFrame, requestFrame } from './arp.js';
 import { type Ipv4, inSubnet } from './ipv4.js';
 import type { Mac } from './mac.js';
@@ -14,7 +15,7 @@ import type { HostAddress } from './watchlist.js';
  * themselves delegates (they may move away) only when nothing else is left. Null when the
  * interface has no IPv4 address of its own: then nothing may be sent.
  */
-export function requestSender(addresses: readonly HostAddress[], target: Ipv4, delegates: ReadonlySet<Ipv4>): Ipv4 | null {
+export function requestSender(addresses: readonly HostAddress[], target: Ipv4, delegates: ReadonlySet<IpAddress>): Ipv4 | null {
   let best: Ipv4 | null = null;
   let bestRank = Infinity;
   for (const a of addresses) {
@@ -29,7 +30,7 @@ export function requestSender(addresses: readonly HostAddress[], target: Ipv4, d
  * The frame a probe round opens with: an RFC 5227 probe for an address this host holds; for one
  * held elsewhere an ordinary request, or null when there is no address to send it from.
  */
-export function roundFrame(held: boolean, mac: Mac, address: Ipv4, addresses: readonly HostAddress[], delegates: ReadonlySet<Ipv4>): ArpFrame | null {
+export function roundFrame(held: boolean, mac: Mac, address: Ipv4, addresses: readonly HostAddress[], delegates: ReadonlySet<IpAddress>): ArpFrame | null {
   if (held) return probeFrame(mac, address);
   const sender = requestSender(addresses, address, delegates);
   return sender === null ? null : requestFrame(mac, sender, address);

@@ -3,8 +3,11 @@
  * interfaces: which interfaces, which own addresses, where each delegate lives and whether
  * this host currently holds it.
  */
-import { type Ipv4, formatIpv4, inSubnet } from './ipv4.js';
+import { type IpAddress, formatAddress } from './address.js';
+import { type Ipv4, inSubnet } from './ipv4.js';
+import type { Ipv6 } from './ipv6.js';
 import type { Mac } from './mac.js';
+import { DEFAULT_IPV6_POLICY, type HostAddress6, type Ipv6WatchPolicy, linkLocal6, onLink6, ownIpv6Status, usable6 } from './watchlist6.js';
 
 export type Role = 'own' | 'delegate';
 
@@ -23,6 +26,8 @@ export interface HostInterface {
   /** IFF_NOARP: the interface does not speak ARP (tunnels, wireguard, …). */
   noArp: boolean;
   addresses: HostAddress[];
+  /** Its IPv6 addresses with the kernel's flags (absent in fakes that predate IPv6: none). */
+  ipv6?: HostAddress6[];
   /** What the link is (sysfs; absent in fakes that predate it: treated as unknown). */
   kind?: LinkKind;
   /** A device behind it (/sys/class/net/X/device): a NIC, virtio, SR-IOV VF. */
@@ -78,7 +83,7 @@ export function matchesInterface(pattern: string, name: string): boolean {
 }
 
 export interface DelegateSpec {
-  address: Ipv4;
+  address: IpAddress;
   interface?: string | undefined;
   allowedMacs: Mac[];
 }
@@ -95,6 +100,8 @@ export interface WatchConfig {
   ownAddresses: boolean;
   excludeAddresses: { prefix: Ipv4; length: number }[];
   delegates: DelegateSpec[];
+  /** Which IPv6 addresses count as own (watchlist6.ts); default DEFAULT_IPV6_POLICY. */
+  ipv6?: Ipv6WatchPolicy;
 }
 
 export interface WatchedInterface {
@@ -105,16 +112,20 @@ export interface WatchedInterface {
   scope?: LinkScope;
   /** The interface's own IPv4 addresses: the sender IPs of ordinary requests for delegates held elsewhere. */
   hostAddresses: HostAddress[];
+  /** The usable IPv6 link-local address: the source of ordinary NSs for IPv6 delegates held elsewhere. */
+  linkLocal?: Ipv6 | null;
 }
 
 /** One address to watch on one interface. */
 export interface WatchSpec {
-  address: Ipv4;
+  address: IpAddress;
   ifname: string;
   role: Role;
   /** True when the host holds the address (always for own addresses). */
   held: boolean;
   allowedMacs: Mac[];
+  /** An own IPv6 address the kernel marked dadfailed (another host answered its DAD). */
+  dadFailed?: true;
 }
 
 export interface WatchList {
@@ -130,12 +141,16 @@ export interface WatchList {
   uplinkFound?: boolean;
 }
 
-function eligible(ifc: HostInterface): boolean {
-  return !ifc.loopback && !ifc.noArp && ifc.addresses.length > 0;
+/** IPv4, an own IPv6 address to watch, or (with IPv6 delegates configured) any on-link IPv6 prefix of its own. */
+function eligible(ifc: HostInterface, policy: Ipv6WatchPolicy, v6Delegates: boolean): boolean {
+  if (ifc.loopback || ifc.noArp) return false;
+  const v6 = ifc.ipv6 ?? [];
+  return ifc.addresses.length > 0 || v6.some((a) => ownIpv6Status(a, policy) !== 'skip') || (v6Delegates && v6.some((a) => usable6(a) && a.scope === 'global'));
 }
 
 export function deriveWatchList(config: WatchConfig, host: HostInterface[]): WatchList {
   const problems: string[] = [];
+  const v6 = config.ipv6 ?? DEFAULT_IPV6_POLICY;
   const byName = new Map(host.map((i) => [i.name, i]));
   const scopes = linkScopes(host);
   const uplinkFound = host.some((i) => !i.loopback && scopes.get(i.name) === 'network');
@@ -153,7 +168,7 @@ export function deriveWatchList(config: WatchConfig, host: HostInterface[]): Wat
       else chosen.push(ifc);
     }
   } else {
-    chosen = host.filter((i) => eligible(i) && !excluded(i.name) && scopes.get(i.name) === 'network');
+    chosen = host.filter((i) => eligible(i, v6, config.delegates.some((d) => typeof d.address === 'string')) && !excluded(i.name) && scopes.get(i.name) === 'network');
   }
   const chosenNames = new Set(chosen.map((i) => i.name));
   // Frames from these MACs are the host's own. Host-internal links only count where they are watched:
@@ -167,8 +182,9 @@ export function deriveWatchList(config: WatchConfig, host: HostInterface[]): Wat
   ].sort();
 
   // Where each address is held: any interface of the host counts (the kernel answers for any local address).
-  const heldOn = new Map<Ipv4, string>();
+  const heldOn = new Map<IpAddress, string>();
   for (const ifc of host) for (const a of ifc.addresses) if (!heldOn.has(a.address)) heldOn.set(a.address, ifc.name);
+  for (const ifc of host) for (const a of ifc.ipv6 ?? []) if (usable6(a) && !heldOn.has(a.address)) heldOn.set(a.address, ifc.name);
 
   const delegateAddresses = new Set(config.delegates.map((d) => d.address));
   const specs: WatchSpec[] = [];
@@ -179,6 +195,13 @@ export function deriveWatchList(config: WatchConfig, host: HostInterface[]): Wat
         if (config.excludeAddresses.some((x) => inSubnet(a.address, x.prefix, x.length))) continue;
         specs.push({ address: a.address, ifname: ifc.name, role: 'own', held: true, allowedMacs: [] });
       }
+      for (const a of ifc.ipv6 ?? []) {
+        const status = delegateAddresses.has(a.address) ? 'skip' : ownIpv6Status(a, v6);
+        if (status === 'held') specs.push({ address: a.address, ifname: ifc.name, role: 'own', held: true, allowedMacs: [] });
+        if (status !== 'dadfailed') continue;
+        specs.push({ address: a.address, ifname: ifc.name, role: 'own', held: true, allowedMacs: [], dadFailed: true });
+        problems.push(`${formatAddress(a.address)} on ${ifc.name}: the kernel's duplicate address detection failed (dadfailed): another host has it; remove it here (ip -6 addr del) or from the other host, then add it again`);
+      }
     }
   }
   for (const d of config.delegates) {
@@ -186,24 +209,28 @@ export function deriveWatchList(config: WatchConfig, host: HostInterface[]): Wat
     let ifname = d.interface;
     if (!ifname) {
       if (holder && chosenNames.has(holder)) ifname = holder;
-      else ifname = chosen.find((i) => i.addresses.some((a) => a.address !== d.address && inSubnet(d.address, a.address, a.prefixLength)))?.name;
+      else ifname = chosen.find((i) => (typeof d.address === 'number' ? onLink4(i.addresses, d.address) : onLink6(i.ipv6 ?? [], d.address)))?.name;
     }
     if (!ifname) {
-      problems.push(`delegate ${formatIpv4(d.address)}: no monitored interface has a subnet that contains it; set its interface`);
+      problems.push(`delegate ${formatAddress(d.address)}: no monitored interface has a subnet that contains it; set its interface`);
       continue;
     }
     if (!chosenNames.has(ifname)) {
-      problems.push(`delegate ${formatIpv4(d.address)}: interface ${ifname} is not monitored`);
+      problems.push(`delegate ${formatAddress(d.address)}: interface ${ifname} is not monitored`);
       continue;
     }
     specs.push({ address: d.address, ifname, role: 'delegate', held: holder !== undefined, allowedMacs: d.allowedMacs });
   }
   return {
-    interfaces: chosen.map((i) => ({ name: i.name, ifindex: i.ifindex, mac: i.mac, up: i.up, scope: scopes.get(i.name) ?? 'host', hostAddresses: i.addresses })),
+    interfaces: chosen.map((i) => ({ name: i.name, ifindex: i.ifindex, mac: i.mac, up: i.up, scope: scopes.get(i.name) ?? 'host', hostAddresses: i.addresses, linkLocal: linkLocal6(i.ipv6 ?? []) })),
     specs,
     ownMacs,
     problems,
     scopes,
     uplinkFound,
   };
+}
+
+function onLink4(addresses: readonly HostAddress[], address: Ipv4): boolean {
+  return addresses.some((a) => a.address !== address && inSubnet(address, a.address, a.prefixLength));
 }

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { encodeArp } from '../core/arp.js';
 import type { BpfProgram } from '../core/bpf-insn.js';
-import { Detector, type Transmission } from '../core/detector.js';
+import { type AnyTransmission, Detector } from '../core/detector.js';
 import type { DetectorEvent, SendOutcome } from '../core/events.js';
 import { type Ipv4, formatIpv4 } from '../core/ipv4.js';
 import type { Mac } from '../core/mac.js';
@@ -21,11 +21,11 @@ import { DROP_POLL_MS, DropAccount } from './drops.js';
 import { eventLog } from './event-log.js';
 import { Guard, Retrying, isolateObservers } from './guard.js';
 import { HostView, type LinkFacts, cannotMatter, mergeChanges } from './host-view.js';
+import { type NdPlatform, NdSockets, ipv6Policy } from './nd-sockets.js';
 import type { DaemonView, Observer } from './observer.js';
 import { type DaemonSocket, SocketSet } from './socket-set.js';
 
 export type { DaemonSocket } from './socket-set.js';
-
 
 export interface DaemonDeps {
   config: DaemonConfig;
@@ -40,6 +40,7 @@ export interface DaemonDeps {
   watchLinks: (onChange: (changes?: HostChanges) => void) => { close(): void };
   logger: Logger;
   observers: Observer[];
+  nd?: NdPlatform; // the IPv6 side (nd-sockets.ts: ND sockets, IPv6 addresses, multicast groups); absent: IPv4 only
   /** Isolates faults at the entry points (shared with the HTTP and control servers); default: a new one. */
   guard?: Guard;
   /** Monotonic milliseconds on the epoch scale. */
@@ -63,6 +64,7 @@ export class Daemon {
   private readonly detector: Detector;
   private readonly now: () => number;
   private readonly socketSet: SocketSet;
+  private readonly nd: NdSockets | null;
   private list: WatchList = { interfaces: [], specs: [], ownMacs: [], problems: [] };
   private heldNow = new Set<Ipv4>();
   private host: HostInterface[] = [];
@@ -122,6 +124,7 @@ export class Daemon {
       pump: () => this.pump(),
       recover: () => this.recover(),
     });
+    this.nd = deps.nd ? new NdSockets({ platform: deps.nd, logger: deps.logger, observers: this.deps.observers, guard: this.guard, detector: this.detector, now: this.now, stopped: () => this.stopped, pump: () => this.pump(), recover: () => this.recover() }) : null;
   }
 
   private get sockets() {
@@ -176,6 +179,7 @@ export class Daemon {
     this.refresher.stop();
     this.links?.close();
     this.socketSet.closeAll();
+    this.nd?.closeAll();
     for (const o of this.deps.observers) await o.close?.();
   }
 
@@ -197,9 +201,10 @@ export class Daemon {
         return;
       }
       const ok = this.guard.run('refresh', () => {
+        const v6 = this.nd !== null && this.nd.concerned(p, this.list) && (this.nd.readAddresses(), true);
         const { changed, touched } = this.hostView.apply(p);
-        if (!changed) return true;
-        if (touched && touched.every((i) => cannotMatter(i, this.config, this.list, this.hostView))) {
+        if (!changed && !v6) return true;
+        if (!v6 && touched && touched.every((i) => cannotMatter(i, this.config, this.list, this.hostView))) {
           this.host = this.hostView.interfaces();
           return true; // a container's veth came or went: the watch list is the same by construction
         }
@@ -214,6 +219,7 @@ export class Daemon {
   private refresh(): void {
     if (this.stopped) return;
     this.hostView.readAll();
+    this.nd?.readAddresses();
     this.rederive();
   }
 
@@ -223,10 +229,10 @@ export class Daemon {
    */
   private rederive(): void {
     if (this.stopped) return;
-    const host = (this.host = this.hostView.interfaces());
+    const host = (this.host = this.nd ? this.nd.withIpv6(this.hostView.interfaces()) : this.hostView.interfaces());
     const c = this.config;
     const list = deriveWatchList(
-      { interfaces: c.interfaces, excludeInterfaces: c.excludeInterfaces, ownAddresses: c.ownAddresses, excludeAddresses: c.excludeAddresses, delegates: c.delegates },
+      { interfaces: c.interfaces, excludeInterfaces: c.excludeInterfaces, ownAddresses: c.ownAddresses, excludeAddresses: c.excludeAddresses, delegates: c.delegates, ipv6: ipv6Policy(c) },
       host,
     );
     this.heldNow = new Set(host.flatMap((i) => i.addresses.map((a) => a.address)));
@@ -245,10 +251,12 @@ export class Daemon {
     this.detector.proxies.retain(list.interfaces.map((i) => i.name));
     this.detector.proxies.setCanaries(canaries.canaries, this.now());
     this.socketSet.syncSockets(previous, list, previousCanaries, this.canaryKeys);
+    this.nd?.sync(list);
     this.pump();
   }
 
-  private transmit(t: Transmission): SendOutcome {
+  private transmit(t: AnyTransmission): SendOutcome {
+    if (t.family === 'ipv6') return this.sending(t.interface, t.kind, () => this.nd?.transmit(t) ?? 'interface-down');
     const s = this.sockets.get(t.interface);
     if (!s) return 'interface-down';
     if (t.kind !== 'probe' && !this.heldNow.has(t.address)) {
@@ -256,13 +264,17 @@ export class Daemon {
       this.deps.logger.error({ event: 'refused-send', address: formatIpv4(t.address), kind: t.kind }, `refused to announce ${formatIpv4(t.address)}: this host does not hold it`);
       return 'dropped';
     }
+    return this.sending(t.interface, t.kind, () => s.socket.send(encodeArp(t.frame), t.destination));
+  }
+
+  private sending(ifname: string, kind: AnyTransmission['kind'], send: () => SendOutcome): SendOutcome { // either family: a throw is logged and counted
     try {
-      const outcome = s.socket.send(encodeArp(t.frame), t.destination);
-      if (outcome === 'sent' && t.kind === 'probe') this.lastProbeAt = this.toWallClock(this.now());
+      const outcome = send();
+      if (outcome === 'sent' && kind === 'probe') this.lastProbeAt = this.toWallClock(this.now());
       return outcome;
     } catch (err) {
-      this.deps.logger.error({ event: 'send-error', interface: t.interface, err: (err as Error).message }, `send on ${t.interface} failed: ${(err as Error).message}`);
-      for (const o of this.deps.observers) o.sendError?.(t.interface, 'error');
+      this.deps.logger.error({ event: 'send-error', interface: ifname, err: (err as Error).message }, `send on ${ifname} failed: ${(err as Error).message}`);
+      for (const o of this.deps.observers) o.sendError?.(ifname, 'error');
       return 'dropped';
     }
   }

@@ -142,6 +142,8 @@ export function mergeChanges(a: HostChanges, b: HostChanges): HostChanges {
   a.addresses.push(...b.addresses);
   a.defaultRoute ||= b.defaultRoute;
   a.lost ||= b.lost;
+  if (b.ipv6) a.ipv6 = true;
+  if (b.ipv6LinkLocal) (a.ipv6LinkLocal ??= []).push(...b.ipv6LinkLocal);
   a.malformed += b.malformed;
   return a;
 }

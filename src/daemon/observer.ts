@@ -3,6 +3,7 @@
  * journal, status). Observers only watch; they never feed back into the detector.
  */
 import type { InvalidReason } from '../core/arp.js';
+import type { NdInvalidReason } from '../core/ndp.js';
 import type { DetectorEvent, EntrySnapshot } from '../core/events.js';
 import type { ProxyFinding } from '../core/proxy-watch.js';
 import type { WatchedInterface } from '../core/watchlist.js';
@@ -64,7 +65,7 @@ export interface Observer {
   framesReceived?(ifname: string, count: number): void;
   /** Frames the kernel dropped on this interface's socket since the last call (its receive queue was full). */
   framesDropped?(ifname: string, count: number): void;
-  frameInvalid?(ifname: string, reason: InvalidReason): void;
+  frameInvalid?(ifname: string, reason: InvalidReason | NdInvalidReason): void;
   frameIgnored?(ifname: string, reason: IgnoredReason): void;
   sendError?(ifname: string, reason: SendErrorReason): void;
   /** Closing: flush what must survive (journal) and release resources. */

@@ -10,6 +10,7 @@
  */
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { INVALID_REASONS, type InvalidReason } from '../core/arp.js';
+import type { NdInvalidReason } from '../core/ndp.js';
 import type { DetectorEvent } from '../core/events.js';
 import { NOTIFY_FAILURES, type NotifyFailure } from '../daemon/notify.js';
 import { FAULT_PLACES, IGNORED_REASONS, type DaemonView, type IgnoredReason, type Observer, type SendErrorReason } from '../daemon/observer.js';
@@ -187,7 +188,7 @@ export class DupipMetrics implements Observer {
     this.dropped.inc({ interface: ifname }, count);
   }
 
-  frameInvalid(ifname: string, reason: InvalidReason): void {
+  frameInvalid(ifname: string, reason: InvalidReason | NdInvalidReason): void {
     this.invalid.inc({ interface: ifname, reason });
   }
 

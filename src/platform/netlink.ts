@@ -16,6 +16,7 @@ const RTM_DELADDR = 21;
 const RTM_NEWROUTE = 24;
 const RTM_DELROUTE = 25;
 const AF_INET = 2;
+const AF_INET6 = 10;
 const IFLA_IFNAME = 3;
 const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
@@ -36,6 +37,13 @@ export interface HostChanges {
   defaultRoute: boolean;
   lost: boolean;
   malformed: number;
+  /** An IPv6 address other than link-local came, went or changed its flags (DAD done, dadfailed): re-read the IPv6 addresses. */
+  ipv6?: boolean;
+  /**
+   * Interfaces whose IPv6 link-local address changed: matters only on a watched interface (the
+   * source of ordinary NSs). Every container's veth brings one; they must not cost a re-read each.
+   */
+  ipv6LinkLocal?: number[];
 }
 
 const little = endianness() === 'LE';
@@ -80,6 +88,12 @@ export function parseNotifications(bytes: Buffer, into: HostChanges = emptyChang
       if (!attrs) into.malformed++;
       into.links.set(ifindex, { name, deleted: type === RTM_DELLINK });
     } else if ((type === RTM_NEWADDR || type === RTM_DELADDR) && len >= 24) {
+      if (bytes[body] === AF_INET6) {
+        const a = attributes(bytes, body + 8, end)?.get(IFA_ADDRESS);
+        const linkLocal = a !== undefined && a[1] === 16 && bytes[a[0]] === 0xfe && (bytes[a[0] + 1]! & 0xc0) === 0x80;
+        if (linkLocal) (into.ipv6LinkLocal ??= []).push(u32(bytes, body + 4));
+        else into.ipv6 = true;
+      }
       if (bytes[body] === AF_INET) {
         const attrs = attributes(bytes, body + 8, end);
         const a = attrs?.get(IFA_LOCAL) ?? attrs?.get(IFA_ADDRESS);
@@ -105,7 +119,7 @@ export function parseNotifications(bytes: Buffer, into: HostChanges = emptyChang
 
 /**
  * Calls `onChanges` with what each burst of rtnetlink notifications changed (RTMGRP_LINK,
- * RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_ROUTE). A watcher error is passed to `onError` and followed
+ * RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, RTMGRP_IPV4_ROUTE). A watcher error is passed to `onError` and followed
  * by a `lost` batch, since notifications may have been lost.
  */
 export function watchHostChanges(onChanges: (c: HostChanges) => void, onError?: (errno: number) => void, binding?: NativeBinding): { close(): void } {

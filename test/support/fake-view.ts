@@ -1,4 +1,5 @@
 /** A DaemonView with fixed contents, for metrics, control socket and status tests. */
+import { parseAddress } from '../../src/core/address.js';
 import type { EntrySnapshot, MacSighting } from '../../src/core/events.js';
 import { parseIpv4 } from '../../src/core/ipv4.js';
 import type { ProxyFinding } from '../../src/core/proxy-watch.js';
@@ -15,7 +16,7 @@ export function sighting(mac: string, at = 1000): MacSighting {
 
 export function entry(p: Partial<EntrySnapshot> & { address: string }): EntrySnapshot {
   return {
-    ip: parseIpv4(p.address)!,
+    ip: parseAddress(p.address)!,
     interface: 'eth0',
     role: 'own',
     held: true,

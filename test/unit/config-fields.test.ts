@@ -107,7 +107,7 @@ describe('delegates', () => {
 
   it('requires an address', () => {
     expect(message('delegates:\n  - interface: eth0\n')).toBe(
-      `dupip: ${FILE}: delegates[0]: missing address (e.g. "address: 198.51.100.10")`,
+      `dupip: ${FILE}: delegates[0]: missing address (e.g. "address: 198.51.100.10" or "address: 2001:db8::10")`,
     );
   });
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, DAEMON_FLAGS, defaultConfig, loadConfig } from '../../src/config/index.js';
 import { DELEGATE_KEYS, TOP_LEVEL_KEYS, WEB_KEYS, NOTIFY_KEYS } from '../../src/config/schema.js';
 import { parseIpv4 } from '../../src/core/ipv4.js';
+import { parseIpv6 } from '../../src/core/ipv6.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/config/${name}`, import.meta.url));
 const DOCS = fileURLToPath(new URL('../../docs/config.md', import.meta.url));
@@ -31,6 +32,10 @@ describe('fixtures', () => {
       interfaces: ['eth0', 'eth1'],
       excludeInterfaces: ['docker0', 'veth*'],
       ownAddresses: true,
+      ipv6: true,
+      ipv6LinkLocal: true,
+      ipv6Temporary: true,
+      ipv6Deprecated: true,
       excludeAddresses: [
         { prefix: parseIpv4('192.0.2.7'), length: 32 },
         { prefix: parseIpv4('203.0.113.0'), length: 24 },
@@ -38,6 +43,7 @@ describe('fixtures', () => {
       delegates: [
         { address: parseIpv4('198.51.100.10'), interface: 'eth0', allowedMacs: ['02:00:00:00:00:01', '02:00:00:00:00:02'] },
         { address: parseIpv4('198.51.100.11'), allowedMacs: [] },
+        { address: parseIpv6('2001:db8::10'), interface: 'eth1', allowedMacs: [] },
       ],
       ignoreMacs: ['02:00:5e:aa:bb:cc'],
       proxyCanaries: [parseIpv4('192.0.2.254')],

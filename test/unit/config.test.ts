@@ -6,6 +6,7 @@ import {
   loadConfig,
 } from '../../src/config/index.js';
 import { FILE, fail, ip, load, message } from '../support/config-load.js';
+import { parseIpv6 } from '../../src/core/ipv6.js';
 
 
 describe('defaults', () => {
@@ -17,6 +18,10 @@ describe('defaults', () => {
       interfaces: [],
       excludeInterfaces: [],
       ownAddresses: true,
+      ipv6: true,
+      ipv6LinkLocal: false,
+      ipv6Temporary: false,
+      ipv6Deprecated: false,
       excludeAddresses: [],
       delegates: [],
       ignoreMacs: [],
@@ -160,7 +165,7 @@ describe('YAML syntax', () => {
 describe('unknown keys', () => {
   it('are named with the closest known key', () => {
     expect(message('probe_intervall: 10s\n')).toBe(
-      `dupip: ${FILE}: probe_intervall: unknown key (did you mean "probe_interval"?); known keys: interfaces, exclude_interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, proxy_canary, proxy_threshold, proxied_network, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level, notify`,
+      `dupip: ${FILE}: probe_intervall: unknown key (did you mean "probe_interval"?); known keys: interfaces, exclude_interfaces, own_addresses, ipv6, ipv6_link_local, ipv6_temporary, ipv6_deprecated, exclude_addresses, delegates, ignore_macs, proxy_canary, proxy_threshold, proxied_network, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level, notify`,
     );
   });
 
@@ -177,7 +182,7 @@ describe('unknown keys', () => {
 
   it('make no suggestion when nothing is close', () => {
     expect(message('colour: blue\n')).toBe(
-      `dupip: ${FILE}: colour: unknown key; known keys: interfaces, exclude_interfaces, own_addresses, exclude_addresses, delegates, ignore_macs, proxy_canary, proxy_threshold, proxied_network, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level, notify`,
+      `dupip: ${FILE}: colour: unknown key; known keys: interfaces, exclude_interfaces, own_addresses, ipv6, ipv6_link_local, ipv6_temporary, ipv6_deprecated, exclude_addresses, delegates, ignore_macs, proxy_canary, proxy_threshold, proxied_network, probe_interval, announce_interval, defend, clear_after, max_send_rate, state_dir, control_socket, web, log_level, notify`,
     );
   });
 
@@ -228,6 +233,11 @@ describe('flags over the file', () => {
       '--delegate', '203.0.113.1@eth2',
       '--delegate', '203.0.113.2',
       '--no-own-addresses',
+      '--no-ipv6',
+      '--ipv6-link-local',
+      '--ipv6-temporary',
+      '--ipv6-deprecated',
+      '--delegate', '2001:DB8:0::10@eth3',
       '--ignore-mac', '02:00:00:00:00:AA',
       '--proxy-canary', '203.0.113.254',
       '--proxy-threshold', '0',
@@ -249,10 +259,15 @@ describe('flags over the file', () => {
       interfaces: ['eth2', 'eth3'],
       excludeInterfaces: ['veth*'],
       ownAddresses: false,
+      ipv6: false,
+      ipv6LinkLocal: true,
+      ipv6Temporary: true,
+      ipv6Deprecated: true,
       excludeAddresses: [],
       delegates: [
         { address: ip('203.0.113.1'), interface: 'eth2', allowedMacs: [] },
         { address: ip('203.0.113.2'), allowedMacs: [] },
+        { address: parseIpv6('2001:db8::10'), interface: 'eth3', allowedMacs: [] },
       ],
       ignoreMacs: ['02:00:00:00:00:aa'],
       proxyCanaries: [ip('203.0.113.254')],

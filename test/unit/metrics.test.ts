@@ -22,6 +22,8 @@ function world() {
     entry({ address: '198.51.100.20', role: 'delegate', held: false, state: 'split-brain', macs: [sighting(PEER), sighting(PEER2)], holders: [PEER, PEER2] }),
     entry({ address: '198.51.100.30', role: 'delegate', held: true, lastProbe: 6500 }),
     entry({ address: '203.0.113.5', interface: 'eth1', state: 'unknown', lastProbe: null }),
+    entry({ address: '2001:db8::10' }),
+    entry({ address: '2001:db8::20', role: 'delegate', held: false, state: 'split-brain', macs: [sighting(PEER), sighting(PEER2)], holders: [PEER, PEER2] }),
   ];
   const view = new FakeView(entries, [iface({ name: 'eth1', ifindex: 3, mac: MAC1, roundMs: 12_500, capped: true }), iface({ name: 'eth0', roundMs: 9_800 })]);
   view.unmonitored = [
@@ -151,7 +153,8 @@ describe('metrics exposition', () => {
     expect(s).toContain('dupip_delegate_holders{address="198.51.100.10"} 1');
     expect(s).toContain('dupip_delegate_holders{address="198.51.100.20"} 2');
     expect(s).toContain('dupip_delegate_holders{address="198.51.100.30"} 1');
-    expect(s.filter((l) => l.startsWith('dupip_delegate_holders'))).toHaveLength(3);
+    expect(s).toContain('dupip_delegate_holders{address="2001:db8::20"} 2');
+    expect(s.filter((l) => l.startsWith('dupip_delegate_holders'))).toHaveLength(4);
     view.entries = view.entries.map((e) => (e.address === '198.51.100.10' ? { ...e, state: 'unanswered', holders: [] } : e));
     expect(series(await m.metrics())).toContain('dupip_delegate_holders{address="198.51.100.10"} 0');
     expect(MAC0).not.toBe(MAC1);

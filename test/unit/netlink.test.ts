@@ -32,6 +32,13 @@ function addr(type: 20 | 21, ifindex: number, address: string, prefix: number): 
   a.writeUInt32BE(ip(address));
   return nlmsg(type, Buffer.concat([h, rta(2, a), rta(1, a)]));
 }
+function addr6(ifindex: number, hex: string): Buffer {
+  const h = Buffer.alloc(8);
+  h[0] = 10;
+  h[1] = 64;
+  h.writeUInt32LE(ifindex, 4);
+  return nlmsg(20, Buffer.concat([h, rta(1, Buffer.from(hex, 'hex'))]));
+}
 function route(type: 24 | 25, dstLen: number, table = 254): Buffer {
   const h = Buffer.alloc(12);
   h[0] = 2;
@@ -64,5 +71,16 @@ describe('rtnetlink notifications', () => {
     expect(c.links.has(7)).toBe(true);
     expect(c.malformed).toBe(1);
     expect(c.lost).toBe(true);
+  });
+
+  it('IPv6 address messages: a re-read for any but link-local ones, which only name their interface', () => {
+    const ll = parseNotifications(Buffer.concat([addr6(7, 'fe800000000000000000000000000001'), addr6(8, 'febf0000000000000000000000000001')]));
+    expect(ll.ipv6).toBeUndefined();
+    expect(ll.ipv6LinkLocal).toEqual([7, 8]);
+    expect(ll.addresses).toEqual([]);
+    const g = parseNotifications(addr6(2, '20010db8000000000000000000000010'));
+    expect(g.ipv6).toBe(true);
+    expect(g.ipv6LinkLocal).toBeUndefined();
+    expect(parseNotifications(addr6(2, 'fec00000000000000000000000000001')).ipv6).toBe(true); // fec0::/10 is not link-local
   });
 });
