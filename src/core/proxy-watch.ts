@@ -82,6 +82,7 @@ export interface ProxyEvent {
 type SentEvent = Extract<DetectorEvent, { type: 'sent' }>;
 
 interface Candidate {
+  mac: Mac;
   /** Address → time of the latest reply for it. */
   replies: Map<Ipv4, number>;
   /** Addresses the MAC claimed as sender of a request or an announcement: it holds them. */
@@ -196,7 +197,10 @@ export class ProxyWatch {
   }
 
   isCanary(ifname: string, address: Ipv4): boolean {
-    return this.canaryAddresses(ifname).includes(address);
+    const canaries = this.ifaces.get(ifname)?.canaries;
+    if (!canaries) return false;
+    for (const c of canaries) if (c.address === address) return true;
+    return false;
   }
 
   /**
@@ -242,7 +246,7 @@ export class ProxyWatch {
     let c = s.candidates.get(mac);
     if (!c) {
       if (s.candidates.size >= MAX_CANDIDATES_PER_INTERFACE) this.evictOldest(s);
-      c = { replies: new Map(), claimed: new Set(), lastSeen: now, finding: null };
+      c = { mac, replies: new Map(), claimed: new Set(), lastSeen: now, finding: null };
       s.candidates.set(mac, c);
     }
     c.lastSeen = now;
@@ -312,10 +316,11 @@ export class ProxyWatch {
     return [...c.replies.keys()].sort((a, b) => a - b).map(formatIpv4);
   }
 
+  /** The least recently seen candidate without a finding goes (a flood from new MACs calls this per frame: no allocation). */
   private evictOldest(s: IfaceState): void {
-    let oldest: [Mac, Candidate] | null = null;
-    for (const e of s.candidates) if (!e[1].finding && (!oldest || e[1].lastSeen < oldest[1].lastSeen)) oldest = e;
-    if (oldest) s.candidates.delete(oldest[0]);
+    let oldest: Candidate | null = null;
+    for (const c of s.candidates.values()) if (!c.finding && (!oldest || c.lastSeen < oldest.lastSeen)) oldest = c;
+    if (oldest) s.candidates.delete(oldest.mac);
     else s.candidates.delete(s.candidates.keys().next().value!);
   }
 
