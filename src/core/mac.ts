@@ -13,8 +13,19 @@ export function parseMac(text: string): Mac | null {
   return text.toLowerCase().replace(/-/g, ':');
 }
 
+/** Character codes of each byte's two hex digits: readMac builds one flat string per frame, no concatenation chain. */
+const HI = HEX.map((h) => h.charCodeAt(0));
+const LO = HEX.map((h) => h.charCodeAt(1));
+const COLON = 58;
+
 export function readMac(buf: Uint8Array, offset: number): Mac {
-  return `${HEX[buf[offset]!]}:${HEX[buf[offset + 1]!]}:${HEX[buf[offset + 2]!]}:${HEX[buf[offset + 3]!]}:${HEX[buf[offset + 4]!]}:${HEX[buf[offset + 5]!]}`;
+  const a = buf[offset]!;
+  const b = buf[offset + 1]!;
+  const c = buf[offset + 2]!;
+  const d = buf[offset + 3]!;
+  const e = buf[offset + 4]!;
+  const f = buf[offset + 5]!;
+  return String.fromCharCode(HI[a]!, LO[a]!, COLON, HI[b]!, LO[b]!, COLON, HI[c]!, LO[c]!, COLON, HI[d]!, LO[d]!, COLON, HI[e]!, LO[e]!, COLON, HI[f]!, LO[f]!);
 }
 
 export function writeMac(buf: Uint8Array, offset: number, mac: Mac): void {
