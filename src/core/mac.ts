@@ -28,14 +28,31 @@ export function readMac(buf: Uint8Array, offset: number): Mac {
   return String.fromCharCode(HI[a]!, LO[a]!, COLON, HI[b]!, LO[b]!, COLON, HI[c]!, LO[c]!, COLON, HI[d]!, LO[d]!, COLON, HI[e]!, LO[e]!, COLON, HI[f]!, LO[f]!);
 }
 
+/**
+ * The bytes of the few MACs frames are sent with (this host's, broadcast, zero, a defended
+ * peer's), parsed once: every probe and announcement writes two of them. Bounded: emptied when
+ * full. Entries are never handed out (callers get copies), so nothing can change them.
+ */
+const PARSED_MAX = 64;
+const parsed = new Map<Mac, Uint8Array>();
+
+function bytesOf(mac: Mac): Uint8Array {
+  let b = parsed.get(mac);
+  if (!b) {
+    b = new Uint8Array(6);
+    for (let i = 0; i < 6; i++) b[i] = parseInt(mac.slice(i * 3, i * 3 + 2), 16);
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(mac, b);
+  }
+  return b;
+}
+
 export function writeMac(buf: Uint8Array, offset: number, mac: Mac): void {
-  for (let i = 0; i < 6; i++) buf[offset + i] = parseInt(mac.slice(i * 3, i * 3 + 2), 16);
+  buf.set(bytesOf(mac), offset);
 }
 
 export function macBytes(mac: Mac): Uint8Array {
-  const b = new Uint8Array(6);
-  writeMac(b, 0, mac);
-  return b;
+  return bytesOf(mac).slice();
 }
 
 /** VRRP IPv4 virtual router MACs, 00:00:5e:00:01:{VRID} (RFC 5798). */
