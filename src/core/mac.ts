@@ -55,6 +55,11 @@ export function macBytes(mac: Mac): Uint8Array {
   return bytesOf(mac).slice();
 }
 
+/** The same bytes, shared and read-only by contract: for a call that only reads them at once (a send). */
+export function macBytesShared(mac: Mac): Uint8Array {
+  return bytesOf(mac);
+}
+
 /** VRRP IPv4 virtual router MACs, 00:00:5e:00:01:{VRID} (RFC 5798). */
 export function isVrrpMac(mac: Mac): boolean {
   return mac.startsWith('00:00:5e:00:01:');
