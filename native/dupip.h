@@ -61,7 +61,9 @@ typedef struct dp_handle {
   uv_poll_t poll;
   bool poll_initialised;        /* uv_poll_init_socket() done, uv_close() owed */
   bool polling;                 /* the caller wants readiness callbacks */
-  bool close_pending;           /* uv_close() called, close callback not yet run */
+  int close_pending;            /* uv_close() calls whose callback has not run yet (poll, resume) */
+  uv_timer_t resume;            /* packet sockets: resumes polling after a burst pause (receive.c) */
+  bool resume_initialised;      /* uv_timer_init() done, uv_close() owed */
   bool finalised;               /* the JS wrapper was garbage-collected */
   /*
    * Async cleanup hook registered for the handle's whole life: at environment

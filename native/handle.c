@@ -123,9 +123,10 @@ static void closed(dp_handle *h) {
   }
 }
 
-static void on_poll_closed(uv_handle_t *handle) {
+/* Close callback of the poll handle and of the resume timer: the last one finishes the close. */
+static void on_uv_closed(uv_handle_t *handle) {
   dp_handle *h = (dp_handle *)handle->data;
-  h->close_pending = false;
+  if (--h->close_pending > 0) return;
   closed(h);
   if (h->finalised) free(h);
 }
@@ -136,8 +137,14 @@ void close_handle(dp_handle *h) {
   if (h->poll_initialised) {
     /* uv_close() removes the fd from epoll synchronously, so close(fd) below is safe. */
     h->poll_initialised = false;
-    h->close_pending = true;
-    uv_close((uv_handle_t *)&h->poll, on_poll_closed);
+    h->close_pending++;
+    uv_close((uv_handle_t *)&h->poll, on_uv_closed);
+  }
+  if (h->resume_initialised) {
+    /* uv_close() stops a running timer: no resume after this. */
+    h->resume_initialised = false;
+    h->close_pending++;
+    uv_close((uv_handle_t *)&h->resume, on_uv_closed);
   }
   if (h->fd >= 0) {
     close(h->fd);

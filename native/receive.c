@@ -25,7 +25,8 @@ static void put_u32le(uint8_t *p, uint32_t v) {
  * when JS stops/closes the socket, or at the cap (the poll is level-triggered,
  * so the loop comes back for the rest after serving other work).
  */
-static void drain_packets(dp_handle *h) {
+static int drain_packets(dp_handle *h) {
+  int total = 0;
   uint8_t records[BATCH_SIZE * RECORD_SIZE];
   struct mmsghdr messages[BATCH_SIZE];
   struct iovec iovecs[BATCH_SIZE];
@@ -53,11 +54,12 @@ static void drain_packets(dp_handle *h) {
     int n = recvmmsg(h->fd, messages, BATCH_SIZE, MSG_DONTWAIT | MSG_TRUNC, NULL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return total;
       deliver(h, NULL, -errno);
-      return;
+      return total;
     }
-    if (n == 0) return;
+    if (n == 0) return total;
+    total += n;
 
     for (int i = 0; i < n; i++) {
       uint8_t *record = records + i * RECORD_SIZE;
@@ -85,8 +87,41 @@ static void drain_packets(dp_handle *h) {
       put_u16le(record + 14, tci);
     }
     deliver(h, records, n);
-    if (n < BATCH_SIZE) return;
+    if (n < BATCH_SIZE) return total;
   }
+  return total;
+}
+
+/*
+ * Burst pause. A wake-up costs more than the frames it reads (epoll, the call into JS, the batch's
+ * buffer), and under a flood the loop woke for every few frames. A wake-up that read at least
+ * BURST_FRAMES stops polling for BURST_PAUSE_MS, then reads what queued meanwhile in one go: at
+ * 10,000 frames/s, batches of ~20 frames at most ~500 times a second instead of ~2,000 wake-ups.
+ * A lone frame (a claim on a quiet segment) is read at once as before; during a flood a frame
+ * waits at most BURST_PAUSE_MS longer. The kernel queues ~1,000-6,000 frames meanwhile
+ * (RECEIVE_BUFFER_BYTES), and overflows are counted as before (PACKET_STATISTICS).
+ */
+#define BURST_FRAMES 4
+#define BURST_PAUSE_MS 2
+
+static void on_packet_readable(uv_poll_t *poll, int status, int events);
+
+static void on_resume(uv_timer_t *timer) {
+  dp_handle *h = (dp_handle *)timer->data;
+  if (!h->polling || h->fd < 0 || !h->poll_initialised) return;
+  if (uv_poll_start(&h->poll, UV_READABLE, on_packet_readable) < 0) return;
+  on_packet_readable(&h->poll, 0, UV_READABLE); /* what queued during the pause, now */
+}
+
+static void pause_after_burst(dp_handle *h) {
+  if (!h->polling || h->fd < 0 || !h->poll_initialised) return;
+  if (!h->resume_initialised) {
+    if (uv_timer_init(uv_handle_get_loop((uv_handle_t *)&h->poll), &h->resume) != 0) return;
+    h->resume.data = h;
+    h->resume_initialised = true;
+  }
+  if (uv_timer_start(&h->resume, on_resume, BURST_PAUSE_MS, 0) != 0) return;
+  uv_poll_stop(&h->poll);
 }
 
 static void on_packet_readable(uv_poll_t *poll, int status, int events) {
@@ -97,7 +132,7 @@ static void on_packet_readable(uv_poll_t *poll, int status, int events) {
     /* POLLERR without a pending error should not happen; report it rather than spin silently. */
     deliver(h, NULL, -(err != 0 ? err : EIO));
   }
-  drain_packets(h);
+  if (drain_packets(h) >= BURST_FRAMES) pause_after_burst(h);
 }
 
 /* start(handle, callback): callback(records, count) per batch, callback(null, -errno) on error */

@@ -66,8 +66,27 @@ export function decodeArp(buf: Uint8Array): DecodeResult {
   };
 }
 
+/**
+ * Encoded frames are carved out of a shared zeroed block, as Buffer.allocUnsafe does: a typed
+ * array with memory of its own costs an allocation outside the JS heap for every probe. Each
+ * frame gets its own 28 bytes, never handed out again; a kept frame keeps its block alive.
+ */
+const BLOCK_BYTES = 8192;
+let block = new Uint8Array(BLOCK_BYTES);
+let blockUsed = 0;
+
+function frameBytes(): Uint8Array {
+  if (blockUsed + ARP_LENGTH > BLOCK_BYTES) {
+    block = new Uint8Array(BLOCK_BYTES);
+    blockUsed = 0;
+  }
+  const b = block.subarray(blockUsed, blockUsed + ARP_LENGTH);
+  blockUsed += ARP_LENGTH;
+  return b;
+}
+
 export function encodeArp(frame: ArpFrame): Uint8Array {
-  const buf = new Uint8Array(ARP_LENGTH);
+  const buf = frameBytes();
   buf[1] = HTYPE_ETHERNET;
   buf[2] = PTYPE_IPV4 >> 8;
   buf[3] = PTYPE_IPV4 & 255;

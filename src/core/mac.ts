@@ -13,18 +13,51 @@ export function parseMac(text: string): Mac | null {
   return text.toLowerCase().replace(/-/g, ':');
 }
 
+/** Character codes of each byte's two hex digits: readMac builds one flat string per frame, no concatenation chain. */
+const HI = HEX.map((h) => h.charCodeAt(0));
+const LO = HEX.map((h) => h.charCodeAt(1));
+const COLON = 58;
+
 export function readMac(buf: Uint8Array, offset: number): Mac {
-  return `${HEX[buf[offset]!]}:${HEX[buf[offset + 1]!]}:${HEX[buf[offset + 2]!]}:${HEX[buf[offset + 3]!]}:${HEX[buf[offset + 4]!]}:${HEX[buf[offset + 5]!]}`;
+  const a = buf[offset]!;
+  const b = buf[offset + 1]!;
+  const c = buf[offset + 2]!;
+  const d = buf[offset + 3]!;
+  const e = buf[offset + 4]!;
+  const f = buf[offset + 5]!;
+  return String.fromCharCode(HI[a]!, LO[a]!, COLON, HI[b]!, LO[b]!, COLON, HI[c]!, LO[c]!, COLON, HI[d]!, LO[d]!, COLON, HI[e]!, LO[e]!, COLON, HI[f]!, LO[f]!);
+}
+
+/**
+ * The bytes of the few MACs frames are sent with (this host's, broadcast, zero, a defended
+ * peer's), parsed once: every probe and announcement writes two of them. Bounded: emptied when
+ * full. Entries are never handed out (callers get copies), so nothing can change them.
+ */
+const PARSED_MAX = 64;
+const parsed = new Map<Mac, Uint8Array>();
+
+function bytesOf(mac: Mac): Uint8Array {
+  let b = parsed.get(mac);
+  if (!b) {
+    b = new Uint8Array(6);
+    for (let i = 0; i < 6; i++) b[i] = parseInt(mac.slice(i * 3, i * 3 + 2), 16);
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(mac, b);
+  }
+  return b;
 }
 
 export function writeMac(buf: Uint8Array, offset: number, mac: Mac): void {
-  for (let i = 0; i < 6; i++) buf[offset + i] = parseInt(mac.slice(i * 3, i * 3 + 2), 16);
+  buf.set(bytesOf(mac), offset);
 }
 
 export function macBytes(mac: Mac): Uint8Array {
-  const b = new Uint8Array(6);
-  writeMac(b, 0, mac);
-  return b;
+  return bytesOf(mac).slice();
+}
+
+/** The same bytes, shared and read-only by contract: for a call that only reads them at once (a send). */
+export function macBytesShared(mac: Mac): Uint8Array {
+  return bytesOf(mac);
 }
 
 /** VRRP IPv4 virtual router MACs, 00:00:5e:00:01:{VRID} (RFC 5798). */

@@ -82,10 +82,14 @@ export interface ProxyEvent {
 type SentEvent = Extract<DetectorEvent, { type: 'sent' }>;
 
 interface Candidate {
+  mac: Mac;
   /** Address → time of the latest reply for it. */
-  replies: Map<Ipv4, number>;
-  /** Addresses the MAC claimed as sender of a request or an announcement: it holds them. */
-  claimed: Set<Ipv4>;
+  replies: Map<Ipv4, number> | null;
+  /**
+   * Addresses the MAC claimed as sender of a request or an announcement: it holds them. Both are
+   * made when first needed: a flood of claims from new MACs makes a candidate per frame.
+   */
+  claimed: Ipv4[];
   lastSeen: number;
   finding: ProxyFinding | null;
 }
@@ -196,7 +200,10 @@ export class ProxyWatch {
   }
 
   isCanary(ifname: string, address: Ipv4): boolean {
-    return this.canaryAddresses(ifname).includes(address);
+    const canaries = this.ifaces.get(ifname)?.canaries;
+    if (!canaries) return false;
+    for (const c of canaries) if (c.address === address) return true;
+    return false;
   }
 
   /**
@@ -242,23 +249,24 @@ export class ProxyWatch {
     let c = s.candidates.get(mac);
     if (!c) {
       if (s.candidates.size >= MAX_CANDIDATES_PER_INTERFACE) this.evictOldest(s);
-      c = { replies: new Map(), claimed: new Set(), lastSeen: now, finding: null };
+      c = { mac, replies: null, claimed: [], lastSeen: now, finding: null };
       s.candidates.set(mac, c);
     }
     c.lastSeen = now;
     if (!reply) {
       // A request or an announcement from this address: the MAC holds it (or wants it known so).
-      if (c.claimed.size < MAX_ADDRESSES_PER_CANDIDATE) c.claimed.add(address);
-      c.replies.delete(address);
+      if (c.claimed.length < MAX_ADDRESSES_PER_CANDIDATE && !c.claimed.includes(address)) c.claimed.push(address);
+      c.replies?.delete(address);
       return c.finding !== null;
     }
-    if (c.claimed.has(address)) return c.finding !== null;
-    c.replies.delete(address);
-    c.replies.set(address, now);
-    if (c.replies.size > MAX_ADDRESSES_PER_CANDIDATE) c.replies.delete(c.replies.keys().next().value!);
-    for (const [a, at] of c.replies) {
+    if (c.claimed.includes(address)) return c.finding !== null;
+    const replies = (c.replies ??= new Map());
+    replies.delete(address);
+    replies.set(address, now);
+    if (replies.size > MAX_ADDRESSES_PER_CANDIDATE) replies.delete(replies.keys().next().value!);
+    for (const [a, at] of replies) {
       if (now - at <= this.opts.windowMs) break;
-      c.replies.delete(a);
+      replies.delete(a);
     }
     if (c.finding) {
       c.finding.lastSeen = now;
@@ -267,7 +275,7 @@ export class ProxyWatch {
     }
     const canary = this.isCanary(ifname, address);
     const threshold = this.isProxiedNetwork(ifname) ? Math.min(2, this.opts.threshold || 2) : this.opts.threshold;
-    const many = threshold > 0 && c.replies.size >= threshold;
+    const many = threshold > 0 && replies.size >= threshold;
     if (!canary && !many) return false;
     if (s.proxies >= MAX_PROXIES_PER_INTERFACE) return false;
     s.proxies++;
@@ -283,7 +291,7 @@ export class ProxyWatch {
         if (c.finding && now - c.finding.lastSeen > this.opts.expireMs) {
           this.events.push({ type: 'proxy', at: now, interface: ifname, mac, change: 'gone', reason: c.finding.reason, addresses: c.finding.addresses });
           c.finding = null;
-          c.replies.clear();
+          c.replies?.clear();
           s.proxies--;
         }
         if (!c.finding && now - c.lastSeen > this.opts.expireMs) s.candidates.delete(mac);
@@ -309,13 +317,14 @@ export class ProxyWatch {
   }
 
   private addressList(c: Candidate): string[] {
-    return [...c.replies.keys()].sort((a, b) => a - b).map(formatIpv4);
+    return [...(c.replies?.keys() ?? [])].sort((a, b) => a - b).map(formatIpv4);
   }
 
+  /** The least recently seen candidate without a finding goes (a flood from new MACs calls this per frame: no allocation). */
   private evictOldest(s: IfaceState): void {
-    let oldest: [Mac, Candidate] | null = null;
-    for (const e of s.candidates) if (!e[1].finding && (!oldest || e[1].lastSeen < oldest[1].lastSeen)) oldest = e;
-    if (oldest) s.candidates.delete(oldest[0]);
+    let oldest: Candidate | null = null;
+    for (const c of s.candidates.values()) if (!c.finding && (!oldest || c.lastSeen < oldest.lastSeen)) oldest = c;
+    if (oldest) s.candidates.delete(oldest.mac);
     else s.candidates.delete(s.candidates.keys().next().value!);
   }
 

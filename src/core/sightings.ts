@@ -27,6 +27,9 @@ export const newTally = (): Tally => ({ macOverflow: 0, overflowSinceSummary: 0,
 
 export type Sighted = { kind: 'new'; sighting: MacSighting } | { kind: 'seen'; sighting: MacSighting } | { kind: 'overflow' };
 
+/** One answer for every frame that does not fit: a spoofing flood allocates nothing here. */
+const OVERFLOW: Sighted = Object.freeze({ kind: 'overflow' });
+
 export class Sightings {
   private readonly list = new Map<Mac, MacSighting>();
 
@@ -60,7 +63,7 @@ export class Sightings {
     if (this.full) {
       this.tally.macOverflow++;
       this.tally.overflowSinceSummary++;
-      return { kind: 'overflow' };
+      return OVERFLOW;
     }
     const s: MacSighting = { mac, firstSeen: now, lastSeen: now, frames: 1 };
     if (ethernetSource !== mac) s.ethernetSource = ethernetSource;

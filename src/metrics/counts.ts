@@ -11,8 +11,12 @@ export class Counts<L extends string> {
 
   constructor(private readonly labelNames: readonly L[]) {}
 
+  /** Called per received batch and per sent frame: no intermediate array. */
   private key(labels: Labels<L>): string {
-    return this.labelNames.map((n) => labels[n]).join('\u0000');
+    const names = this.labelNames;
+    let k = labels[names[0]!] ?? '';
+    for (let i = 1; i < names.length; i++) k += `\u0000${labels[names[i]!] ?? ''}`;
+    return k;
   }
 
   inc(labels: Labels<L>, by = 1): void {

@@ -19,7 +19,7 @@ let loadError: string | null = null;
 export function ouiTable(): OuiTable | null {
   if (table === null && loadError === null) {
     try {
-      table = parseOuiTable(readFileSync(OUI_FILE, 'utf8'));
+      table = parseOuiTable(readFileSync(OUI_FILE)); // the bytes: kept off the JS heap
     } catch (err) {
       loadError = (err as Error).message;
     }

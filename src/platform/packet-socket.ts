@@ -11,7 +11,7 @@
  */
 import type { SendOutcome } from '../core/events.js';
 import { dropAllProgram, type BpfProgram } from '../core/bpf.js';
-import { parseMac, macBytes, type Mac } from '../core/mac.js';
+import { parseMac, macBytesShared, type Mac } from '../core/mac.js';
 import { ETH_P_IPV6, PROTOCOL_NUMBERS, RECORD_PAYLOAD_MAX, RECORD_PAYLOAD_OFFSET, RECORD_SIZE, type PacketProtocol, type ReceivedFrame, decodeFrameRecords } from './frame-records.js';
 import { loadNative, type NativeBinding, type NativePacketHandle } from './native.js';
 import { ERRNO, PacketSocketError, classifySendErrno, errnoError, fromNative } from './socket-error.js';
@@ -141,7 +141,7 @@ class NativeArpSocket implements ArpSocket {
     const mac = parseMac(destination);
     if (mac === null) throw new TypeError(`not a MAC address: ${destination}`);
     this.ensureOpen('send');
-    const errno = this.native.send(this.handle, payload, macBytes(mac));
+    const errno = this.native.send(this.handle, payload, macBytesShared(mac)); // read during the call only
     const outcome = classifySendErrno(errno);
     if (outcome === 'error') throw errnoError(errno, 'sendto', `ifindex ${this.ifindex}`);
     return outcome;

@@ -14,6 +14,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { parseListenAddress } from '../config/schema.js';
 import type { HttpRefusalReason } from '../metrics/servers.js';
+import { checkConnectionsOnlyWhenOpen } from './connection-check.js';
 import { ConnectionGate } from './connections.js';
 import { refuse, type WebReporter } from './routes.js';
 import { errnoReason } from '../platform/errno.js';
@@ -181,6 +182,7 @@ export async function startWebServer(
       server.on('clientError', onClientError(reporter));
       servers.push(server);
       addresses.push(await listen(server, address));
+      checkConnectionsOnlyWhenOpen(server); // no wake-up a second while nobody is connected
       if (onError) server.on('error', onError);
     }
   } catch (err) {
