@@ -126,16 +126,42 @@ async function oneHost(opts: { veths: number; configs: Array<{ mode: 'default' |
   }
 }
 
+type Config = { veths: number; mode: 'default' | 'explicit'; rate: number };
+
+/**
+ * DUPIP_BENCH_CONTAINERS="250:default:5,1000:explicit:20" runs only those configurations (with the
+ * full run's windows), to investigate one figure; the quiet host is measured first either way.
+ */
+function selected(): Config[] | null {
+  const spec = process.env.DUPIP_BENCH_CONTAINERS;
+  if (!spec) return null;
+  return spec.split(',').filter(Boolean).map((s) => {
+    const [veths, mode, rate] = s.split(':');
+    if (!/^\d+$/.test(veths ?? '') || (mode !== 'default' && mode !== 'explicit') || !/^\d+$/.test(rate ?? '')) {
+      throw new Error(`DUPIP_BENCH_CONTAINERS: "${s}" is not VETHS:default|explicit:RATE`);
+    }
+    return { veths: Number(veths), mode, rate: Number(rate) };
+  });
+}
+
 export async function runContainers(opts: { quick: boolean }): Promise<ContainersResult> {
   const quietS = opts.quick ? 3 : 10;
   const churnS = opts.quick ? 4 : 20;
   const trials = opts.quick ? 10 : 100;
+  const only = selected();
+  let wanted: Config[] = [];
+  if (only) wanted = only;
+  else {
+    for (const veths of opts.quick ? [250] : [250, 1000]) {
+      for (const mode of opts.quick ? (['default'] as const) : (['default', 'explicit'] as const)) {
+        for (const rate of opts.quick ? [5] : [5, 20]) wanted.push({ veths, mode, rate });
+      }
+    }
+  }
   const base = await oneHost({ veths: 0, configs: [], quietS, trials, claims: 0 });
   const runs: ContainersRun[] = [];
-  const sizes = opts.quick ? [250] : [250, 1000];
-  for (const veths of sizes) {
-    const modes = opts.quick ? (['default'] as const) : (['default', 'explicit'] as const);
-    const configs = modes.flatMap((mode) => (opts.quick ? [5] : [5, 20]).map((rate) => ({ mode, rate, churnS: veths === 250 && rate === 5 && !opts.quick ? 40 : churnS })));
+  for (const veths of [...new Set(wanted.map((w) => w.veths))]) {
+    const configs = wanted.filter((w) => w.veths === veths).map(({ mode, rate }) => ({ mode, rate, churnS: veths === 250 && rate === 5 && !opts.quick ? 40 : churnS }));
     const r = await oneHost({ veths, configs, quietS, trials, claims: trials });
     for (const x of r) runs.push({ veths, ...(x as Omit<ContainersRun, 'veths'>) });
   }

@@ -65,7 +65,6 @@ export class Daemon {
   private readonly socketSet: SocketSet;
   private list: WatchList = { interfaces: [], specs: [], ownMacs: [], problems: [] };
   private heldNow = new Set<Ipv4>();
-  private host: HostInterface[] = [];
   private readonly hostView: HostView;
   private pending: HostChanges | null = null;
   private listKey = '';
@@ -122,6 +121,11 @@ export class Daemon {
       pump: () => this.pump(),
       recover: () => this.recover(),
     });
+  }
+
+  /** The host's interfaces (sorted once per change, on demand: churn that cannot matter never sorts). */
+  private get host(): HostInterface[] {
+    return this.hostView.interfaces();
   }
 
   private get sockets() {
@@ -200,7 +204,6 @@ export class Daemon {
         const { changed, touched } = this.hostView.apply(p);
         if (!changed) return true;
         if (touched && touched.every((i) => cannotMatter(i, this.config, this.list, this.hostView))) {
-          this.host = this.hostView.interfaces();
           return true; // a container's veth came or went: the watch list is the same by construction
         }
         this.rederive();
@@ -223,7 +226,7 @@ export class Daemon {
    */
   private rederive(): void {
     if (this.stopped) return;
-    const host = (this.host = this.hostView.interfaces());
+    const host = this.host;
     const c = this.config;
     const list = deriveWatchList(
       { interfaces: c.interfaces, excludeInterfaces: c.excludeInterfaces, ownAddresses: c.ownAddresses, excludeAddresses: c.excludeAddresses, delegates: c.delegates },
