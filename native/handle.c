@@ -123,27 +123,33 @@ static void closed(dp_handle *h) {
   }
 }
 
-static void on_poll_closed(uv_handle_t *handle) {
+/* The close callback of the poll and of the coalescing timer (both have data = h). */
+static void on_uv_closed(uv_handle_t *handle) {
   dp_handle *h = (dp_handle *)handle->data;
-  h->close_pending = false;
+  if (--h->closes_pending > 0) return;
   closed(h);
   if (h->finalised) free(h);
 }
 
-/* Stops polling, closes the libuv handle and the fd. Safe to call repeatedly. */
+/* Stops polling, closes the libuv handles and the fd. Safe to call repeatedly. */
 void close_handle(dp_handle *h) {
   stop_polling(h);
+  if (h->delay_initialised) {
+    h->delay_initialised = false;
+    h->closes_pending++;
+    uv_close((uv_handle_t *)&h->delay, on_uv_closed); /* stops it if armed */
+  }
   if (h->poll_initialised) {
     /* uv_close() removes the fd from epoll synchronously, so close(fd) below is safe. */
     h->poll_initialised = false;
-    h->close_pending = true;
-    uv_close((uv_handle_t *)&h->poll, on_poll_closed);
+    h->closes_pending++;
+    uv_close((uv_handle_t *)&h->poll, on_uv_closed);
   }
   if (h->fd >= 0) {
     close(h->fd);
     h->fd = -1;
   }
-  if (!h->close_pending) closed(h);
+  if (h->closes_pending == 0) closed(h);
 }
 
 /*
@@ -163,7 +169,7 @@ static void finalize_handle(napi_env env, void *data, void *hint) {
   dp_handle *h = (dp_handle *)data;
   close_handle(h);
   h->finalised = true;
-  if (!h->close_pending) free(h);
+  if (h->closes_pending == 0) free(h);
 }
 
 /* Wraps a freshly opened fd in a tagged JS object. Closes the fd on failure. */

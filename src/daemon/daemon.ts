@@ -47,8 +47,11 @@ export interface DaemonDeps {
   random?: () => number;
 }
 
-/** How long to let a burst of rtnetlink messages settle (one veth replacement is a dozen) before acting on it. */
-const LINK_SETTLE_MS = 100;
+/**
+ * How long to let bursts of rtnetlink messages settle before acting on them (the addon already
+ * coalesces each burst for LINK_COALESCE_MS; this joins the bursts of one veth replacement).
+ */
+const LINK_SETTLE_MS = 50;
 /** Safety net for a netlink message lost unreported (ENOBUFS re-reads at once); a full read grows with the links. */
 const HOST_POLL_MS = 300_000;
 /** Interface churn is logged as one summary line per interval, not a line per link. */

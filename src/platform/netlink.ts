@@ -178,11 +178,17 @@ export function parseNotifications(bytes: Buffer, into: HostChanges = emptyChang
 }
 
 /**
- * Calls `onChanges` with what each burst of rtnetlink notifications changed (RTMGRP_LINK,
- * RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_ROUTE). A watcher error is passed to `onError` and followed
- * by a `lost` batch, since notifications may have been lost.
+ * How long the addon lets a burst of notifications queue on the socket before reading it: one veth
+ * replacement is a dozen messages from several commands, which then cost one wakeup, not a dozen.
  */
-export function watchHostChanges(onChanges: (c: HostChanges) => void, onError?: (errno: number) => void, binding?: NativeBinding): { close(): void } {
+export const LINK_COALESCE_MS = 50;
+
+/**
+ * Calls `onChanges` with what each burst of rtnetlink notifications changed (RTMGRP_LINK,
+ * RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_ROUTE), read LINK_COALESCE_MS after the burst began. A watcher
+ * error is passed to `onError` and followed by a `lost` batch, since notifications may have been lost.
+ */
+export function watchHostChanges(onChanges: (c: HostChanges) => void, onError?: (errno: number) => void, binding?: NativeBinding, coalesceMs = LINK_COALESCE_MS): { close(): void } {
   const native = binding ?? loadNative();
   let closed = false;
   const handle = native.watchLinks((status, bytes, lost) => {
@@ -191,7 +197,7 @@ export function watchHostChanges(onChanges: (c: HostChanges) => void, onError?: 
     const c = emptyChanges(status < 0 || lost === true || !bytes);
     if (bytes) parseNotifications(bytes, c);
     if (!closed) onChanges(c);
-  });
+  }, coalesceMs);
   return {
     close(): void {
       if (closed) return;
