@@ -40,8 +40,17 @@ export interface ContainersRun {
   missed: number;
 }
 
+/** The same host without veths: its quiet cost and the uplink claims' latency without churn. */
+export interface QuietHost {
+  quiet: UsageWindow;
+  fds: number;
+  trials?: number;
+  detected?: Distribution | null;
+  missed?: number;
+}
+
 export interface ContainersResult {
-  quietHost: { quiet: UsageWindow; fds: number };
+  quietHost: QuietHost;
   runs: ContainersRun[];
   quietS: number;
   churnS: number;
@@ -58,12 +67,32 @@ async function oneHost(opts: { veths: number; configs: Array<{ mode: 'default' |
     await addAddresses(h1, ['192.0.2.2/24']);
     const c = await makeContainerHost(lab, h0, opts.veths);
     const sender = await ArpSender.start(h1);
-    const out: Array<Omit<ContainersRun, 'veths'> | { quiet: UsageWindow; fds: number }> = [];
+    const out: Array<Omit<ContainersRun, 'veths'> | QuietHost> = [];
+    /** h1 claims h0's addresses one by one; the latency of each, sender's clock → dupip's conflict line. */
+    const claims = async (d: BenchDaemon, from: number) => {
+      const sent: Array<{ address: string; at: number }> = [];
+      for (let k = 0; k < Math.min(addresses.length, opts.claims); k++) {
+        const address = addresses[k]!;
+        sent.push({ address, at: await sender.claim(address) });
+        await delay(uniform(150, 250));
+      }
+      await delay(500);
+      const latencies: number[] = [];
+      let missed = 0;
+      for (const s of sent) {
+        const l = d.find((x) => x.event === 'state' && x.address === s.address && x.to === 'conflict', from);
+        if (l) latencies.push(round(l.loggedAt + 1 - s.at, 3));
+        else missed++;
+      }
+      return { trials: sent.length, detected: distribution(latencies), missed };
+    };
     if (opts.configs.length === 0) {
       const d = await BenchDaemon.start(h0);
       await d.waitStates(addresses, 'ok', 30_000);
       const quiet = await measure(d.pid, opts.quietS * 1000);
-      out.push({ quiet, fds: fds(d.pid) });
+      const n = fds(d.pid);
+      // The same claims without churn: the latency the churn figures compare with.
+      out.push({ quiet, fds: n, ...(await claims(d, d.lines.length)) });
       await d.stop();
     }
     for (const cfg of opts.configs) {
@@ -83,23 +112,10 @@ async function oneHost(opts: { veths: number; configs: Array<{ mode: 'default' |
       const usage = meter.stop();
       const fdsChurn = fds(d.pid);
       const churnEnd = Date.now();
-      const sent: Array<{ address: string; at: number }> = [];
-      for (let k = 0; k < Math.min(addresses.length, opts.claims); k++) {
-        const address = addresses[k]!;
-        sent.push({ address, at: await sender.claim(address) });
-        await delay(uniform(150, 250));
-      }
+      const claimed = await claims(d, mark);
       const done = await churn.stop();
       const elapsed = (Date.now() - t0) / 1000;
-      await delay(500);
       const lines = d.lines.slice(mark).filter((l) => l.readAt <= churnEnd);
-      const latencies: number[] = [];
-      let missed = 0;
-      for (const s of sent) {
-        const l = d.find((x) => x.event === 'state' && x.address === s.address && x.to === 'conflict', mark);
-        if (l) latencies.push(round(l.loggedAt + 1 - s.at, 3));
-        else missed++;
-      }
       out.push({
         mode: cfg.mode,
         rate: cfg.rate,
@@ -111,9 +127,7 @@ async function oneHost(opts: { veths: number; configs: Array<{ mode: 'default' |
         fdsChurn,
         logLines: lines.length,
         logLinesPerMinute: round((lines.length * 60) / elapsed, 1),
-        trials: sent.length,
-        detected: distribution(latencies),
-        missed,
+        ...claimed,
       });
       await d.stop();
       // The next configuration starts from the full set of veths again.
@@ -158,14 +172,14 @@ export async function runContainers(opts: { quick: boolean }): Promise<Container
       }
     }
   }
-  const base = await oneHost({ veths: 0, configs: [], quietS, trials, claims: 0 });
+  const base = await oneHost({ veths: 0, configs: [], quietS, trials, claims: trials });
   const runs: ContainersRun[] = [];
   for (const veths of [...new Set(wanted.map((w) => w.veths))]) {
     const configs = wanted.filter((w) => w.veths === veths).map(({ mode, rate }) => ({ mode, rate, churnS: veths === 250 && rate === 5 && !opts.quick ? 40 : churnS }));
     const r = await oneHost({ veths, configs, quietS, trials, claims: trials });
     for (const x of r) runs.push({ veths, ...(x as Omit<ContainersRun, 'veths'>) });
   }
-  return { quietHost: base[0] as { quiet: UsageWindow; fds: number }, runs, quietS, churnS };
+  return { quietHost: base[0] as QuietHost, runs, quietS, churnS };
 }
 
 /** The Markdown section (bench/report.ts). */
@@ -180,7 +194,9 @@ export function containersSection(r: ContainersResult, fmtMs: (v: number | null 
     '',
     `h0 has an uplink (eth0, default route) and N container veths (peers in another namespace, all with 203.0.113.1/32); veths are replaced at the given rate (asked, and achieved). ` +
       `A quiet window of ${r.quietS} s, then a churn window (40 s for 250 veths at 5/s, else ${r.churnS} s) (CPU, RSS, fds and log lines are of this window), followed by the intruder's claims of h0's uplink addresses, one every 150–250 ms, while the churn goes on. ` +
-      `Quiet host (eth0 only, no veths): ${q.quiet.schedCorePercent.toFixed(2)} % of a core, RSS ${q.quiet.rssMaxMb} MB, ${q.fds} fds. Latency: sender's clock right before send() → dupip's conflict line (its timestamp + 1 ms). CPU: schedstat, percent of one core.`,
+      `Quiet host (eth0 only, no veths): ${q.quiet.schedCorePercent.toFixed(2)} % of a core, RSS ${q.quiet.rssMaxMb} MB, ${q.fds} fds` +
+      (q.detected ? `; the same claims without churn: ${(q.trials ?? 0) - (q.missed ?? 0)}/${q.trials} detected, p50 ${fmtMs(q.detected.p50)}, p99 ${fmtMs(q.detected.p99)}, max ${fmtMs(q.detected.max)} (the machine's floor for the latency columns).` : '.') +
+      ` Latency: sender's clock right before send() → dupip's conflict line (its timestamp + 1 ms). CPU: schedstat, percent of one core.`,
     '',
     '| veths | dupip | churn /s (achieved) | CPU quiet | CPU churn | RSS max in churn (vs quiet host) | fds quiet / churn | log lines /min | uplink claims detected | p50 | p99 | max |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
