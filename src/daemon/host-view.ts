@@ -69,16 +69,31 @@ export function linkFactsOf(ifindex: number, name: string, m: LinkMessage, maste
 export class HostView {
   private readonly byIndex = new Map<number, HostInterface>();
   private readonly byName = new Map<string, number>();
+  /** How many links name each link as their master or a lower link (hasUpper without a scan). */
+  private readonly uppers = new Map<string, number>();
   private cached: HostInterface[] | null = [];
   readonly churn: ChurnCounts = zeroChurn();
 
   constructor(private readonly deps: HostViewDeps) {}
 
+  private count(ifc: HostInterface, by: 1 | -1): void {
+    const below = ifc.master ? [...(ifc.lowers ?? []), ifc.master] : (ifc.lowers ?? []);
+    for (const name of below) {
+      const n = (this.uppers.get(name) ?? 0) + by;
+      if (n > 0) this.uppers.set(name, n);
+      else this.uppers.delete(name);
+    }
+  }
+
   private set(ifc: HostInterface): void {
     const old = this.byIndex.get(ifc.ifindex);
-    if (old && old.name !== ifc.name && this.byName.get(old.name) === ifc.ifindex) this.byName.delete(old.name);
+    if (old) {
+      if (old.name !== ifc.name && this.byName.get(old.name) === ifc.ifindex) this.byName.delete(old.name);
+      this.count(old, -1);
+    }
     this.byIndex.set(ifc.ifindex, ifc);
     this.byName.set(ifc.name, ifc.ifindex);
+    this.count(ifc, 1);
   }
 
   private remove(ifindex: number): void {
@@ -86,6 +101,7 @@ export class HostView {
     if (!old) return;
     this.byIndex.delete(ifindex);
     if (this.byName.get(old.name) === ifindex) this.byName.delete(old.name);
+    this.count(old, -1);
   }
 
   /** The current interfaces (the same array until something changes). */
@@ -99,6 +115,7 @@ export class HostView {
     const fresh = this.deps.readHost(); // throws (EMFILE...) before anything is lost: the last good view stays
     this.byIndex.clear();
     this.byName.clear();
+    this.uppers.clear();
     for (const i of fresh) this.set(i);
     this.cached = null;
     this.churn.fullReads++;
@@ -188,8 +205,7 @@ export class HostView {
 
   /** Whether some interface is stacked on `name` (lists it among its lower links). */
   hasUpper(name: string): boolean {
-    for (const i of this.byIndex.values()) if (i.lowers?.includes(name) || i.master === name) return true;
-    return false;
+    return this.uppers.has(name);
   }
 }
 

@@ -110,4 +110,23 @@ describe('the host view', () => {
     w.view.apply(d);
     expect(w.view.interfaces().filter((i) => i.name === 'veth0').map((i) => i.ifindex)).toEqual([600]);
   });
+
+  it('knows which links something is stacked on or enslaved to, through changes', () => {
+    const w = world(2);
+    w.view.readAll();
+    expect(w.view.hasUpper('veth0')).toBe(false);
+    w.links.set('br0', { ...facts('br0', 50), kind: 'bridge', lowers: ['veth0'] });
+    w.links.set('veth1', { ...facts('veth1', 11), master: 'br0' });
+    const c = emptyChanges();
+    c.links.set(50, { name: 'br0', deleted: false });
+    c.links.set(11, { name: 'veth1', deleted: false });
+    w.view.apply(c);
+    expect([w.view.hasUpper('veth0'), w.view.hasUpper('br0'), w.view.hasUpper('veth1')]).toEqual([true, true, false]);
+    w.links.set('veth1', facts('veth1', 11)); // released from the bridge
+    const d = emptyChanges();
+    d.links.set(11, { name: 'veth1', deleted: false });
+    d.links.set(50, { name: 'br0', deleted: true });
+    w.view.apply(d);
+    expect([w.view.hasUpper('veth0'), w.view.hasUpper('br0')]).toEqual([false, false]);
+  });
 });
