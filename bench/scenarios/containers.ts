@@ -52,13 +52,15 @@ export interface QuietHost {
 export interface ContainersResult {
   quietHost: QuietHost;
   runs: ContainersRun[];
+  /** after start-up, before the quiet window (as the idle scenario's warm-up) */
+  warmS?: number;
   quietS: number;
   churnS: number;
 }
 
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
-async function oneHost(opts: { veths: number; configs: Array<{ mode: 'default' | 'explicit'; rate: number; churnS: number }>; quietS: number; trials: number; claims: number }) {
+async function oneHost(opts: { veths: number; configs: Array<{ mode: 'default' | 'explicit'; rate: number; churnS: number }>; warmS: number; quietS: number; trials: number; claims: number }) {
   const lab = await Lab.create({ hosts: 2 });
   try {
     const [h0, h1] = [lab.host(0), lab.host(1)];
@@ -89,6 +91,7 @@ async function oneHost(opts: { veths: number; configs: Array<{ mode: 'default' |
     if (opts.configs.length === 0) {
       const d = await BenchDaemon.start(h0);
       await d.waitStates(addresses, 'ok', 30_000);
+      await delay(opts.warmS * 1000); // start-up's probes, JIT and first major GC out of the window
       const quiet = await measure(d.pid, opts.quietS * 1000);
       const n = fds(d.pid);
       // The same claims without churn: the latency the churn figures compare with.
@@ -100,7 +103,8 @@ async function oneHost(opts: { veths: number; configs: Array<{ mode: 'default' |
       const d = await BenchDaemon.start(h0, yaml === undefined ? {} : { configYaml: yaml });
       const watched = ((d.find((l) => l.event === 'started')?.line.interfaces as string[] | undefined) ?? []).length;
       await d.waitStates(addresses, 'ok', 30_000);
-      progress(`containers: ${opts.veths} veths, ${cfg.mode}, watching ${watched} interface(s): quiet ${opts.quietS} s, then ${cfg.rate}/s churn for ${cfg.churnS} s`);
+      progress(`containers: ${opts.veths} veths, ${cfg.mode}, watching ${watched} interface(s): warm-up ${opts.warmS} s, quiet ${opts.quietS} s, then ${cfg.rate}/s churn for ${cfg.churnS} s`);
+      await delay(opts.warmS * 1000);
       const quiet = await measure(d.pid, opts.quietS * 1000);
       const fdsQuiet = fds(d.pid);
       const mark = d.lines.length;
@@ -160,6 +164,7 @@ function selected(): Config[] | null {
 
 export async function runContainers(opts: { quick: boolean }): Promise<ContainersResult> {
   const quietS = opts.quick ? 3 : 10;
+  const warmS = opts.quick ? 0 : 10;
   const churnS = opts.quick ? 4 : 20;
   const trials = opts.quick ? 10 : 100;
   const only = selected();
@@ -172,14 +177,14 @@ export async function runContainers(opts: { quick: boolean }): Promise<Container
       }
     }
   }
-  const base = await oneHost({ veths: 0, configs: [], quietS, trials, claims: trials });
+  const base = await oneHost({ veths: 0, configs: [], warmS, quietS, trials, claims: trials });
   const runs: ContainersRun[] = [];
   for (const veths of [...new Set(wanted.map((w) => w.veths))]) {
     const configs = wanted.filter((w) => w.veths === veths).map(({ mode, rate }) => ({ mode, rate, churnS: veths === 250 && rate === 5 && !opts.quick ? 40 : churnS }));
-    const r = await oneHost({ veths, configs, quietS, trials, claims: trials });
+    const r = await oneHost({ veths, configs, warmS, quietS, trials, claims: trials });
     for (const x of r) runs.push({ veths, ...(x as Omit<ContainersRun, 'veths'>) });
   }
-  return { quietHost: base[0] as QuietHost, runs, quietS, churnS };
+  return { quietHost: base[0] as QuietHost, runs, warmS, quietS, churnS };
 }
 
 /** The Markdown section (bench/report.ts). */
@@ -193,7 +198,7 @@ export function containersSection(r: ContainersResult, fmtMs: (v: number | null 
     '## 7. Container host',
     '',
     `h0 has an uplink (eth0, default route) and N container veths (peers in another namespace, all with 203.0.113.1/32); veths are replaced at the given rate (asked, and achieved). ` +
-      `A quiet window of ${r.quietS} s, then a churn window (40 s for 250 veths at 5/s, else ${r.churnS} s) (CPU, RSS, fds and log lines are of this window), followed by the intruder's claims of h0's uplink addresses, one every 150–250 ms, while the churn goes on. ` +
+      `${r.warmS ? `A warm-up of ${r.warmS} s after start-up (its probes, JIT and first major GC are not churn), a` : 'A'} quiet window of ${r.quietS} s, then a churn window (40 s for 250 veths at 5/s, else ${r.churnS} s) (CPU, RSS, fds and log lines are of this window), followed by the intruder's claims of h0's uplink addresses, one every 150–250 ms, while the churn goes on. ` +
       `Quiet host (eth0 only, no veths): ${q.quiet.schedCorePercent.toFixed(2)} % of a core, RSS ${q.quiet.rssMaxMb} MB, ${q.fds} fds` +
       (q.detected ? `; the same claims without churn: ${(q.trials ?? 0) - (q.missed ?? 0)}/${q.trials} detected, p50 ${fmtMs(q.detected.p50)}, p99 ${fmtMs(q.detected.p99)}, max ${fmtMs(q.detected.max)} (the machine's floor for the latency columns).` : '.') +
       ` Latency: sender's clock right before send() → dupip's conflict line (its timestamp + 1 ms). CPU: schedstat, percent of one core.`,
