@@ -49,8 +49,9 @@ enum handle_kind { KIND_PACKET = 1, KIND_NETLINK = 2 };
 
 /*
  * One native handle, owned jointly by its JS wrapper object (napi_wrap) and,
- * after uv_close(), by libuv until the close callback ran. It is freed when
- * both are done with it (finalised && !close_pending).
+ * after uv_close(), by libuv until the close callbacks ran (the poll's, and
+ * the link watcher's coalescing timer's). It is freed when both are done with
+ * it (finalised && closes_pending == 0).
  */
 typedef struct dp_handle {
   enum handle_kind kind;
@@ -61,9 +62,17 @@ typedef struct dp_handle {
   uv_poll_t poll;
   bool poll_initialised;        /* uv_poll_init_socket() done, uv_close() owed */
   bool polling;                 /* the caller wants readiness callbacks */
-  int close_pending;            /* uv_close() calls whose callback has not run yet (poll, resume) */
+  int closes_pending;           /* uv_close() calls whose callback has not run yet (poll, timers) */
   uv_timer_t resume;            /* packet sockets: resumes polling after a burst pause (receive.c) */
   bool resume_initialised;      /* uv_timer_init() done, uv_close() owed */
+  /*
+   * Link watcher: readiness starts `delay` instead of draining at once, so the
+   * dozen messages of one veth replacement are read in one wakeup, not one by
+   * one (uv_poll stopped meanwhile; `polling` still says what the caller wants).
+   */
+  uv_timer_t delay;
+  bool delay_initialised;
+  unsigned coalesce_ms;         /* 0: drain at once */
   bool finalised;               /* the JS wrapper was garbage-collected */
   /*
    * Async cleanup hook registered for the handle's whole life: at environment

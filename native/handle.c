@@ -123,34 +123,42 @@ static void closed(dp_handle *h) {
   }
 }
 
-/* Close callback of the poll handle and of the resume timer: the last one finishes the close. */
+/*
+ * The close callback of the poll handle, the link watcher's coalescing timer and the packet
+ * socket's resume timer (all have data = h): the last one finishes the close.
+ */
 static void on_uv_closed(uv_handle_t *handle) {
   dp_handle *h = (dp_handle *)handle->data;
-  if (--h->close_pending > 0) return;
+  if (--h->closes_pending > 0) return;
   closed(h);
   if (h->finalised) free(h);
 }
 
-/* Stops polling, closes the libuv handle and the fd. Safe to call repeatedly. */
+/* Stops polling, closes the libuv handles and the fd. Safe to call repeatedly. */
 void close_handle(dp_handle *h) {
   stop_polling(h);
+  if (h->delay_initialised) {
+    h->delay_initialised = false;
+    h->closes_pending++;
+    uv_close((uv_handle_t *)&h->delay, on_uv_closed); /* stops it if armed */
+  }
   if (h->poll_initialised) {
     /* uv_close() removes the fd from epoll synchronously, so close(fd) below is safe. */
     h->poll_initialised = false;
-    h->close_pending++;
+    h->closes_pending++;
     uv_close((uv_handle_t *)&h->poll, on_uv_closed);
   }
   if (h->resume_initialised) {
     /* uv_close() stops a running timer: no resume after this. */
     h->resume_initialised = false;
-    h->close_pending++;
+    h->closes_pending++;
     uv_close((uv_handle_t *)&h->resume, on_uv_closed);
   }
   if (h->fd >= 0) {
     close(h->fd);
     h->fd = -1;
   }
-  if (!h->close_pending) closed(h);
+  if (h->closes_pending == 0) closed(h);
 }
 
 /*
@@ -170,7 +178,7 @@ static void finalize_handle(napi_env env, void *data, void *hint) {
   dp_handle *h = (dp_handle *)data;
   close_handle(h);
   h->finalised = true;
-  if (!h->close_pending) free(h);
+  if (h->closes_pending == 0) free(h);
 }
 
 /* Wraps a freshly opened fd in a tagged JS object. Closes the fd on failure. */

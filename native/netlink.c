@@ -55,6 +55,16 @@ static void drain_netlink(dp_handle *h, bool lost) {
   free(kept);
 }
 
+static void on_netlink_readable(uv_poll_t *poll, int status, int events);
+
+/* The coalescing delay is over: read what came meanwhile in one go, then wait for readiness again. */
+static void on_netlink_delay(uv_timer_t *timer) {
+  dp_handle *h = (dp_handle *)timer->data;
+  if (h->fd < 0) return;
+  drain_netlink(h, false);
+  if (h->polling && h->fd >= 0) uv_poll_start(&h->poll, UV_READABLE, on_netlink_readable);
+}
+
 static void on_netlink_readable(uv_poll_t *poll, int status, int events) {
   (void)events;
   dp_handle *h = (dp_handle *)poll->data;
@@ -67,16 +77,35 @@ static void on_netlink_readable(uv_poll_t *poll, int status, int events) {
       deliver_change(h, -(err != 0 ? err : EIO), NULL, 0, true);
       if (!h->polling) return;
     }
+  } else if (h->delay_initialised && h->coalesce_ms > 0) {
+    /* The kernel queues the rest of the burst on the socket meanwhile (an overrun is ENOBUFS: lost). */
+    uv_poll_stop(&h->poll);
+    uv_timer_start(&h->delay, on_netlink_delay, h->coalesce_ms, 0);
+    return;
   }
   drain_netlink(h, lost);
 }
 
-/* watchLinks(callback) -> handle: RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE notifications
- * (IPv6 address messages include the flag changes: tentative -> done, dadfailed) */
+/* Room for a burst while the watcher waits out its coalescing delay (capped by net.core.rmem_max without CAP_NET_ADMIN). */
+#define NETLINK_RECEIVE_BUFFER (4 << 20)
+
+/*
+ * watchLinks(callback, coalesceMs = 0) -> handle: RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
+ * RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE notifications (IPv6 address messages include the flag
+ * changes: tentative -> done, dadfailed); with coalesceMs > 0, readiness is followed by that
+ * long a wait, and everything queued by then is handed over in one callback.
+ */
 napi_value js_watch_links(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
   if (!check_function(env, argv[0])) return NULL;
+  uint32_t coalesce_ms = 0;
+  napi_valuetype type;
+  NAPI_OK(env, napi_typeof(env, argv[1], &type));
+  if (type != napi_undefined && (type != napi_number || napi_get_value_uint32(env, argv[1], &coalesce_ms) != napi_ok || coalesce_ms > 10000)) {
+    throw_type(env, "coalesceMs must be a number of milliseconds (0-10000)");
+    return NULL;
+  }
 
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) {
@@ -93,10 +122,22 @@ napi_value js_watch_links(napi_env env, napi_callback_info info) {
     throw_errno(env, err, "bind");
     return NULL;
   }
+  int rcvbuf = NETLINK_RECEIVE_BUFFER;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf); /* best effort */
   napi_value object = wrap_handle(env, KIND_NETLINK, fd, 0, 0);
   if (object == NULL) return NULL;
   dp_handle *h;
   NAPI_OK(env, napi_unwrap(env, object, (void **)&h));
+  if (coalesce_ms > 0) {
+    uv_loop_t *loop;
+    NAPI_OK(env, napi_get_uv_event_loop(env, &loop));
+    if (uv_timer_init(loop, &h->delay) == 0) {
+      h->delay.data = h;
+      h->delay_initialised = true;
+      h->coalesce_ms = coalesce_ms;
+    } /* else: drain at once */
+  }
   if (!start_polling(env, h, argv[0], "dupip:links", on_netlink_readable)) {
     close_handle(h);
     return NULL;

@@ -40,16 +40,27 @@ export interface ContainersRun {
   missed: number;
 }
 
+/** The same host without veths: its quiet cost and the uplink claims' latency without churn. */
+export interface QuietHost {
+  quiet: UsageWindow;
+  fds: number;
+  trials?: number;
+  detected?: Distribution | null;
+  missed?: number;
+}
+
 export interface ContainersResult {
-  quietHost: { quiet: UsageWindow; fds: number };
+  quietHost: QuietHost;
   runs: ContainersRun[];
+  /** after start-up, before the quiet window (as the idle scenario's warm-up) */
+  warmS?: number;
   quietS: number;
   churnS: number;
 }
 
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
-async function oneHost(opts: { veths: number; configs: Array<{ mode: 'default' | 'explicit'; rate: number; churnS: number }>; quietS: number; trials: number; claims: number }) {
+async function oneHost(opts: { veths: number; configs: Array<{ mode: 'default' | 'explicit'; rate: number; churnS: number }>; warmS: number; quietS: number; trials: number; claims: number }) {
   const lab = await Lab.create({ hosts: 2 });
   try {
     const [h0, h1] = [lab.host(0), lab.host(1)];
@@ -58,12 +69,33 @@ async function oneHost(opts: { veths: number; configs: Array<{ mode: 'default' |
     await addAddresses(h1, ['192.0.2.2/24']);
     const c = await makeContainerHost(lab, h0, opts.veths);
     const sender = await ArpSender.start(h1);
-    const out: Array<Omit<ContainersRun, 'veths'> | { quiet: UsageWindow; fds: number }> = [];
+    const out: Array<Omit<ContainersRun, 'veths'> | QuietHost> = [];
+    /** h1 claims h0's addresses one by one; the latency of each, sender's clock → dupip's conflict line. */
+    const claims = async (d: BenchDaemon, from: number) => {
+      const sent: Array<{ address: string; at: number }> = [];
+      for (let k = 0; k < Math.min(addresses.length, opts.claims); k++) {
+        const address = addresses[k]!;
+        sent.push({ address, at: await sender.claim(address) });
+        await delay(uniform(150, 250));
+      }
+      await delay(500);
+      const latencies: number[] = [];
+      let missed = 0;
+      for (const s of sent) {
+        const l = d.find((x) => x.event === 'state' && x.address === s.address && x.to === 'conflict', from);
+        if (l) latencies.push(round(l.loggedAt + 1 - s.at, 3));
+        else missed++;
+      }
+      return { trials: sent.length, detected: distribution(latencies), missed };
+    };
     if (opts.configs.length === 0) {
       const d = await BenchDaemon.start(h0);
       await d.waitStates(addresses, 'ok', 30_000);
+      await delay(opts.warmS * 1000); // start-up's probes, JIT and first major GC out of the window
       const quiet = await measure(d.pid, opts.quietS * 1000);
-      out.push({ quiet, fds: fds(d.pid) });
+      const n = fds(d.pid);
+      // The same claims without churn: the latency the churn figures compare with.
+      out.push({ quiet, fds: n, ...(await claims(d, d.lines.length)) });
       await d.stop();
     }
     for (const cfg of opts.configs) {
@@ -71,7 +103,8 @@ async function oneHost(opts: { veths: number; configs: Array<{ mode: 'default' |
       const d = await BenchDaemon.start(h0, yaml === undefined ? {} : { configYaml: yaml });
       const watched = ((d.find((l) => l.event === 'started')?.line.interfaces as string[] | undefined) ?? []).length;
       await d.waitStates(addresses, 'ok', 30_000);
-      progress(`containers: ${opts.veths} veths, ${cfg.mode}, watching ${watched} interface(s): quiet ${opts.quietS} s, then ${cfg.rate}/s churn for ${cfg.churnS} s`);
+      progress(`containers: ${opts.veths} veths, ${cfg.mode}, watching ${watched} interface(s): warm-up ${opts.warmS} s, quiet ${opts.quietS} s, then ${cfg.rate}/s churn for ${cfg.churnS} s`);
+      await delay(opts.warmS * 1000);
       const quiet = await measure(d.pid, opts.quietS * 1000);
       const fdsQuiet = fds(d.pid);
       const mark = d.lines.length;
@@ -83,23 +116,10 @@ async function oneHost(opts: { veths: number; configs: Array<{ mode: 'default' |
       const usage = meter.stop();
       const fdsChurn = fds(d.pid);
       const churnEnd = Date.now();
-      const sent: Array<{ address: string; at: number }> = [];
-      for (let k = 0; k < Math.min(addresses.length, opts.claims); k++) {
-        const address = addresses[k]!;
-        sent.push({ address, at: await sender.claim(address) });
-        await delay(uniform(150, 250));
-      }
+      const claimed = await claims(d, mark);
       const done = await churn.stop();
       const elapsed = (Date.now() - t0) / 1000;
-      await delay(500);
       const lines = d.lines.slice(mark).filter((l) => l.readAt <= churnEnd);
-      const latencies: number[] = [];
-      let missed = 0;
-      for (const s of sent) {
-        const l = d.find((x) => x.event === 'state' && x.address === s.address && x.to === 'conflict', mark);
-        if (l) latencies.push(round(l.loggedAt + 1 - s.at, 3));
-        else missed++;
-      }
       out.push({
         mode: cfg.mode,
         rate: cfg.rate,
@@ -111,9 +131,7 @@ async function oneHost(opts: { veths: number; configs: Array<{ mode: 'default' |
         fdsChurn,
         logLines: lines.length,
         logLinesPerMinute: round((lines.length * 60) / elapsed, 1),
-        trials: sent.length,
-        detected: distribution(latencies),
-        missed,
+        ...claimed,
       });
       await d.stop();
       // The next configuration starts from the full set of veths again.
@@ -126,20 +144,47 @@ async function oneHost(opts: { veths: number; configs: Array<{ mode: 'default' |
   }
 }
 
+type Config = { veths: number; mode: 'default' | 'explicit'; rate: number };
+
+/**
+ * DUPIP_BENCH_CONTAINERS="250:default:5,1000:explicit:20" runs only those configurations (with the
+ * full run's windows), to investigate one figure; the quiet host is measured first either way.
+ */
+function selected(): Config[] | null {
+  const spec = process.env.DUPIP_BENCH_CONTAINERS;
+  if (!spec) return null;
+  return spec.split(',').filter(Boolean).map((s) => {
+    const [veths, mode, rate] = s.split(':');
+    if (!/^\d+$/.test(veths ?? '') || (mode !== 'default' && mode !== 'explicit') || !/^\d+$/.test(rate ?? '')) {
+      throw new Error(`DUPIP_BENCH_CONTAINERS: "${s}" is not VETHS:default|explicit:RATE`);
+    }
+    return { veths: Number(veths), mode, rate: Number(rate) };
+  });
+}
+
 export async function runContainers(opts: { quick: boolean }): Promise<ContainersResult> {
   const quietS = opts.quick ? 3 : 10;
+  const warmS = opts.quick ? 0 : 10;
   const churnS = opts.quick ? 4 : 20;
   const trials = opts.quick ? 10 : 100;
-  const base = await oneHost({ veths: 0, configs: [], quietS, trials, claims: 0 });
+  const only = selected();
+  let wanted: Config[] = [];
+  if (only) wanted = only;
+  else {
+    for (const veths of opts.quick ? [250] : [250, 1000]) {
+      for (const mode of opts.quick ? (['default'] as const) : (['default', 'explicit'] as const)) {
+        for (const rate of opts.quick ? [5] : [5, 20]) wanted.push({ veths, mode, rate });
+      }
+    }
+  }
+  const base = await oneHost({ veths: 0, configs: [], warmS, quietS, trials, claims: trials });
   const runs: ContainersRun[] = [];
-  const sizes = opts.quick ? [250] : [250, 1000];
-  for (const veths of sizes) {
-    const modes = opts.quick ? (['default'] as const) : (['default', 'explicit'] as const);
-    const configs = modes.flatMap((mode) => (opts.quick ? [5] : [5, 20]).map((rate) => ({ mode, rate, churnS: veths === 250 && rate === 5 && !opts.quick ? 40 : churnS })));
-    const r = await oneHost({ veths, configs, quietS, trials, claims: trials });
+  for (const veths of [...new Set(wanted.map((w) => w.veths))]) {
+    const configs = wanted.filter((w) => w.veths === veths).map(({ mode, rate }) => ({ mode, rate, churnS: veths === 250 && rate === 5 && !opts.quick ? 40 : churnS }));
+    const r = await oneHost({ veths, configs, warmS, quietS, trials, claims: trials });
     for (const x of r) runs.push({ veths, ...(x as Omit<ContainersRun, 'veths'>) });
   }
-  return { quietHost: base[0] as { quiet: UsageWindow; fds: number }, runs, quietS, churnS };
+  return { quietHost: base[0] as QuietHost, runs, warmS, quietS, churnS };
 }
 
 /** The Markdown section (bench/report.ts). */
@@ -153,8 +198,10 @@ export function containersSection(r: ContainersResult, fmtMs: (v: number | null 
     '## 7. Container host',
     '',
     `h0 has an uplink (eth0, default route) and N container veths (peers in another namespace, all with 203.0.113.1/32); veths are replaced at the given rate (asked, and achieved). ` +
-      `A quiet window of ${r.quietS} s, then a churn window (40 s for 250 veths at 5/s, else ${r.churnS} s) (CPU, RSS, fds and log lines are of this window), followed by the intruder's claims of h0's uplink addresses, one every 150–250 ms, while the churn goes on. ` +
-      `Quiet host (eth0 only, no veths): ${q.quiet.schedCorePercent.toFixed(2)} % of a core, RSS ${q.quiet.rssMaxMb} MB, ${q.fds} fds. Latency: sender's clock right before send() → dupip's conflict line (its timestamp + 1 ms). CPU: schedstat, percent of one core.`,
+      `${r.warmS ? `A warm-up of ${r.warmS} s after start-up (its probes, JIT and first major GC are not churn), a` : 'A'} quiet window of ${r.quietS} s, then a churn window (40 s for 250 veths at 5/s, else ${r.churnS} s) (CPU, RSS, fds and log lines are of this window), followed by the intruder's claims of h0's uplink addresses, one every 150–250 ms, while the churn goes on. ` +
+      `Quiet host (eth0 only, no veths): ${q.quiet.schedCorePercent.toFixed(2)} % of a core, RSS ${q.quiet.rssMaxMb} MB, ${q.fds} fds` +
+      (q.detected ? `; the same claims without churn: ${(q.trials ?? 0) - (q.missed ?? 0)}/${q.trials} detected, p50 ${fmtMs(q.detected.p50)}, p99 ${fmtMs(q.detected.p99)}, max ${fmtMs(q.detected.max)} (the machine's floor for the latency columns).` : '.') +
+      ` Latency: sender's clock right before send() → dupip's conflict line (its timestamp + 1 ms). CPU: schedstat, percent of one core.`,
     '',
     '| veths | dupip | churn /s (achieved) | CPU quiet | CPU churn | RSS max in churn (vs quiet host) | fds quiet / churn | log lines /min | uplink claims detected | p50 | p99 | max |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',

@@ -24,6 +24,7 @@ import { HostView, type LinkFacts, cannotMatter, mergeChanges } from './host-vie
 import { type NdPlatform, NdSockets, ipv6Policy } from './nd-sockets.js';
 import type { DaemonView, Observer } from './observer.js';
 import { type DaemonSocket, SocketSet } from './socket-set.js';
+import { WallClock } from './wall-clock.js';
 
 export type { DaemonSocket } from './socket-set.js';
 
@@ -48,8 +49,11 @@ export interface DaemonDeps {
   random?: () => number;
 }
 
-/** How long to let a burst of rtnetlink messages settle (one veth replacement is a dozen) before acting on it. */
-const LINK_SETTLE_MS = 100;
+/**
+ * How long to let bursts of rtnetlink messages settle before acting on them (the addon already
+ * coalesces each burst for LINK_COALESCE_MS; this joins the bursts of one veth replacement).
+ */
+const LINK_SETTLE_MS = 50;
 /** Safety net for a netlink message lost unreported (ENOBUFS re-reads at once); a full read grows with the links. */
 const HOST_POLL_MS = 300_000;
 /** Interface churn is logged as one summary line per interval, not a line per link. */
@@ -67,7 +71,6 @@ export class Daemon {
   private readonly nd: NdSockets | null;
   private list: WatchList = { interfaces: [], specs: [], ownMacs: [], problems: [] };
   private heldNow = new Set<Ipv4>();
-  private host: HostInterface[] = [];
   private readonly hostView: HostView;
   private pending: HostChanges | null = null;
   private listKey = '';
@@ -82,7 +85,7 @@ export class Daemon {
   private links: { close(): void } | null = null;
   private lastProbeAt: number | null = null;
   private stopped = false;
-  private wallOffset: number | null = null;
+  private readonly wallClock: WallClock;
   readonly startedAt = Date.now();
   private readonly log: ReturnType<typeof eventLog>;
   readonly guard: Guard;
@@ -97,6 +100,7 @@ export class Daemon {
     this.deps = { ...deps, observers: isolateObservers(deps.observers, this.guard) };
     this.config = deps.config;
     this.now = deps.now ?? monotonicNow;
+    this.wallClock = new WallClock(this.now);
     this.churnLog = new ChurnLog(deps.logger, CHURN_SUMMARY_MS);
     this.hostView = new HostView({ readHost: deps.readHost, readInterface: deps.readInterface, readDefaultRoutes: deps.readDefaultRoutes });
     this.log = this.guard.wrap('log', eventLog(deps.logger, (t) => this.toWallClock(t)));
@@ -127,8 +131,9 @@ export class Daemon {
     this.nd = deps.nd ? new NdSockets({ platform: deps.nd, logger: deps.logger, observers: this.deps.observers, guard: this.guard, detector: this.detector, now: this.now, stopped: () => this.stopped, pump: () => this.pump(), recover: () => this.recover() }) : null;
   }
 
-  private get sockets() {
-    return this.socketSet.sockets;
+  /** The host's interfaces with their IPv6 addresses (sorted on demand: churn that cannot matter never sorts). */
+  private get host(): HostInterface[] {
+    return this.nd ? this.nd.withIpv6(this.hostView.interfaces()) : this.hostView.interfaces();
   }
 
   private detectorOptions(c: DaemonConfig) {
@@ -205,7 +210,6 @@ export class Daemon {
         const { changed, touched } = this.hostView.apply(p);
         if (!changed && !v6) return true;
         if (!v6 && touched && touched.every((i) => cannotMatter(i, this.config, this.list, this.hostView))) {
-          this.host = this.hostView.interfaces();
           return true; // a container's veth came or went: the watch list is the same by construction
         }
         this.rederive();
@@ -229,7 +233,7 @@ export class Daemon {
    */
   private rederive(): void {
     if (this.stopped) return;
-    const host = (this.host = this.nd ? this.nd.withIpv6(this.hostView.interfaces()) : this.hostView.interfaces());
+    const host = this.host;
     const c = this.config;
     const list = deriveWatchList(
       { interfaces: c.interfaces, excludeInterfaces: c.excludeInterfaces, ownAddresses: c.ownAddresses, excludeAddresses: c.excludeAddresses, delegates: c.delegates, ipv6: ipv6Policy(c) },
@@ -257,7 +261,7 @@ export class Daemon {
 
   private transmit(t: AnyTransmission): SendOutcome {
     if (t.family === 'ipv6') return this.sending(t.interface, t.kind, () => this.nd?.transmit(t) ?? 'interface-down');
-    const s = this.sockets.get(t.interface);
+    const s = this.socketSet.sockets.get(t.interface);
     if (!s) return 'interface-down';
     if (t.kind !== 'probe' && !this.heldNow.has(t.address)) {
       // The detector only announces held addresses; this is the last line of defence.
@@ -341,15 +345,9 @@ export class Daemon {
     }, () => this.holdTimer()), TIMER_FAULT_HOLD_MS);
   }
 
-  /**
-   * Detector times are monotonic; logs, metrics and the journal want wall-clock time. The offset
-   * is kept stable (one instant maps to one timestamp everywhere) and only re-read when the wall
-   * clock was stepped by more than a second.
-   */
+  /** A detector (monotonic) time as wall-clock milliseconds (wall-clock.ts). */
   toWallClock(t: number): number {
-    const offset = Date.now() - this.now();
-    if (this.wallOffset === null || Math.abs(offset - this.wallOffset) > 1000) this.wallOffset = offset;
-    return Math.round(t + this.wallOffset);
+    return this.wallClock.of(t);
   }
 
   view(): DaemonView {
@@ -361,17 +359,18 @@ export class Daemon {
         return this.list.interfaces.map((i) => ({
           ...i,
           up: st.get(i.name)?.up ?? i.up,
-          socketOpen: this.sockets.has(i.name),
+          socketOpen: this.socketSet.sockets.has(i.name),
           addresses: st.get(i.name)?.addresses ?? 0,
           roundMs: st.get(i.name)?.roundMs ?? this.config.probeIntervalMs,
           capped: st.get(i.name)?.capped ?? false,
         }));
       },
       hostInterfaces: () => {
-        const scopes = linkScopesOf(this.host); // computed on a scrape: churn may have skipped the derivation
+        const host = this.host;
+        const scopes = linkScopesOf(host); // computed on a scrape: churn may have skipped the derivation
         // Host-internal links only when watched: hundreds of short-lived veths would be as many
         // series, and their MACs never speak on the network another host's alert is about.
-        return this.host
+        return host
           .filter((i) => !i.loopback && !i.noArp && i.mac !== '00:00:00:00:00:00')
           .map((i) => ({ name: i.name, mac: i.mac, kind: i.kind ?? 'unknown', scope: scopes.get(i.name) ?? 'network' }))
           .filter((i) => i.scope !== 'host' || this.list.interfaces.some((w) => w.name === i.name));
@@ -388,7 +387,7 @@ export class Daemon {
   private healthy(): boolean {
     if (this.stopped) return false;
     const up = this.list.interfaces.filter((i) => i.up);
-    if (up.some((i) => !this.sockets.has(i.name))) return false;
+    if (up.some((i) => !this.socketSet.sockets.has(i.name))) return false;
     const watching = up.some((i) => this.detector.watchedAddresses(i.name).length > 0);
     if (!watching) return true;
     let round = this.config.probeIntervalMs * 1.2;

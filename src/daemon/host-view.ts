@@ -2,11 +2,14 @@
  * The daemon's picture of the host's interfaces, kept current in proportion to what changes: a
  * netlink batch naming interfaces re-reads those interfaces only (a few sysfs files each) and
  * applies address notifications as they come; only a lost batch, a reload or the safety poll
- * re-reads the whole host. Counts what changed, for the daemon's churn summary.
+ * re-reads the whole host. A veth or tun/tap is taken from its NEWLINK message alone (it has no
+ * device and is stacked on nothing, so the message says all sysfs would): a container coming or
+ * going costs no file read. Counts what changed, for the daemon's churn summary.
  */
-import { type HostInterface, type WatchList, matchesInterface } from '../core/watchlist.js';
+import { ZERO_MAC } from '../core/mac.js';
+import { type HostInterface, type LinkKind, type WatchList, matchesInterface } from '../core/watchlist.js';
 import type { DaemonConfig } from '../config/index.js';
-import type { HostChanges } from '../platform/netlink.js';
+import type { HostChanges, LinkMessage } from '../platform/netlink.js';
 
 export type LinkFacts = Omit<HostInterface, 'addresses' | 'defaultRoute'>;
 
@@ -24,16 +27,82 @@ export interface ChurnCounts {
   linksChanged: number;
   addressChanges: number;
   fullReads: number;
+  /** links re-read from sysfs (the rest were taken from their rtnetlink message) */
+  linkReads: number;
 }
 
-export const zeroChurn = (): ChurnCounts => ({ linksAdded: 0, linksRemoved: 0, linksChanged: 0, addressChanges: 0, fullReads: 0 });
+export const zeroChurn = (): ChurnCounts => ({ linksAdded: 0, linksRemoved: 0, linksChanged: 0, addressChanges: 0, fullReads: 0, linkReads: 0 });
+
+/** Link kinds (IFLA_INFO_KIND) whose NEWLINK says everything sysfs would: no device, no lower links. */
+const MESSAGE_KINDS = new Map<string, LinkKind>([
+  ['veth', 'veth'],
+  ['tun', 'tun'],
+]);
+const IFF_UP = 0x1;
+const IFF_LOOPBACK = 0x8;
+const IFF_NOARP = 0x80;
+
+/**
+ * A link's facts from its NEWLINK message, as src/platform/interfaces.ts readInterface() would
+ * read them from sysfs; null when the message cannot tell (a NIC, a bridge, a VLAN, …: those are
+ * read), or names a master not known yet.
+ */
+export function linkFactsOf(ifindex: number, name: string, m: LinkMessage, masterName: string | undefined): LinkFacts | null {
+  const kind = m.kind === null ? undefined : MESSAGE_KINDS.get(m.kind);
+  if (kind === undefined || (m.master !== 0 && masterName === undefined)) return null;
+  // IF_OPER_NOTPRESENT (1), DOWN (2), LOWERLAYERDOWN (3): down whatever the admin state.
+  const down = m.operstate >= 1 && m.operstate <= 3;
+  return {
+    name,
+    ifindex,
+    mac: m.mac ?? ZERO_MAC,
+    up: (m.flags & IFF_UP) !== 0 && !down,
+    loopback: (m.flags & IFF_LOOPBACK) !== 0,
+    noArp: (m.flags & IFF_NOARP) !== 0,
+    kind,
+    device: false,
+    master: m.master !== 0 ? masterName! : null,
+    lowers: [],
+  };
+}
 
 export class HostView {
   private readonly byIndex = new Map<number, HostInterface>();
+  private readonly byName = new Map<string, number>();
+  /** How many links name each link as their master or a lower link (hasUpper without a scan). */
+  private readonly uppers = new Map<string, number>();
   private cached: HostInterface[] | null = [];
   readonly churn: ChurnCounts = zeroChurn();
 
   constructor(private readonly deps: HostViewDeps) {}
+
+  private count(ifc: HostInterface, by: 1 | -1): void {
+    const below = ifc.master ? [...(ifc.lowers ?? []), ifc.master] : (ifc.lowers ?? []);
+    for (const name of below) {
+      const n = (this.uppers.get(name) ?? 0) + by;
+      if (n > 0) this.uppers.set(name, n);
+      else this.uppers.delete(name);
+    }
+  }
+
+  private set(ifc: HostInterface): void {
+    const old = this.byIndex.get(ifc.ifindex);
+    if (old) {
+      if (old.name !== ifc.name && this.byName.get(old.name) === ifc.ifindex) this.byName.delete(old.name);
+      this.count(old, -1);
+    }
+    this.byIndex.set(ifc.ifindex, ifc);
+    this.byName.set(ifc.name, ifc.ifindex);
+    this.count(ifc, 1);
+  }
+
+  private remove(ifindex: number): void {
+    const old = this.byIndex.get(ifindex);
+    if (!old) return;
+    this.byIndex.delete(ifindex);
+    if (this.byName.get(old.name) === ifindex) this.byName.delete(old.name);
+    this.count(old, -1);
+  }
 
   /** The current interfaces (the same array until something changes). */
   interfaces(): HostInterface[] {
@@ -45,7 +114,9 @@ export class HostView {
   readAll(): HostInterface[] {
     const fresh = this.deps.readHost(); // throws (EMFILE...) before anything is lost: the last good view stays
     this.byIndex.clear();
-    for (const i of fresh) this.byIndex.set(i.ifindex, i);
+    this.byName.clear();
+    this.uppers.clear();
+    for (const i of fresh) this.set(i);
     this.cached = null;
     this.churn.fullReads++;
     return this.interfaces();
@@ -73,27 +144,33 @@ export class HostView {
       if (old?.defaultRoute) routes = true; // the kernel drops routes of a link going down without telling
       if (l.deleted) {
         if (old) {
-          this.byIndex.delete(ifindex);
+          this.remove(ifindex);
           this.churn.linksRemoved++;
           changed = true;
         }
         continue;
       }
       const name = l.name ?? old?.name;
-      const fresh = name ? readInterface(name) : null;
+      const m = l.message;
+      let fresh = name && m ? linkFactsOf(ifindex, name, m, m.master !== 0 ? this.byIndex.get(m.master)?.name : undefined) : null;
+      if (!fresh && name) {
+        fresh = readInterface(name);
+        this.churn.linkReads++;
+      }
       if (!fresh || fresh.ifindex !== ifindex) {
         // Gone again already, or the name moved on: the message is stale. If the name is now
         // another link's, that link's own notification follows (or is in this batch).
         if (old) {
-          this.byIndex.delete(ifindex);
+          this.remove(ifindex);
           this.churn.linksRemoved++;
           changed = true;
         }
         continue;
       }
-      for (const [i, other] of this.byIndex) if (other.name === fresh.name && i !== ifindex) this.byIndex.delete(i);
+      const other = this.byName.get(fresh.name);
+      if (other !== undefined && other !== ifindex) this.remove(other); // the name's previous link is gone
       const now = { ...fresh, addresses: old?.addresses ?? [], defaultRoute: old?.defaultRoute ?? false };
-      this.byIndex.set(ifindex, now);
+      this.set(now);
       touched.push(now);
       if (old) this.churn.linksChanged++;
       else this.churn.linksAdded++;
@@ -105,18 +182,18 @@ export class HostView {
       const rest = ifc.addresses.filter((x) => x.address !== a.address);
       const addresses = a.deleted ? rest : [...rest, { address: a.address, prefixLength: a.prefixLength }];
       const now = { ...ifc, addresses };
-      this.byIndex.set(a.ifindex, now);
+      this.set(now);
       touched.push(ifc, now);
       this.churn.addressChanges++;
       changed = true;
     }
     if (routes) {
       const names = readDefaultRoutes();
-      for (const [i, ifc] of this.byIndex) {
+      for (const ifc of this.byIndex.values()) {
         const d = names.has(ifc.name);
         if (d !== (ifc.defaultRoute ?? false)) {
           const now = { ...ifc, defaultRoute: d };
-          this.byIndex.set(i, now);
+          this.set(now);
           touched.push(ifc, now);
           changed = true;
         }
@@ -128,8 +205,7 @@ export class HostView {
 
   /** Whether some interface is stacked on `name` (lists it among its lower links). */
   hasUpper(name: string): boolean {
-    for (const i of this.byIndex.values()) if (i.lowers?.includes(name) || i.master === name) return true;
-    return false;
+    return this.uppers.has(name);
   }
 }
 
@@ -137,7 +213,8 @@ export class HostView {
 export function mergeChanges(a: HostChanges, b: HostChanges): HostChanges {
   for (const [i, l] of b.links) {
     const prev = a.links.get(i);
-    a.links.set(i, { name: l.name ?? prev?.name ?? null, deleted: l.deleted });
+    const name = l.name ?? prev?.name ?? null;
+    a.links.set(i, l.message && !l.deleted ? { name, deleted: false, message: l.message } : { name, deleted: l.deleted });
   }
   a.addresses.push(...b.addresses);
   a.defaultRoute ||= b.defaultRoute;

@@ -60,7 +60,7 @@ export interface NativeBinding {
    * of notifications (`bytes`: the raw datagrams one after the other, parsed by netlink.ts; `lost`:
    * the kernel dropped some, re-read everything), callback(-errno, null, true) on error.
    */
-  watchLinks(callback: (status: number, bytes?: Buffer | null, lost?: boolean) => void): NativeWatchHandle;
+  watchLinks(callback: (status: number, bytes?: Buffer | null, lost?: boolean) => void, coalesceMs?: number): NativeWatchHandle;
   /** Idempotent. */
   stopWatch(handle: NativeWatchHandle): void;
   /** getifaddrs(): every IPv4 address with its interface label, whatever the interface's state. */

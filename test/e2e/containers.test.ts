@@ -2,16 +2,20 @@
  * Container hosts (issue 11), the real daemon in the lab: which interfaces it watches by default
  * (the uplink, a bridge that enslaves the uplink; not container veths nor a bridge of containers),
  * that churn of container veths is logged as a summary and does not blind it on the uplink, and that
- * naming host-internal interfaces watches them on purpose.
+ * naming host-internal interfaces watches them on purpose; and that the addon's link watcher hands a
+ * veth replacement over as one coalesced batch whose NEWLINK carries the link's facts (kind, MAC,
+ * flags), which is what spares the host view a sysfs read per container.
  *
  * In the lab every host's eth0 is itself a veth (its peer is in the bridge namespace), so what makes
  * it the uplink here is the default route through it (test/lab/containers.ts); on a real host it is a
  * NIC (/sys/class/net/eth0/device). docs/config.md "Which interfaces face the network".
  */
+import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { CONTAINER_GATEWAY, makeContainerHost, startChurn, vethName } from '../lab/containers.js';
 import { Lab, type LabHost } from '../lab/lab.js';
 import { DaemonProc, type LogLine } from '../support/daemon-proc.js';
+import { REPO } from '../support/dupip.js';
 import { labPrereqs } from '../support/prereq.js';
 
 const need = labPrereqs('arping');
@@ -124,4 +128,45 @@ describe.skipIf(need.skip)(need.title('dupip on container hosts'), () => {
     expect(missing.length).toBeLessThanOrEqual(c.names.length);
     expect((await d.stop()).code).toBe(0);
   }, 60_000);
+  it('the link watcher (the real addon): a veth replaced is one coalesced batch whose NEWLINK says it is a veth, no sysfs needed', async () => {
+    await using lab = await Lab.create({ hosts: 1 });
+    const h0 = lab.host(0);
+    await h0.addAddress(`${A}/24`); // the default route's gateway is on this segment
+    const c = await makeContainerHost(lab, h0, 1);
+    // A watcher in h0's namespace printing each batch it is handed (dist/, as the daemon runs it).
+    const script = `import('${REPO}dist/platform/netlink.js').then(({ watchHostChanges }) => {
+      watchHostChanges((c) => console.log(JSON.stringify({ lost: c.lost, links: [...c.links].map(([i, l]) => ({ i, ...l })), addresses: c.addresses.length })));
+      console.log('{"ready":true}');
+    });`;
+    const child = h0.spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const batches: Array<{ lost: boolean; links: Array<{ i: number; name: string | null; deleted: boolean; message?: { kind: string | null; mac: string | null; operstate: number; flags: number } }>; addresses: number }> = [];
+    let ready!: () => void;
+    const isReady = new Promise<void>((r) => (ready = r));
+    createInterface({ input: child.stdout! }).on('line', (t) => {
+      const o = JSON.parse(t) as { ready?: boolean };
+      if (o.ready) ready();
+      else batches.push(o as (typeof batches)[number]);
+    });
+    try {
+      await isReady;
+      const v = vethName(0);
+      // One replacement as the churn does it: delete, create with the peer in the containers' namespace, address, up.
+      await h0.ipBatch([`link del ${v}`, `link add ${v} type veth peer name c0 netns ${c.containers.name}`, `addr add ${CONTAINER_GATEWAY}/32 dev ${v}`, `link set ${v} up`]);
+      await sleep(1500);
+      // A dozen messages (DELLINK, NEWLINKs, address and local routes), read in one wakeup or two under
+      // load (without the addon's coalescing: five batches here).
+      expect(batches.length).toBeGreaterThanOrEqual(1);
+      expect(batches.length).toBeLessThanOrEqual(2);
+      expect(batches.some((b) => b.lost)).toBe(false);
+      const links = batches.flatMap((b) => b.links).filter((l) => l.name === v);
+      expect(links.some((l) => l.deleted)).toBe(true);
+      const created = links.filter((l) => !l.deleted).at(-1)!;
+      const mac = /link\/ether ([0-9a-f:]{17})/.exec((await h0.exec('ip', ['-o', 'link', 'show', 'dev', v])).stdout)?.[1];
+      expect(created.message).toMatchObject({ kind: 'veth', mac });
+      expect(created.message!.flags & 1).toBe(1); // IFF_UP
+      expect(batches.reduce((n, b) => n + b.addresses, 0)).toBeGreaterThanOrEqual(2); // the old one's DELADDR, the new one's NEWADDR
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
 });

@@ -53,7 +53,7 @@ describe('rtnetlink notifications', () => {
       Buffer.concat([link(16, 7, 'veth7'), addr(20, 7, '203.0.113.1', 32), link(17, 5, 'veth5'), addr(21, 2, '192.0.2.9', 24), route(24, 32), route(25, 0, 255)]),
     );
     expect([...c.links]).toEqual([
-      [7, { name: 'veth7', deleted: false }],
+      [7, { name: 'veth7', deleted: false, message: { flags: 0, mac: null, kind: null, master: 0, link: 0, operstate: 0 } }],
       [5, { name: 'veth5', deleted: true }],
     ]);
     expect(c.addresses).toEqual([
@@ -63,6 +63,35 @@ describe('rtnetlink notifications', () => {
     expect(c.defaultRoute).toBe(false); // a /32 and a local-table default do not count
     expect(parseNotifications(route(24, 0)).defaultRoute).toBe(true);
     expect(c.lost).toBe(false);
+  });
+
+  it('a NEWLINK carries the link facts: flags, MAC, kind (nested in IFLA_LINKINFO), master, peer, operstate', () => {
+    const h = Buffer.alloc(16);
+    h.writeInt32LE(42, 4);
+    h.writeUInt32LE(0x1003, 8); // IFF_UP | IFF_BROADCAST | IFF_MULTICAST
+    const u32 = (v: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(v);
+      return b;
+    };
+    const body = Buffer.concat([
+      h,
+      rta(3, Buffer.from('s-000042\0')),
+      rta(1, Buffer.from([0x02, 0xab, 0xcd, 0x00, 0x00, 0x2a])),
+      rta(13, u32(1000)), // IFLA_TXQLEN: skipped
+      rta(10, u32(9)), // IFLA_MASTER
+      rta(5, u32(3)), // IFLA_LINK
+      rta(16, Buffer.from([6])), // IFLA_OPERSTATE up
+      rta(18 | 0x8000, Buffer.concat([rta(1, Buffer.from('veth\0')), rta(2, Buffer.alloc(8))])), // IFLA_LINKINFO (nested)
+    ]);
+    const c = parseNotifications(nlmsg(16, body));
+    expect(c.links.get(42)).toEqual({ name: 's-000042', deleted: false, message: { flags: 0x1003, mac: '02:ab:cd:00:00:2a', kind: 'veth', master: 9, link: 3, operstate: 6 } });
+    expect(c.malformed).toBe(0);
+    // A nested attribute running past its parent: the link is still named, without facts (it is re-read).
+    const bad = Buffer.concat([h, rta(18, Buffer.from([0x40, 0x00, 0x01, 0x00]))]);
+    const d = parseNotifications(nlmsg(16, bad));
+    expect(d.links.get(42)).toEqual({ name: null, deleted: false });
+    expect(d.malformed).toBe(1);
   });
 
   it('a truncated message is counted and makes the batch lost (re-read everything)', () => {
