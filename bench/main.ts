@@ -229,15 +229,24 @@ async function main(): Promise<number> {
   // The baseline build runs its own bench beside this run's scenarios of the same names.
   const baselineCommit = args.baseline === undefined ? (args.quick ? null : DEFAULT_BASELINE) : args.baseline;
   const baselineOnly = BASELINE_SCENARIOS.filter((s) => args.only.includes(s));
-  let baseline: Promise<BaselineRun> | null = null;
+  let baselineDir: string | null = null;
   if (baselineCommit && baselineOnly.length) {
     try {
-      const dir = prepareBaseline(baselineCommit);
-      baseline = runBaseline(dir, baselineCommit, [...baselineOnly], args.quick);
+      baselineDir = prepareBaseline(baselineCommit);
     } catch (err) {
       res.baseline = { commit: baselineCommit, note: `"before": commit ${baselineCommit}.`, scenarios: null, error: (err as Error).message };
     }
   }
+  /** Merges one baseline invocation's results into res.baseline. */
+  const addBaseline = (b: BaselineRun) => {
+    const prev = res.baseline;
+    res.baseline = {
+      commit: b.commit,
+      note: b.note,
+      scenarios: b.scenarios || prev?.scenarios ? { ...(prev?.scenarios ?? {}), ...(b.scenarios ?? {}) } : null,
+      ...(prev?.error || b.error ? { error: [prev?.error, b.error].filter(Boolean).join('; ') } : {}),
+    };
+  };
   const runOne = async (s: Scenario) => {
     const started = Date.now();
     const before = snapshot();
@@ -251,20 +260,29 @@ async function main(): Promise<number> {
     }
   };
   const selected = SCENARIOS.filter((s) => args.only.includes(s));
+  const paired = baselineDir ? selected.filter((s) => (BASELINE_SCENARIOS as readonly string[]).includes(s)) : [];
   if (args.quick) {
+    const b = baselineDir ? runBaseline(baselineDir, baselineCommit!, paired, true).then(addBaseline) : null;
     // Two lanes side by side to stay under a minute; quick figures are not meant to be read.
     const lanes = [selected.filter((s) => s === 'chatty' || s === 'silent'), selected.filter((s) => s !== 'chatty' && s !== 'silent')];
     await Promise.all(lanes.map(async (lane) => {
       for (const s of lane) await runOne(s);
     }));
+    await b;
   } else {
-    // The baseline's scenarios first, side by side with the baseline build; then the rest.
-    const paired = selected.filter((s) => baseline && (BASELINE_SCENARIOS as readonly string[]).includes(s));
-    for (const s of paired) await runOne(s);
-    if (baseline) res.baseline = await baseline;
-    for (const s of selected.filter((x) => !paired.includes(x))) await runOne(s);
+    for (const s of selected) {
+      if (!paired.includes(s)) await runOne(s);
+      else if (s === 'chatty') {
+        // Latency percentiles suffer from sharing 2 cores: the two builds one after the other.
+        await runOne(s);
+        addBaseline(await runBaseline(baselineDir!, baselineCommit!, [s], false));
+      } else {
+        // CPU and RSS: the two builds side by side, under the same load.
+        const [, b] = await Promise.all([runOne(s), runBaseline(baselineDir!, baselineCommit!, [s], false)]);
+        addBaseline(b);
+      }
+    }
   }
-  if (baseline && !res.baseline) res.baseline = await baseline;
   res.durationS = Math.round((Date.now() - t0) / 1000);
   res.verdicts = verdicts(res.scenarios);
   const out = writeOutputs(res, args);

@@ -13,6 +13,7 @@ const ok = (v: number | null | undefined): v is number => v !== null && v !== un
 const pct = (v: number | null | undefined, digits = 2) => (ok(v) ? `${num(v, digits)} %` : '—');
 const mb = (v: number | null | undefined) => (ok(v) ? `${num(v, 1)} MB` : '—');
 const int = (v: number | null | undefined) => (ok(v) ? num(v, 0) : '—');
+const fix = (v: number | null | undefined, digits: number) => (ok(v) ? num(v, digits) : '—');
 const ratio = (a: number | null | undefined, b: number | null | undefined) => (ok(a) && ok(b) && b > 0 ? `${num(a / b, 2)}×` : '—');
 const verdict = (v: boolean | null) => (v === null ? 'not judged' : v ? 'meets' : '**MISSES**');
 
@@ -69,14 +70,14 @@ export function beforeAfterSection(after: Issue14Figures, before: Issue14Figures
   const b = before;
   const rows: Array<[string, string, string, string, string, boolean | null]> = [];
   const f = after;
-  rows.push(['idle CPU, 100 own addresses, default intervals', b ? `${num(b.idle100CpuH ?? NaN, 1)} CPU-s/h` : '—', `${num(f.idle100CpuH ?? NaN, 1)} CPU-s/h`, `bare Node ${num(f.nodeCpuH ?? NaN, 2)}; ${ratio(f.idle100CpuH, f.nodeCpuH)}`, '≤ 2× bare Node', ok(f.idle100CpuH) && ok(f.nodeCpuH) ? f.idle100CpuH <= 2 * f.nodeCpuH : null]);
-  rows.push(['idle CPU, 1 address', b ? `${num(b.idle1CpuH ?? NaN, 1)} CPU-s/h` : '—', `${num(f.idle1CpuH ?? NaN, 1)} CPU-s/h`, `bare Node ${num(f.nodeCpuH ?? NaN, 2)}; ${ratio(f.idle1CpuH, f.nodeCpuH)}`, '≤ 1.3× bare Node', ok(f.idle1CpuH) && ok(f.nodeCpuH) ? f.idle1CpuH <= 1.3 * f.nodeCpuH : null]);
+  rows.push(['idle CPU, 100 own addresses, default intervals', b ? `${fix(b.idle100CpuH, 1)} CPU-s/h` : '—', `${fix(f.idle100CpuH, 1)} CPU-s/h`, `bare Node ${fix(f.nodeCpuH, 2)}; ${ratio(f.idle100CpuH, f.nodeCpuH)}`, '≤ 2× bare Node', ok(f.idle100CpuH) && ok(f.nodeCpuH) ? f.idle100CpuH <= 2 * f.nodeCpuH : null]);
+  rows.push(['idle CPU, 1 address', b ? `${fix(b.idle1CpuH, 1)} CPU-s/h` : '—', `${fix(f.idle1CpuH, 1)} CPU-s/h`, `bare Node ${fix(f.nodeCpuH, 2)}; ${ratio(f.idle1CpuH, f.nodeCpuH)}`, '≤ 1.3× bare Node', ok(f.idle1CpuH) && ok(f.nodeCpuH) ? f.idle1CpuH <= 1.3 * f.nodeCpuH : null]);
   const over = (x: Issue14Figures) => (ok(x.idleRssMb) && ok(x.nodeRssMb) ? x.idleRssMb - x.nodeRssMb : null);
   rows.push(['RSS at idle (100 addresses)', b ? `${mb(b.idleRssMb)} (+${mb(over(b))})` : '—', `${mb(f.idleRssMb)} (+${mb(over(f))})`, `bare Node ${mb(f.nodeRssMb)}`, '≤ +8 MB', ok(over(f)) ? over(f)! <= 8 : null]);
   rows.push(['spoofing flood, 10,000 frames/s from new MACs', b ? pct(b.spoofCorePercent) : '—', pct(f.spoofCorePercent), `arpwatch ${pct(f.spoofArpwatchCorePercent)}; ${ratio(f.spoofCorePercent, f.spoofArpwatchCorePercent)}`, '≤ 1.5× arpwatch', ok(f.spoofCorePercent) && ok(f.spoofArpwatchCorePercent) ? f.spoofCorePercent <= 1.5 * f.spoofArpwatchCorePercent : null]);
   const growth = (x: Issue14Figures) => (ok(x.spoofRssEndMb) && ok(x.spoofRssStartMb) ? x.spoofRssEndMb - x.spoofRssStartMb : null);
   rows.push(['RSS during that flood', b ? `${mb(b.spoofRssStartMb)} → ${mb(b.spoofRssEndMb)}` : '—', `${mb(f.spoofRssStartMb)} → ${mb(f.spoofRssEndMb)}`, 'arpwatch flat', '≤ +2 MB (10-minute soak: section below)', ok(growth(f)) ? growth(f)! <= 2 : null]);
-  rows.push(['chatty intruder, claim → conflict event, p99', b ? `${num(b.chattyP99Ms ?? NaN, 2)} ms (p50 ${num(b.chattyP50Ms ?? NaN, 2)})` : '—', `${num(f.chattyP99Ms ?? NaN, 2)} ms (p50 ${num(f.chattyP50Ms ?? NaN, 2)})`, `arpwatch p50 ${num(f.arpwatchP50Ms ?? NaN, 0)} ms`, 'p99 ≤ 2 ms', ok(f.chattyP99Ms) ? f.chattyP99Ms <= 2 : null]);
+  rows.push(['chatty intruder, claim → conflict event, p99', b ? `${fix(b.chattyP99Ms, 2)} ms (p50 ${fix(b.chattyP50Ms, 2)})` : '—', `${fix(f.chattyP99Ms, 2)} ms (p50 ${fix(f.chattyP50Ms, 2)})`, `arpwatch p50 ${fix(f.arpwatchP50Ms, 0)} ms`, 'p99 ≤ 2 ms', ok(f.chattyP99Ms) ? f.chattyP99Ms <= 2 : null]);
   rows.push([`delegates (after: ${f.scaleWhat}; before: ${b?.scaleWhat ?? '—'})`, b ? `${pct(b.scaleCorePercent)}, RSS ${mb(b.scaleRssMb)}` : '—', `${pct(f.scaleCorePercent)}, RSS ${mb(f.scaleRssMb)}`, `idle RSS ${mb(f.idleRssMb)}`, '≤ 2 %, RSS ≤ idle + 10 MB', ok(f.scaleCorePercent) && ok(f.scaleRssMb) && ok(f.idleRssMb) ? f.scaleCorePercent <= 2 && f.scaleRssMb <= f.idleRssMb + 10 : null]);
   return [
     '## Issue 14: before and after, same run',

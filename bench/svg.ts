@@ -23,7 +23,7 @@ const H = 260;
 const M = { left: 56, right: 16, top: 30, bottom: 44 };
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const fmt = (v: number): string => (v >= 1000 ? `${v / 1000}k` : Number(v.toPrecision(3)).toString());
+const fmt = (v: number): string => (v >= 1000 && v % 1000 === 0 ? `${v / 1000}k` : Number(v.toPrecision(4)).toLocaleString('en-US'));
 
 /** A round upper bound for the y axis and its 5 ticks. */
 function yTicks(max: number): number[] {

@@ -1,8 +1,9 @@
 /**
  * A baseline build for before/after columns: `git archive COMMIT` into a scratch directory, `npm ci`
  * there (offline when the npm cache has everything: it runs node-gyp and the TypeScript build), and
- * that tree's own bench, run beside this one (`--only idle,flood,chatty,scale`), so both daemons are
- * measured in the same run on the same machine. Only the results JSON is read back.
+ * that tree's own bench, one scenario at a time (`--only idle`, …) beside this run's scenario of the
+ * same name (chatty one after the other: latency), so both daemons are measured in the same run on
+ * the same machine. Only the results JSON is read back.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -48,10 +49,10 @@ export function prepareBaseline(commit: string): string {
 
 /** Runs the baseline tree's own bench with `only`; resolves with its scenarios (or the error). */
 export function runBaseline(dir: string, commit: string, only: string[], quick: boolean): Promise<BaselineRun> {
-  const out = join(dir, 'bench-results');
+  const out = join(dir, 'bench-results', only.join('-'));
   rmSync(out, { recursive: true, force: true });
   const args = [join(dir, 'bench/run.mjs'), '--no-build', '--only', only.join(','), '--out', out, '--doc', join(out, 'benchmarks.md'), ...(quick ? ['--quick'] : [])];
-  const note = `"before" is commit ${commit} built from \`git archive\` in ${dir} and measured by that tree's own bench (\`bench/run.mjs --only ${only.join(',')}\`), started at the same time as this run's scenarios of the same names, so both daemons ran side by side under the same load.`;
+  const note = `"before" is commit ${commit} built from \`git archive\` in ${dir} and measured by that tree's own bench (\`bench/run.mjs --only SCENARIO\`), started at the same time as this run's scenario of the same name (idle, flood, scale: side by side under the same load; chatty: right after this run's, since latency percentiles suffer from sharing two cores).`;
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
