@@ -264,7 +264,8 @@ async function main(): Promise<number> {
   if (args.quick) {
     const b = baselineDir ? runBaseline(baselineDir, baselineCommit!, paired, true).then(addBaseline) : null;
     // Two lanes side by side to stay under a minute; quick figures are not meant to be read.
-    const lanes = [selected.filter((s) => s === 'chatty' || s === 'silent'), selected.filter((s) => s !== 'chatty' && s !== 'silent')];
+    const first = ['chatty', 'silent', 'curves'];
+    const lanes = [selected.filter((s) => first.includes(s)), selected.filter((s) => !first.includes(s))];
     await Promise.all(lanes.map(async (lane) => {
       for (const s of lane) await runOne(s);
     }));
