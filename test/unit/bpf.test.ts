@@ -391,7 +391,26 @@ describe('buildArpFilter: edge cases and strategies', () => {
     expect(mostExecuted).toBeLessThan(400);
   });
 
-  it('exact and ranges also skip whole chunks: a frame never runs the whole list', () => {
+  it('covering closes the smallest gaps first and keeps the widest open', () => {
+    // 100, 102, 200, 202, 10000: gaps of 1, 97, 1 and 9797 addresses. 34 instructions leave room for
+    // three tests (25 header + 2 per chunk + 4 tail): closing the two gaps of 1 does not shrink the
+    // program (two singletons become one range of 2 instructions), the gap of 97 must go too.
+    const base = ip('10.0.0.0');
+    const watched = [100, 102, 200, 202, 10_000].map((o) => base + o);
+    const p = buildArpFilter({ ownMac: OWN_MAC, watched, maxInstructions: 34 });
+    expect(p.strategy).toBe('covering');
+    expect(p.instructions.length).toBeLessThanOrEqual(34);
+    expect(p.coveredCount).toBe(103 + 1);
+    const passesAt = (o: number) => passes(p, arp({ senderIp: dotted(base + o) }));
+    for (const o of [100, 101, 150, 202, 10_000]) expect(passesAt(o), String(o)).toBe(true);
+    for (const o of [99, 203, 5000, 9999, 10_001]) expect(passesAt(o), String(o)).toBe(false);
+    // One instruction less: a single range from the first to the last.
+    const one = buildArpFilter({ ownMac: OWN_MAC, watched, maxInstructions: 33 });
+    expect(one.strategy).toBe('covering');
+    expect(one.coveredCount).toBe(10_000 - 100 + 1);
+  });
+
+  it('exact also skips whole chunks: a frame never runs the whole list', () => {
     const watched = scattered(3000);
     const p = buildArpFilter({ ownMac: OWN_MAC, watched });
     expect(p.strategy).toBe('exact');
@@ -434,7 +453,8 @@ describe('buildArpFilter: edge cases and strategies', () => {
     const programs = [
       buildArpFilter({ ownMac: OWN_MAC, watched: WATCHED }),
       buildArpFilter({ ownMac: OWN_MAC, watched: Array.from({ length: 4096 }, (_, i) => 0x0a000000 + i) }),
-      buildArpFilter({ ownMac: OWN_MAC, watched: scattered(4096) }),
+      buildArpFilter({ ownMac: OWN_MAC, watched: scattered(4096) }), // covering
+      buildArpFilter({ ownMac: OWN_MAC, watched: scattered(4096), maxInstructions: 30 }), // userspace
       buildArpFilter({ ownMac: OWN_MAC, watched: [] }),
     ];
     for (const p of programs) {
