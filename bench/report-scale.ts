@@ -86,7 +86,10 @@ export function beforeAfterSection(after: Issue14Figures, before: Issue14Figures
     '',
     '| figure | before (53893cb) | after (this build) | floor / anchor, same run | target | verdict |',
     '|---|---|---|---|---|---|',
-    ...rows.map(([what, bf, af, anchor, target, meets]) => `| ${what} | ${bf} | ${af} | ${anchor} | ${target} | ${verdict(meets)} |`),
+    // A row whose figures neither build measured in this run (scenario not selected) is left out.
+    ...rows
+      .filter(([, bf, af]) => /\d/.test(bf.replace(/^—.*/, '')) || /\d/.test(af.split(' ')[0] ?? ''))
+      .map(([what, bf, af, anchor, target, meets]) => `| ${what} | ${bf} | ${af} | ${anchor} | ${target} | ${verdict(meets)} |`),
     '',
     'CPU figures from a shared machine are noisy: read the before/after and dupip/anchor ratios, taken side by side in one run.',
     '',
