@@ -37,7 +37,8 @@ export interface Issue14Figures {
   scaleWhat: string;
 }
 
-type Loose = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** Results of another version of the bench: read field by field, nothing assumed. */
+type Loose = Record<string, any>;
 
 /** Reads the figures defensively: the baseline's results come from another version of the bench. */
 export function issue14Figures(s: Loose | undefined): Issue14Figures {
