@@ -263,7 +263,7 @@ async function main(): Promise<number> {
   const paired = baselineDir ? selected.filter((s) => (BASELINE_SCENARIOS as readonly string[]).includes(s)) : [];
   if (args.quick) {
     const b = baselineDir ? runBaseline(baselineDir, baselineCommit!, paired, true).then(addBaseline) : null;
-    // Two lanes side by side to stay under a minute; quick figures are not meant to be read.
+    // Two lanes side by side to keep the smoke test short; quick figures are not meant to be read.
     const first = ['chatty', 'silent', 'curves'];
     const lanes = [selected.filter((s) => first.includes(s)), selected.filter((s) => !first.includes(s))];
     await Promise.all(lanes.map(async (lane) => {
