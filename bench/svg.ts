@@ -20,7 +20,7 @@ interface Panel {
 
 const W = 420;
 const H = 260;
-const M = { left: 56, right: 16, top: 30, bottom: 44 };
+const M = { left: 56, right: 26, top: 30, bottom: 44 };
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const fmt = (v: number): string => (v >= 1000 && v % 1000 === 0 ? `${v / 1000}k` : Number(v.toPrecision(4)).toLocaleString('en-US'));
@@ -29,7 +29,7 @@ const fmt = (v: number): string => (v >= 1000 && v % 1000 === 0 ? `${v / 1000}k`
 function yTicks(max: number): number[] {
   const top = max > 0 ? max * 1.1 : 1;
   const step = 10 ** Math.floor(Math.log10(top / 5));
-  const nice = [1, 2, 2.5, 5, 10].map((m) => m * step).find((s) => s * 5 >= top) ?? step * 10;
+  const nice = [1, 2, 2.5, 3, 4, 5, 10].map((m) => m * step).find((s) => s * 5 >= top) ?? step * 10;
   return [0, 1, 2, 3, 4, 5].map((i) => Number((i * nice).toPrecision(6)));
 }
 
