@@ -2,7 +2,7 @@
  * A baseline build for before/after columns: `git archive COMMIT` into a scratch directory, `npm ci`
  * there (offline when the npm cache has everything: it runs node-gyp and the TypeScript build), and
  * that tree's own bench, one scenario at a time (`--only idle`, …) beside this run's scenario of the
- * same name (chatty one after the other: latency), so both daemons are measured in the same run on
+ * same name (chatty and flood one after the other), so both daemons are measured in the same run on
  * the same machine. Only the results JSON is read back.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -52,7 +52,7 @@ export function runBaseline(dir: string, commit: string, only: string[], quick: 
   const out = join(dir, 'bench-results', only.join('-'));
   rmSync(out, { recursive: true, force: true });
   const args = [join(dir, 'bench/run.mjs'), '--no-build', '--only', only.join(','), '--out', out, '--doc', join(out, 'benchmarks.md'), ...(quick ? ['--quick'] : [])];
-  const note = `"before" is commit ${commit} built from \`git archive\` in ${dir} and measured by that tree's own bench (\`bench/run.mjs --only SCENARIO\`), started at the same time as this run's scenario of the same name (idle, flood, scale: side by side under the same load; chatty: right after this run's, since latency percentiles suffer from sharing two cores).`;
+  const note = `"before" is commit ${commit} built from \`git archive\` in ${dir} and measured by that tree's own bench (\`bench/run.mjs --only SCENARIO\`), started at the same time as this run's scenario of the same name (idle and scale: side by side under the same load; chatty and flood: right after this run's, since latency percentiles suffer from sharing two cores and two flooders would measure the machine rather than the daemons).`;
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
