@@ -214,6 +214,8 @@ async function main(): Promise<number> {
   const res: BenchResults = { schema: 1, mode, startedAt, durationS: 0, machine: machine(), scenarios: {}, noise: {}, errors: {}, verdicts: [] };
   progress(`${mode} run: ${args.only.join(', ')} on ${res.machine.cores} cores, Linux ${res.machine.kernel}`);
 
+  /** Full run: the soak runs while the curves measure their idle address points (see below). */
+  let soakRunning: Promise<void> | null = null;
   const runners: Record<Scenario, () => Promise<void>> = {
     chatty: async () => void (res.scenarios.chatty = await runChatty({ quick: args.quick })),
     silent: async () => void (res.scenarios.silent = await runSilent({ quick: args.quick })),
@@ -222,7 +224,7 @@ async function main(): Promise<number> {
     scale: async () => void (res.scenarios.scale = await runScale({ quick: args.quick })),
     scan: async () => void (res.scenarios.scan = await runScan({ quick: args.quick })),
     containers: async () => void (res.scenarios.containers = await runContainers({ quick: args.quick })),
-    curves: async () => void (res.scenarios.curves = await runCurves({ quick: args.quick })),
+    curves: async () => void (res.scenarios.curves = await runCurves({ quick: args.quick, beforeRates: () => soakRunning ?? Promise.resolve() })),
     soak: async () => void (res.scenarios.soak = await runSoak({ quick: args.quick })),
   };
   res.notes = readNotes();
@@ -271,8 +273,16 @@ async function main(): Promise<number> {
     }));
     await b;
   } else {
+    // The 10-minute soak measures RSS, not latency: it overlaps the curves' idle address points
+    // (per-process CPU of idle daemons in other labs), and the curves' floods wait for its end.
+    const overlap = selected.includes('soak') && selected.includes('curves');
     for (const s of selected) {
-      if (!paired.includes(s)) await runOne(s);
+      if (overlap && s === 'soak') continue;
+      if (overlap && s === 'curves') {
+        soakRunning = runOne('soak');
+        await runOne('curves');
+        await soakRunning;
+      } else if (!paired.includes(s)) await runOne(s);
       else if (s === 'chatty' || s === 'flood') {
         // One after the other: latency percentiles suffer from sharing 2 cores, and two flooders
         // (50,000 frames/s each, phases not aligned) would measure the machine, not the daemons.

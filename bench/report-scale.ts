@@ -132,7 +132,7 @@ export function curvesSection(c: CurvesResult, svgName: string): string[] {
     '',
     `![CPU and RSS against watched addresses and spoofing rate](${svgName})`,
     '',
-    `Against the number of watched (own) addresses, in 198.18.0.0/15, default intervals, idle segment; ${c.windowS} s window; the four runs side by side, arpwatch beside in each lab (arpwatch keeps no list of addresses, so its column is the anchor, not a curve of its own):`,
+    `Against the number of watched (own) addresses, in 198.18.0.0/15, default intervals, idle segment; ${c.windowS} s window; the four runs side by side (in a full run the spoofing soak runs meanwhile in its own lab: these are per-process CPU figures of idle daemons, and the floods below wait for the soak's end), arpwatch beside in each lab (arpwatch keeps no list of addresses, so its column is the anchor, not a curve of its own):`,
     '',
     '| own addresses | kernel filter | dupip % of a core | dupip % (schedstat) | dupip RSS max | arpwatch % of a core | arpwatch % (schedstat) | arpwatch RSS max |',
     '|---:|---|---:|---:|---:|---:|---:|---:|',

@@ -87,12 +87,17 @@ async function ratePoints(floodS: number, settleMs: number): Promise<RatePoint[]
   }
 }
 
-export async function runCurves(opts: { quick: boolean }): Promise<CurvesResult> {
+/**
+ * `beforeRates`: awaited between the address points and the floods (the full run lets the soak,
+ * which floods for 10 minutes, overlap the idle address points but not these floods).
+ */
+export async function runCurves(opts: { quick: boolean; beforeRates?: () => Promise<unknown> }): Promise<CurvesResult> {
   const warmupMs = opts.quick ? 2000 : 10_000;
   const windowMs = opts.quick ? 4000 : 60_000;
   const floodS = opts.quick ? 2 : 20;
   progress(`curves: ${ADDRESS_COUNTS.join(', ')} own addresses side by side (${windowMs / 1000} s window), then floods at ${RATES.join(', ')} frames/s`);
   const addresses = await Promise.all(ADDRESS_COUNTS.map((n) => addressPoint(n, warmupMs, windowMs)));
+  await opts.beforeRates?.();
   const rates = await ratePoints(floodS, opts.quick ? 500 : 5000);
   return { windowS: windowMs / 1000, floodS, addresses, rates };
 }
