@@ -2,7 +2,7 @@
  * dupip benchmark suite (issue 6): detection latency and cost, side by side with arpwatch and arping,
  * in the namespace lab. Started by bench/run.mjs (`npm run bench`), which runs this file with vite-node.
  *
- *   npm run bench                      full run (~25 min): bench/results/full-*.json, docs/benchmarks.md and
+ *   npm run bench                      full run (~22 min, estimated): bench/results/full-*.json, docs/benchmarks.md and
  *                                      docs/benchmarks.svg (the scaling curves), a baseline build of 53893cb
  *                                      measured beside it for the before/after table
  *   npm run bench -- --quick           CI smoke (< 90 s): bench/results/quick-*.json, bench/results/benchmarks-quick.md
