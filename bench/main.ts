@@ -2,9 +2,12 @@
  * dupip benchmark suite (issue 6): detection latency and cost, side by side with arpwatch and arping,
  * in the namespace lab. Started by bench/run.mjs (`npm run bench`), which runs this file with vite-node.
  *
- *   npm run bench                      full run (~10 min): bench/results/full-*.json, docs/benchmarks.md
- *   npm run bench -- --quick           CI smoke (< 60 s): bench/results/quick-*.json, bench/results/benchmarks-quick.md
- *   options: --only chatty,silent,idle,flood,scale,scan,containers   --out DIR   --doc FILE   --render RESULTS.json
+ *   npm run bench                      full run (~22 min, estimated): bench/results/full-*.json, docs/benchmarks.md and
+ *                                      docs/benchmarks.svg (the scaling curves), a baseline build of 53893cb
+ *                                      measured beside it for the before/after table
+ *   npm run bench -- --quick           CI smoke (< 90 s): bench/results/quick-*.json, bench/results/benchmarks-quick.md
+ *   options: --only chatty,silent,idle,flood,scale,curves,soak,scan,containers   --out DIR   --doc FILE
+ *            --render RESULTS.json   --baseline COMMIT|none (default: 53893cb in a full run, none in quick)
  *
  * Needs root (namespaces, raw sockets), iproute2, tcpdump, arping (iputils), arpwatch, stdbuf, and a
  * built tree (npm run build, native addon). Benchmarks print figures; they do not pass or fail on
@@ -14,7 +17,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { clockTicks } from './lib/proc.js';
 import { REPO } from './lib/daemon.js';
 import { progress } from './lib/util.js';
@@ -26,8 +29,15 @@ import { runIdle } from './scenarios/idle.js';
 import { runScale } from './scenarios/scale.js';
 import { runScan } from './scenarios/scan.js';
 import { runSilent } from './scenarios/silent.js';
+import { runCurves } from './scenarios/curves.js';
+import { runSoak } from './scenarios/soak.js';
+import { prepareBaseline, runBaseline, type BaselineRun } from './lib/baseline.js';
+import { curvesSvg } from './svg.js';
 
-const SCENARIOS = ['chatty', 'silent', 'idle', 'flood', 'scale', 'scan', 'containers'] as const;
+const SCENARIOS = ['chatty', 'silent', 'idle', 'flood', 'scale', 'scan', 'containers', 'curves', 'soak'] as const;
+/** The scenarios the baseline build runs beside this one (their figures fill the "before" column). */
+const BASELINE_SCENARIOS = ['idle', 'flood', 'chatty', 'scale'] as const;
+const DEFAULT_BASELINE = '53893cb';
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Args {
@@ -36,6 +46,7 @@ interface Args {
   out: string;
   doc: string | null;
   render: string | null;
+  baseline: string | null | undefined;
 }
 
 function usage(msg: string): never {
@@ -44,7 +55,7 @@ function usage(msg: string): never {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, only: [...SCENARIOS], out: join(REPO, 'bench', 'results'), doc: null, render: null };
+  const a: Args = { quick: false, only: [...SCENARIOS], out: join(REPO, 'bench', 'results'), doc: null, render: null, baseline: undefined };
   for (let i = 0; i < argv.length; i++) {
     const [k, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i] ?? usage(`${k} needs a value`);
@@ -56,6 +67,10 @@ function parseArgs(argv: string[]): Args {
     } else if (k === '--out') a.out = resolve(value());
     else if (k === '--doc') a.doc = resolve(value());
     else if (k === '--render') a.render = resolve(value());
+    else if (k === '--baseline') {
+      const v = value();
+      a.baseline = v === 'none' ? null : v;
+    }
     else if (k === '--') continue;
     else usage(`unknown option ${k}`);
   }
@@ -158,8 +173,24 @@ function writeOutputs(res: BenchResults, args: Args): { json: string; md: string
   writeFileSync(join(args.out, `latest-${res.mode}.json`), text);
   const md = args.doc ?? (res.mode === 'full' ? join(REPO, 'docs', 'benchmarks.md') : join(args.out, 'benchmarks-quick.md'));
   mkdirSync(dirname(md), { recursive: true });
+  if (res.scenarios.curves) {
+    res.svgName = basename(md).replace(/\.md$/, '') + '.svg';
+    writeFileSync(join(dirname(md), res.svgName), curvesSvg(res.scenarios.curves, `${res.mode} run ${res.startedAt.slice(0, 10)}`));
+  }
   writeFileSync(md, renderMarkdown(res));
   return { json, md };
+}
+
+/** bench/notes/*.md (profiles and other write-ups), rendered verbatim into the report. */
+function readNotes(): Record<string, string> {
+  const dir = join(REPO, 'bench', 'notes');
+  const out: Record<string, string> = {};
+  try {
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.md')).sort()) out[f] = readFileSync(join(dir, f), 'utf8');
+  } catch {
+    /* no notes */
+  }
+  return out;
 }
 
 function summary(res: BenchResults): string {
@@ -183,6 +214,8 @@ async function main(): Promise<number> {
   const res: BenchResults = { schema: 1, mode, startedAt, durationS: 0, machine: machine(), scenarios: {}, noise: {}, errors: {}, verdicts: [] };
   progress(`${mode} run: ${args.only.join(', ')} on ${res.machine.cores} cores, Linux ${res.machine.kernel}`);
 
+  /** Full run: the soak runs while the curves measure their idle address points (see below). */
+  let soakRunning: Promise<void> | null = null;
   const runners: Record<Scenario, () => Promise<void>> = {
     chatty: async () => void (res.scenarios.chatty = await runChatty({ quick: args.quick })),
     silent: async () => void (res.scenarios.silent = await runSilent({ quick: args.quick })),
@@ -191,6 +224,30 @@ async function main(): Promise<number> {
     scale: async () => void (res.scenarios.scale = await runScale({ quick: args.quick })),
     scan: async () => void (res.scenarios.scan = await runScan({ quick: args.quick })),
     containers: async () => void (res.scenarios.containers = await runContainers({ quick: args.quick })),
+    curves: async () => void (res.scenarios.curves = await runCurves({ quick: args.quick, beforeRates: () => soakRunning ?? Promise.resolve() })),
+    soak: async () => void (res.scenarios.soak = await runSoak({ quick: args.quick })),
+  };
+  res.notes = readNotes();
+  // The baseline build runs its own bench beside this run's scenarios of the same names.
+  const baselineCommit = args.baseline === undefined ? (args.quick ? null : DEFAULT_BASELINE) : args.baseline;
+  const baselineOnly = BASELINE_SCENARIOS.filter((s) => args.only.includes(s));
+  let baselineDir: string | null = null;
+  if (baselineCommit && baselineOnly.length) {
+    try {
+      baselineDir = prepareBaseline(baselineCommit);
+    } catch (err) {
+      res.baseline = { commit: baselineCommit, note: `"before": commit ${baselineCommit}.`, scenarios: null, error: (err as Error).message };
+    }
+  }
+  /** Merges one baseline invocation's results into res.baseline. */
+  const addBaseline = (b: BaselineRun) => {
+    const prev = res.baseline;
+    res.baseline = {
+      commit: b.commit,
+      note: b.note,
+      scenarios: b.scenarios || prev?.scenarios ? { ...(prev?.scenarios ?? {}), ...(b.scenarios ?? {}) } : null,
+      ...(prev?.error || b.error ? { error: [prev?.error, b.error].filter(Boolean).join('; ') } : {}),
+    };
   };
   const runOne = async (s: Scenario) => {
     const started = Date.now();
@@ -205,14 +262,38 @@ async function main(): Promise<number> {
     }
   };
   const selected = SCENARIOS.filter((s) => args.only.includes(s));
+  const paired = baselineDir ? selected.filter((s) => (BASELINE_SCENARIOS as readonly string[]).includes(s)) : [];
   if (args.quick) {
-    // Two lanes side by side to stay under a minute; quick figures are not meant to be read.
-    const lanes = [selected.filter((s) => s === 'chatty' || s === 'silent'), selected.filter((s) => s !== 'chatty' && s !== 'silent')];
+    const b = baselineDir ? runBaseline(baselineDir, baselineCommit!, paired, true).then(addBaseline) : null;
+    // Two lanes side by side to keep the smoke test short; quick figures are not meant to be read.
+    const first = ['chatty', 'silent', 'curves'];
+    const lanes = [selected.filter((s) => first.includes(s)), selected.filter((s) => !first.includes(s))];
     await Promise.all(lanes.map(async (lane) => {
       for (const s of lane) await runOne(s);
     }));
+    await b;
   } else {
-    for (const s of selected) await runOne(s);
+    // The 10-minute soak measures RSS, not latency: it overlaps the curves' idle address points
+    // (per-process CPU of idle daemons in other labs), and the curves' floods wait for its end.
+    const overlap = selected.includes('soak') && selected.includes('curves');
+    for (const s of selected) {
+      if (overlap && s === 'soak') continue;
+      if (overlap && s === 'curves') {
+        soakRunning = runOne('soak');
+        await runOne('curves');
+        await soakRunning;
+      } else if (!paired.includes(s)) await runOne(s);
+      else if (s === 'chatty' || s === 'flood') {
+        // One after the other: latency percentiles suffer from sharing 2 cores, and two flooders
+        // (50,000 frames/s each, phases not aligned) would measure the machine, not the daemons.
+        await runOne(s);
+        addBaseline(await runBaseline(baselineDir!, baselineCommit!, [s], false));
+      } else {
+        // CPU and RSS: the two builds side by side, under the same load.
+        const [, b] = await Promise.all([runOne(s), runBaseline(baselineDir!, baselineCommit!, [s], false)]);
+        addBaseline(b);
+      }
+    }
   }
   res.durationS = Math.round((Date.now() - t0) / 1000);
   res.verdicts = verdicts(res.scenarios);

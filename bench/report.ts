@@ -6,7 +6,10 @@
 import type { ChattyResult } from './scenarios/chatty.js';
 import type { FloodResult, FloodRun } from './scenarios/flood.js';
 import type { IdleResult } from './scenarios/idle.js';
-import type { ScaleResult, ScaleRun } from './scenarios/scale.js';
+import type { ScaleResult } from './scenarios/scale.js';
+import type { CurvesResult } from './scenarios/curves.js';
+import type { SoakResult } from './scenarios/soak.js';
+import { beforeAfterSection, curvesSection, issue14Figures, notesSections, scaleSection, scaleVerdicts, soakSection } from './report-scale.js';
 import { scanSection, type ScanResult } from './scenarios/scan.js';
 import { containersSection, type ContainersResult } from './scenarios/containers.js';
 import type { SilentResult } from './scenarios/silent.js';
@@ -51,12 +54,20 @@ export interface BenchResults {
     idle?: IdleResult;
     flood?: FloodResult;
     scale?: ScaleResult;
+    curves?: CurvesResult;
+    soak?: SoakResult;
     scan?: ScanResult;
     containers?: ContainersResult;
   };
   noise?: Record<string, Noise>;
   errors: Record<string, string>;
   verdicts: Verdict[];
+  /** the baseline build (53893cb) measured in the same run: its own bench's results, and how */
+  baseline?: { commit: string; note: string; scenarios: Record<string, unknown> | null; error?: string };
+  /** bench/notes/*.md at the time of the run, by file name */
+  notes?: Record<string, string>;
+  /** the SVG of the scaling curves, written next to the Markdown */
+  svgName?: string;
 }
 
 export interface Verdict {
@@ -178,43 +189,7 @@ export function verdicts(r: BenchResults['scenarios']): Verdict[] {
       });
     }
   }
-  const equiv = r.scale?.runs.find((x) => x.name === 'equiv');
-  const raised = r.scale?.runs.find((x) => x.name === 'raised');
-  if (equiv && raised) {
-    out.push({
-      id: 'scale',
-      what: '4,096 delegates at 10 s, cap 500 — lab proxy: 767 delegates at 1.875 s (same frame rates)',
-      dupip: `${pct(equiv.usage.corePercent)} of a core (767 at 10 s: ${pct(raised.usage.corePercent)}); RSS ${mb(equiv.usage.rssEndMb)}`,
-      anchor: '—',
-      ratio: '—',
-      target: '≤ 5 % of a core',
-      meets: equiv.usage.corePercent <= 5,
-      note: '4,096 addresses do not fit in the documentation ranges the lab may use',
-    });
-    out.push({
-      id: 'scale-coverage',
-      what: `Every delegate probed once per interval (767 at 10 s, cap 500)`,
-      dupip: `${raised.wire.addressesWithinInterval}/${raised.delegates} addresses never waited > 12.5 s; ${num(raised.wire.probesPerAddressPerInterval?.p50 ?? NaN, 2)} probes per address per interval (median)`,
-      anchor: '—',
-      ratio: '—',
-      target: `${raised.delegates}/${raised.delegates}`,
-      meets: raised.wire.addressesWithinInterval === raised.delegates,
-    });
-  }
-  const def = r.scale?.runs.find((x) => x.name === 'default');
-  if (def) {
-    out.push({
-      id: 'scale-capped',
-      what: 'Default cap (50/s) with 767 delegates at 10 s: the round stretches and dupip says so',
-      dupip: def.sendCapped
-        ? `send-capped logged: needs ${def.sendCapped.neededPerSecond}/s, round ~${num(def.sendCapped.roundSeconds, 1)} s; metric round ${def.metrics.probeRoundSeconds === null ? '—' : `${num(def.metrics.probeRoundSeconds, 1)} s`}; wire gap p50 ${def.wire.gapS ? `${num(def.wire.gapS.p50, 1)} s` : '—'}`
-        : 'no send-capped line',
-      anchor: '—',
-      ratio: '—',
-      target: 'says so in log and metrics',
-      meets: def.sendCapped !== null && def.metrics.sendCapped === 1,
-    });
-  }
+  out.push(...scaleVerdicts(r.scale, r.soak, r.idle?.rows.find((x) => x.addresses === 100)?.usage.rssEndMb ?? null));
   return out;
 }
 
@@ -330,28 +305,6 @@ function floodSection(f: FloodResult): string[] {
   return out;
 }
 
-function scaleRow(r: ScaleRun): string {
-  const w = r.wire;
-  const strategy = r.filter.length ? [...new Set(r.filter.map((x) => `${x.strategy} (${x.addresses})`))].join(', ') : '—';
-  const lost = w.witnessDropped ? ` (tcpdump lost ${int(w.witnessDropped)})` : '';
-  return `| ${r.name} | ${r.delegates} (${r.heldByPeer} held by h1) | ${r.intervalMs / 1000} s | ${r.maxSendRate}/s | ${strategy} | ${r.sendCapped ? `yes: needs ${r.sendCapped.neededPerSecond}/s, ~${num(r.sendCapped.roundSeconds, 1)} s` : 'no'} | ${r.metrics.probeRoundSeconds === null ? '—' : `${num(r.metrics.probeRoundSeconds, 2)} s`} | ${num(w.probesPerSecond, 1)}${lost} / ${num(w.portFramesPerSecond ?? NaN, 1)} | ${w.addressesProbed} | ${w.probesPerAddressPerInterval ? num(w.probesPerAddressPerInterval.p50, 2) : '—'} | ${w.gapS ? `${num(w.gapS.p50, 2)} / ${num(w.gapS.p99, 2)} / ${num(w.gapS.max, 2)} s` : '—'} | ${w.addressesWithinInterval} | ${pct(r.usage.corePercent)} | ${mb(r.usage.rssEndMb)} |`;
-}
-
-function scaleSection(s: ScaleResult): string[] {
-  return [
-    '## 5. Scale',
-    '',
-    `Delegates from a configuration file (own_addresses: false), every fourth held by a second host whose kernel answers the probes; log level debug for the filter line. ${s.warmupS} s warm-up, ${s.windowS} s window; the three runs side by side in separate labs; tcpdump on the daemon's bridge port counts its probes.`,
-    '',
-    '| run | delegates | interval | cap | kernel filter | send-capped line | metric round | probes/s seen by tcpdump / frames/s on the daemon\'s port | addresses probed | probes per address per interval (median) | gap p50 / p99 / max | addresses with every gap ≤ 1.2 × interval + 0.5 s | CPU | RSS |',
-    '|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...s.runs.map(scaleRow),
-    '',
-    'The issue asks for 4,096 delegates; the documentation ranges hold 768 addresses (one is the daemon host’s own), and the lab may use no others. "equiv" runs the 767 at 1.875 s, which sends and receives what 4,096 at 10 s would (409.6 probes/s, ~102 answers/s), but keeps 767 entries in memory and an exact-match filter: with 4,096 addresses the filter no longer fits one instruction per address and dupip switches to ranges (contiguous addresses) or to userspace filtering (scattered ones) — covered by test/unit/bpf.test.ts, not measured here.',
-    '',
-  ];
-}
-
 export function renderMarkdown(res: BenchResults): string {
   const m = res.machine;
   const lines = [
@@ -365,6 +318,10 @@ export function renderMarkdown(res: BenchResults): string {
     '',
   ];
   if (res.mode === 'quick') lines.push('**Quick mode** (CI smoke): few trials and short windows; the figures are not meaningful.', '');
+  if (res.baseline || s0(res).idle) {
+    const before = res.baseline?.scenarios ? issue14Figures(res.baseline.scenarios) : null;
+    lines.push(...beforeAfterSection(issue14Figures(res.scenarios), before, res.baseline ? `${res.baseline.note}${res.baseline.error ? ` The baseline run failed: ${res.baseline.error.split('\n')[0]}` : ''}` : 'No baseline build in this run (npm run bench -- --baseline COMMIT).'));
+  }
   lines.push('## Against the targets of issue 6', '', '| | dupip | anchor | ratio | target | verdict |', '|---|---|---|---|---|---|');
   for (const v of res.verdicts) lines.push(`| ${v.what} | ${v.dupip} | ${v.anchor} | ${v.ratio} | ${v.target} | ${verdictText(v.meets)}${v.note ? ` (${v.note})` : ''} |`);
   lines.push('');
@@ -392,8 +349,13 @@ export function renderMarkdown(res: BenchResults): string {
   if (s.silent) lines.push(...silentSection(s.silent));
   if (s.idle) lines.push(...idleSection(s.idle));
   if (s.flood) lines.push(...floodSection(s.flood));
-  if (s.scale) lines.push(...scaleSection(s.scale));
+  if (s.scale) lines.push(...scaleSection(s.scale, s.idle?.rows.find((x) => x.addresses === 100)?.usage.rssEndMb ?? null));
+  if (s.curves) lines.push(...curvesSection(s.curves, res.svgName ?? 'benchmarks.svg'));
+  if (s.soak) lines.push(...soakSection(s.soak));
   if (s.scan) lines.push(...scanSection(s.scan));
   if (s.containers) lines.push(...containersSection(s.containers, fmtMs));
+  if (res.notes && Object.keys(res.notes).length) lines.push(...notesSections(res.notes));
   return `${lines.join('\n').trimEnd()}\n`;
 }
+
+const s0 = (res: BenchResults) => res.scenarios;

@@ -79,7 +79,7 @@ export interface BpfInstruction {
   comment: string;
 }
 
-export type BpfStrategy = 'exact' | 'ranges' | 'userspace';
+export type BpfStrategy = 'exact' | 'ranges' | 'covering' | 'userspace';
 
 export interface BpfProgram {
   /**
@@ -91,6 +91,11 @@ export interface BpfProgram {
   readonly instructions: readonly BpfInstruction[];
   /** Distinct watched addresses the program was built for (0.0.0.0 excluded). */
   readonly watchedCount: number;
+  /**
+   * 'covering' only: how many addresses the membership test passes (the watched ones and those
+   * in the gaps it closed); the other strategies pass exactly the watched set, or (userspace) all.
+   */
+  readonly coveredCount?: number;
   /** struct sock_filter[] as bytes: u16 code, u8 jt, u8 jf, u32 k, little-endian. */
   encode(): Uint8Array;
 }
@@ -112,12 +117,13 @@ export function encodeInstructions(instructions: readonly BpfInstruction[]): Uin
   return bytes;
 }
 
-export function program(strategy: BpfStrategy, instructions: BpfInstruction[], watchedCount: number): BpfProgram {
+export function program(strategy: BpfStrategy, instructions: BpfInstruction[], watchedCount: number, coveredCount?: number): BpfProgram {
   Object.freeze(instructions);
   return Object.freeze({
     strategy,
     instructions,
     watchedCount,
+    ...(coveredCount === undefined ? {} : { coveredCount }),
     encode: () => encodeInstructions(instructions),
   });
 }

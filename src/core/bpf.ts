@@ -30,13 +30,22 @@
  * Membership strategies, chosen by size (BPF_MAXINSNS = 4096 instructions):
  *   exact     one `jeq` per address;
  *   ranges    addresses sorted and merged into contiguous ranges, `jge`/`jgt` per range;
+ *   covering  not exact, but narrow: when even the ranges do not fit (thousands of scattered
+ *             addresses), the smallest gaps between them are closed until they do, so the kernel
+ *             passes the watched addresses and those in the closed gaps (coveredCount) and drops
+ *             the rest of the address space; userspace drops the few extra ones;
  *   userspace no membership test in the kernel: every well-formed ARP frame not
- *             from ownMac passes and the caller must check membership itself.
+ *             from ownMac passes and the caller must check membership itself (only reached
+ *             with a budget too small for even one range).
  * Whatever the strategy, callers should still re-check every frame in userspace.
  *
  * Conditional jumps have 8-bit offsets, so the membership tests are laid out
  * in chunks of at most 255 instructions, each chunk followed by its own
- * `ret #accept`, which every test in the chunk can reach.
+ * `ret #accept`, which every test in the chunk can reach. The tests are in ascending address
+ * order, and every chunk but the last starts with a guard that jumps over it when the address is
+ * above the chunk's last one; an address that is not above it and matched none of its tests is
+ * dropped at the chunk's end (no later chunk can hold it). A frame therefore runs at most
+ * 2 instructions per chunk it skips and one chunk's tests, not the whole list.
  */
 import type { Ipv4 } from './ipv4.js';
 import { formatIpv4 } from './ipv4.js';
@@ -189,6 +198,8 @@ interface Range {
 /** One membership test: `size` instructions, emitted once the chunk's accept is known. */
 interface Test {
   size: number;
+  /** The highest address the test accepts (tests are laid out in ascending order). */
+  last: Ipv4;
   /** `toAccept(i)` = offset from the test's i-th instruction to the chunk's accept. */
   emit(toAccept: (i: number) => number): BpfInstruction[];
 }
@@ -196,6 +207,7 @@ interface Test {
 function exactTest(ip: Ipv4): Test {
   return {
     size: 1,
+    last: ip,
     emit: (toAccept) => [insn(BPF_JMP | BPF_JEQ | BPF_K, toAccept(0), 0, ip, `A == ${formatIpv4(ip)}? accept`)],
   };
 }
@@ -205,6 +217,7 @@ function rangeTest(range: Range): Test {
   const text = `${formatIpv4(range.first)}-${formatIpv4(range.last)}`;
   return {
     size: 2,
+    last: range.last,
     emit: (toAccept) => [
       insn(BPF_JMP | BPF_JGE | BPF_K, 0, 1, range.first, `A < ${formatIpv4(range.first)}? not in ${text}, next test`),
       insn(BPF_JMP | BPF_JGT | BPF_K, 0, toAccept(1), range.last, `A <= ${formatIpv4(range.last)}? in ${text}, accept`),
@@ -213,11 +226,11 @@ function rangeTest(range: Range): Test {
 }
 
 /**
- * Lays tests out in chunks so that no jump to an accept exceeds 255:
- *   chunk:  test ... test ; ja +1 (skip the accept) ; ja TAIL (the accept)
- *   last:   test ... test ; ret #0                  ; ja TAIL (the accept)
+ * Lays tests (ascending) out in chunks so that no jump to an accept exceeds 255:
+ *   chunk:  jgt #last (0/1) ; ja NEXT CHUNK ; test ... test ; ret #0 ; ja TAIL (the accept)
+ *   last:                                     test ... test ; ret #0 ; ja TAIL (the accept)
  *   TAIL:   the VLAN tail (vlanTail)
- * From a chunk's first instruction to its accept the offset is the number of
+ * From a chunk's first test instruction to its accept the offset is the number of
  * test instructions in the chunk, so a chunk holds at most 255 of them.
  */
 function layoutTests(tests: readonly Test[]): BpfInstruction[] {
@@ -239,6 +252,11 @@ function layoutTests(tests: readonly Test[]): BpfInstruction[] {
   const accepts: number[] = [];
   chunks.forEach((chunk, index) => {
     const size = chunk.reduce((n, t) => n + t.size, 0);
+    const lastOfChunk = chunk[chunk.length - 1]?.last;
+    if (index < chunks.length - 1 && lastOfChunk !== undefined) {
+      out.push(insn(BPF_JMP | BPF_JGT | BPF_K, 0, 1, lastOfChunk, `A > ${formatIpv4(lastOfChunk)} (above this chunk)? skip the chunk`));
+      out.push(insn(BPF_JMP | BPF_JA, 0, 0, size + 2, 'to the next chunk'));
+    }
     let position = 0; // index of the next test instruction within the chunk
     for (const test of chunk) {
       const start = position;
@@ -246,8 +264,7 @@ function layoutTests(tests: readonly Test[]): BpfInstruction[] {
       out.push(...test.emit((i) => size - (start + i)));
       position += test.size;
     }
-    if (index < chunks.length - 1) out.push(insn(BPF_JMP | BPF_JA, 0, 0, 1, 'no match in this chunk: skip its accept, continue'));
-    else out.push(insn(BPF_RET | BPF_K, 0, 0, DROP, 'no watched address matched: drop'));
+    out.push(insn(BPF_RET | BPF_K, 0, 0, DROP, 'no watched address matched (later chunks hold only higher ones): drop'));
     accepts.push(out.length);
     out.push(insn(BPF_JMP | BPF_JA, 0, 0, 0, 'watched address: go to the VLAN tail'));
   });
@@ -289,7 +306,7 @@ function layoutSize(testSizes: readonly number[]): number {
     current += size;
     total += size;
   }
-  return total + 2 * chunks + VLAN_TAIL_LENGTH;
+  return total + 2 * chunks + 2 * (chunks - 1) + VLAN_TAIL_LENGTH;
 }
 
 /** Sorts, de-duplicates and merges addresses into maximal contiguous ranges. */
@@ -302,6 +319,45 @@ export function mergeRanges(addresses: readonly Ipv4[]): { first: Ipv4; last: Ip
     else ranges.push({ first: ip, last: ip });
   }
   return ranges;
+}
+
+/** Instructions the membership part of ranges takes once laid out (range tests: 1 or 2 each). */
+function rangesSize(ranges: readonly Range[]): number {
+  return layoutSize(ranges.map((r) => (r.first === r.last ? 1 : 2)));
+}
+
+/**
+ * The fewest addresses covered by ranges whose tests fit in `budget` instructions: the ranges
+ * with the k smallest gaps between neighbours closed, for the smallest k that fits (closing a gap
+ * never makes the program longer, so k is found by bisection). Keeping the largest gaps open is
+ * what covers the fewest addresses for a given number of ranges. Null when not even one range fits.
+ */
+function coveringRanges(ranges: readonly Range[], budget: number): Range[] | null {
+  const close = (k: number, order: readonly number[]): Range[] => {
+    const closed = new Set(order.slice(0, k));
+    const out: Range[] = [];
+    ranges.forEach((r, i) => {
+      const prev = out[out.length - 1];
+      if (prev !== undefined && closed.has(i - 1)) prev.last = r.last;
+      else out.push({ first: r.first, last: r.last });
+    });
+    return out;
+  };
+  // order[j] = the index i of the gap between ranges[i] and ranges[i+1], smallest gaps first.
+  const order = ranges
+    .slice(0, -1)
+    .map((r, i) => ({ i, gap: ranges[i + 1]!.first - r.last }))
+    .sort((a, b) => a.gap - b.gap || a.i - b.i)
+    .map((g) => g.i);
+  if (rangesSize(close(order.length, order)) > budget) return null;
+  let lo = 0; // does not fit
+  let hi = order.length; // fits
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (rangesSize(close(mid, order)) <= budget) hi = mid;
+    else lo = mid;
+  }
+  return close(hi, order);
 }
 
 // ---- builder -----------------------------------------------------------------------
@@ -325,9 +381,16 @@ export function buildArpFilter(input: ArpFilterInput): BpfProgram {
     return program('exact', [...head, ...layoutTests(exact)], watched.length);
   }
 
-  const ranges = mergeRanges(watched).map(rangeTest);
+  const merged = mergeRanges(watched);
+  const ranges = merged.map(rangeTest);
   if (head.length + layoutSize(ranges.map((t) => t.size)) <= budget) {
     return program('ranges', [...head, ...layoutTests(ranges)], watched.length);
+  }
+
+  const covering = coveringRanges(merged, budget - head.length);
+  if (covering !== null) {
+    const covered = covering.reduce((n, r) => n + (r.last - r.first + 1), 0);
+    return program('covering', [...head, ...layoutTests(covering.map(rangeTest))], watched.length, covered);
   }
 
   // Too many addresses for the kernel: pass every well-formed foreign ARP frame.

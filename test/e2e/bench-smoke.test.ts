@@ -23,7 +23,7 @@ function runBench(out: string) {
 const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 
 describe.skipIf(need.skip)(need.title('bench --quick'), () => {
-  it('runs every scenario and writes complete JSON results and a Markdown table', { timeout: 240_000 }, async () => {
+  it('runs every scenario and writes complete JSON results and a Markdown table', { timeout: 300_000 }, async () => {
     const out = mkdtempSync(join(tmpdir(), 'dupip-bench-smoke-'));
     onTestFinished(() => rmSync(out, { recursive: true, force: true }));
     const r = await runBench(out);
@@ -39,7 +39,7 @@ describe.skipIf(need.skip)(need.title('bench --quick'), () => {
     expect(res.machine.cores).toBeGreaterThan(0);
     expect(res.machine.kernel).toMatch(/\d+\.\d+/);
 
-    const { chatty, silent, idle, flood, scale, scan, containers } = res.scenarios;
+    const { chatty, silent, idle, flood, scale, scan, containers, curves, soak } = res.scenarios;
     // 6. a container host under churn: the uplink watched alone, every claim on it detected
     expect(containers?.runs.length).toBeGreaterThan(0);
     for (const run of containers!.runs) {
@@ -84,15 +84,34 @@ describe.skipIf(need.skip)(need.title('bench --quick'), () => {
     const [unwatched, spoof] = flood!.runs;
     expect(spoof!.dupipFramesReceived).toBeGreaterThan(0);
     expect(unwatched!.dupipFramesReceived).toBeLessThan(unwatched!.flooder!.sent);
-    // 5. three runs; the filter strategy logged; the default cap says so
-    expect(scale!.runs.map((x) => x.name)).toEqual(['raised', 'default', 'equiv']);
+    // 5. 4,096 delegates contiguous and scattered in 198.18.0.0/15, 1,000 own addresses: the filter
+    // strategy the daemon logged is the one its builder picks for that set; probes on the wire
+    expect(scale!.runs.map((x) => [x.name, x.delegates, x.ownAddresses])).toEqual([['contiguous', 4096, 0], ['scattered', 4096, 0], ['own', 0, 1000]]);
     for (const s of scale!.runs) {
-      expect(s.filter.length).toBeGreaterThan(0);
-      expect(s.wire.probes).toBeGreaterThan(0);
+      expect(s.filter.map((f) => f.strategy)).toContain(s.filterPlan.strategy);
       expect(s.usage.rssEndMb).toBeGreaterThan(0);
+      if (s.delegates) {
+        expect(s.wire.probes).toBeGreaterThan(0);
+        expect(s.sendCapped).toBeNull(); // 409.6 probes/s under the cap of 500
+      }
     }
-    expect(scale!.runs.find((x) => x.name === 'default')!.sendCapped).not.toBeNull();
-    expect(scale!.runs.find((x) => x.name === 'raised')!.sendCapped).toBeNull();
+    expect(scale!.runs.map((x) => x.filterPlan.strategy)).toEqual(['ranges', 'covering', 'exact']);
+    const covering = scale!.runs[1]!.filterPlan;
+    expect(covering.covered).toBeGreaterThanOrEqual(4096);
+    expect(covering.covered).toBeLessThan(131_072);
+
+    // the curves: four address counts and three flood rates, both processes measured
+    expect(curves!.addresses.map((p) => p.addresses)).toEqual([1, 100, 1000, 4096]);
+    expect(curves!.rates.map((p) => p.flood.requestedRate)).toEqual([1000, 10_000, 50_000]);
+    for (const p of [...curves!.addresses, ...curves!.rates]) expect(finite(p.dupip.corePercent) && p.dupip.rssMaxMb > 0 && p.arpwatch.rssMaxMb > 0).toBe(true);
+    for (const p of curves!.rates) expect(p.flood.sent).toBe(p.flood.requestedRate * curves!.floodS);
+    // the soak (short in quick mode): RSS sampled over time, a slope
+    expect(soak!.flood.sent).toBe(soak!.rate * soak!.seconds);
+    expect(soak!.dupip.usage.rssSeriesMb.length).toBeGreaterThanOrEqual(soak!.seconds / soak!.sampleS);
+    expect(finite(soak!.dupip.slopeMbPerMin)).toBe(true);
+    const svg = readFileSync(join(out, 'benchmarks-quick.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg.match(/<polyline /g)).toHaveLength(8);
 
     // 6. dupip scan and arp-scan on the same /24, timed, the same duplicates
     expect(scan!.runs.map((x) => x.tool)).toEqual(['dupip scan (50/s)', 'dupip scan (500/s)', 'arp-scan --localnet']);
@@ -100,11 +119,12 @@ describe.skipIf(need.skip)(need.title('bench --quick'), () => {
     expect(scan!.agree).toBe(true);
 
     // every target has a verdict line; the table shows each of them and each scenario's section
-    expect(res.verdicts.map((v) => v.id)).toEqual(['chatty', 'silent-1000', 'silent-10000', 'idle-100', 'flood-unwatched', 'flood-spoof', 'scale', 'scale-coverage', 'scale-capped']);
+    expect(res.verdicts.map((v) => v.id)).toEqual(['chatty', 'silent-1000', 'silent-10000', 'idle-100', 'flood-unwatched', 'flood-spoof', 'scale-contiguous', 'scale-scattered', 'scale-own', 'soak']);
     const md = readFileSync(join(out, 'benchmarks-quick.md'), 'utf8');
     expect(md).toContain(`${res.machine.cores} cores`);
     expect(md).toContain(res.machine.kernel);
-    for (const h of ['## Against the targets', '## 1. Chatty intruder', '## 2. Silent intruder', '## 3. Idle cost', '## 4. Floods', '## 5. Scale', '## 6. Scan of a /24', '## 7. Container host']) expect(md).toContain(h);
+    for (const h of ['## Issue 14: before and after', '## Against the targets', '## 1. Chatty intruder', '## 2. Silent intruder', '## 3. Idle cost', '## 4. Floods', '## 5. Scale', '## Scaling curves', '## Spoofing soak', '## 6. Scan of a /24', '## 7. Container host']) expect(md).toContain(h);
+    expect(md).toContain('](benchmarks-quick.svg)');
     for (const v of res.verdicts) expect(md).toContain(v.what);
   });
 });

@@ -12,6 +12,17 @@ import { REPO } from '../support/dupip.js';
 const need = labPrereqs('arping');
 const WATCHED = '192.0.2.10';
 
+/** 4,096 addresses at random over 198.18.0.0/16 (RFC 2544, lab only), ascending, as dotted quads. */
+function scatteredSixteen(): string[] {
+  const out = new Set<number>();
+  let s = 41;
+  while (out.size < 4096) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    out.add((s >>> 8) % 65536);
+  }
+  return [...out].sort((a, b) => a - b).map((o) => `198.18.${o >> 8}.${o & 255}`);
+}
+
 async function rxPackets(host: LabHost): Promise<number> {
   const r = await host.exec('cat', ['/sys/class/net/eth0/statistics/rx_packets']);
   return Number(r.stdout.trim());
@@ -51,5 +62,34 @@ describe.skipIf(need.skip)(need.title('kernel filter under an unwatched flood'),
     expect(Object.keys(result.probesFor)).toEqual([WATCHED]);
     expect(result.received).toBeLessThan(20);
     expect(result.strategy).toBe('exact');
+  });
+
+  it('4,096 scattered addresses (covering strategy): a flood outside their span never reaches userspace', async () => {
+    await using lab = await Lab.create({ hosts: 3 });
+    const [h0, h1, h2] = [lab.host(0), lab.host(1), lab.host(2)];
+    const watched = scatteredSixteen();
+    const claimed = watched[1234]!;
+    await h0.addAddress('198.18.255.254/15');
+    await h1.addAddress('198.19.7.1/15');
+    await h2.addAddress(`${claimed}/15`);
+    const listener = h0.spawn(process.execPath, [`${REPO}test/tools/arp-listen.mjs`, '--interface', 'eth0', '--watch', watched.join(',')]);
+    let out = '';
+    listener.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+    while (!out.includes('ready')) await new Promise((r) => setTimeout(r, 20));
+    const rx0 = await rxPackets(h0);
+    const flood = await h1.exec(process.execPath, [`${REPO}test/tools/arp-flood.mjs`, '--interface', 'eth0', '--mode', 'unwatched', '--subnet', '198.19.7.0/24', '--count', '20000', '--rate', '20000']);
+    expect(flood.code).toBe(0);
+    await h2.exec('arping', ['-U', '-c', '2', '-I', 'eth0', claimed]);
+    await h1.exec('arping', ['-D', '-c', '1', '-w', '1', '-I', 'eth0', claimed]);
+    await new Promise((r) => setTimeout(r, 300));
+    const rx1 = await rxPackets(h0);
+    listener.kill('SIGTERM');
+    await once(listener, 'exit');
+    const result = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!);
+    expect(result.strategy).toBe('covering');
+    expect(rx1 - rx0).toBeGreaterThanOrEqual(20000);
+    expect(Object.keys(result.bySenderIp)).toEqual([claimed]);
+    expect(result.probesFor[claimed]).toBeGreaterThanOrEqual(1);
+    expect(result.received).toBeLessThan(20);
   });
 });

@@ -55,6 +55,8 @@ export interface PacketContext {
   protocol?: number;
   /** The 802.1Q TCI in the skb's metadata; absent = no VLAN tag present (unless vlanTagPresent). */
   vlanTci?: number;
+  /** When given, counts the instructions the run executed (for tests of the cost per frame). */
+  executed?: { count: number };
 }
 
 const CLASS = 0x07;
@@ -92,6 +94,7 @@ export function runBpf(program: readonly Insn[], packet: Uint8Array, ctx: Packet
   for (let steps = 0; steps <= program.length; steps++) {
     const ins = program[pc];
     if (ins === undefined) throw new Error(`bpf: pc ${pc} outside the program`);
+    if (ctx.executed) ctx.executed.count++;
     pc++;
     const cls = ins.code & CLASS;
     if (cls === BPF_LD) {

@@ -13,7 +13,8 @@
 //
 // Prints one JSON line: {mode, namespace, interface, requested, sent, dropped, errors, seconds, rate}.
 // Refuses to run in the machine's own network namespace, and refuses addresses outside the
-// documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24). Exit 0 when every frame
+// documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) and the benchmarking range
+// 198.18.0.0/15. Exit 0 when every frame
 // was sent, 1 when some could not be, 2 on a usage error.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,5 +1,6 @@
 // The lab guard of the frame-sending tools (test/tools/arp-flood.mjs, bench/tools/arp-send.mjs): they
-// run only inside a network namespace the lab made, and only with documentation addresses. Plain
+// run only inside a network namespace the lab made, and only with documentation addresses (or, for
+// benchmarks that need thousands, RFC 2544's 198.18.0.0/15). Plain
 // JavaScript because the tools run under bare node; the TypeScript side of the same rule, for
 // everything the lab itself configures, is test/lab/addresses.ts.
 
@@ -8,6 +9,9 @@ import { join } from 'node:path';
 
 /** RFC 5737: 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 (as the test/lab/addresses.ts list). */
 export const DOCUMENTATION_PREFIXES = ['192.0.2.', '198.51.100.', '203.0.113.'];
+/** RFC 2544 benchmarking range 198.18.0.0/15 (as BENCHMARK_RANGE in test/lab/addresses.ts): 198.18.x.x and 198.19.x.x. */
+export const BENCHMARK_PREFIXES = ['198.18.', '198.19.'];
+const LAB_PREFIXES = [...DOCUMENTATION_PREFIXES, ...BENCHMARK_PREFIXES];
 const NETNS_DIR = '/run/netns';
 const LAB_PREFIX = 'dupiplab-'; // test/lab/names.ts
 
@@ -40,12 +44,15 @@ export function assertLabNamespace(fail) {
   return lab;
 }
 
-/** The four bytes of a dotted-quad IPv4 address of the documentation ranges; otherwise calls `fail`. */
+/**
+ * The four bytes of a dotted-quad IPv4 address of the documentation ranges or the benchmarking
+ * range; otherwise calls `fail`. Only for tools that also call assertLabNamespace.
+ */
 export function documentationIpv4(text, what, fail) {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text ?? '');
   if (!m || m.slice(1).some((p) => Number(p) > 255)) fail(`${what} ${JSON.stringify(text)} is not an IPv4 address`);
-  if (!DOCUMENTATION_PREFIXES.some((r) => text.startsWith(r))) {
-    fail(`${what} ${text} is outside the documentation ranges (${DOCUMENTATION_PREFIXES.map((r) => `${r}0/24`).join(', ')})`);
+  if (!LAB_PREFIXES.some((r) => text.startsWith(r))) {
+    fail(`${what} ${text} is outside the documentation ranges (${DOCUMENTATION_PREFIXES.map((r) => `${r}0/24`).join(', ')}) and the benchmarking range 198.18.0.0/15`);
   }
   return m.slice(1).map(Number);
 }

@@ -174,12 +174,16 @@ describe('buildArpFilter: device check (ifindex)', () => {
     expect(run(p, arp({ senderIp: '192.0.2.10', hlen: 8 }), 3)).toBe(0);
   });
 
-  it('applies to the ranges and userspace strategies too', () => {
+  it('applies to the ranges, covering and userspace strategies too', () => {
     const ranges = buildArpFilter({ ownMac: OWN_MAC, watched: Array.from({ length: 4096 }, (_, i) => ip('192.0.0.0') + i), ifindex: 3 });
     expect(ranges.strategy).toBe('ranges');
     expect(run(ranges, probeFor, 3)).toBe(ACCEPT);
     expect(run(ranges, probeFor, 5)).toBe(0);
-    const userspace = buildArpFilter({ ownMac: OWN_MAC, watched: Array.from({ length: 4096 }, (_, i) => 0x0a000000 + 2 * i), ifindex: 3 });
+    const covering = buildArpFilter({ ownMac: OWN_MAC, watched: [ip('192.0.2.10'), ...Array.from({ length: 4096 }, (_, i) => 0x0a000000 + 2 * i)], ifindex: 3 });
+    expect(covering.strategy).toBe('covering');
+    expect(run(covering, probeFor, 3)).toBe(ACCEPT);
+    expect(run(covering, probeFor, 5)).toBe(0);
+    const userspace = buildArpFilter({ ownMac: OWN_MAC, watched: Array.from({ length: 4096 }, (_, i) => 0x0a000000 + 2 * i), ifindex: 3, maxInstructions: 32 });
     expect(userspace.strategy).toBe('userspace');
     expect(run(userspace, probeFor, 3)).toBe(ACCEPT);
     expect(run(userspace, probeFor, 5)).toBe(0);
@@ -200,7 +204,8 @@ describe('buildArpFilter: protocol and VLAN checks (every strategy)', () => {
     ['exact', buildArpFilter({ ownMac: OWN_MAC, watched: WATCHED })],
     ['exact with ifindex', buildArpFilter({ ownMac: OWN_MAC, watched: WATCHED, ifindex: 3 })],
     ['ranges', buildArpFilter({ ownMac: OWN_MAC, watched: Array.from({ length: 4096 }, (_, i) => ip('192.0.0.0') + i) })],
-    ['userspace', buildArpFilter({ ownMac: OWN_MAC, watched: Array.from({ length: 4096 }, (_, i) => 0x0a000000 + 2 * i) })],
+    ['covering', buildArpFilter({ ownMac: OWN_MAC, watched: [ip('192.0.2.10'), ...Array.from({ length: 4096 }, (_, i) => 0x0a000000 + 2 * i)] })],
+    ['userspace', buildArpFilter({ ownMac: OWN_MAC, watched: Array.from({ length: 4096 }, (_, i) => 0x0a000000 + 2 * i), maxInstructions: 30 })],
   ];
   for (const [name, p] of strategies) {
     const withIf = name.includes('ifindex') ? { ifindex: 3 } : {};
@@ -227,8 +232,8 @@ describe('buildArpFilter: protocol and VLAN checks (every strategy)', () => {
     });
   }
 
-  it('tagged frames of unwatched addresses are dropped by the membership test (exact, ranges)', () => {
-    for (const [, p] of strategies.slice(0, 3)) {
+  it('tagged frames of unwatched addresses are dropped by the membership test (exact, ranges, covering)', () => {
+    for (const [, p] of strategies.slice(0, 4)) {
       expect(run(p, arp({ senderIp: '203.0.113.9' }), { vlanTci: 200, ifindex: 3 })).toBe(0);
       expect(run(p, arp({ senderIp: '0.0.0.0', targetIp: '203.0.113.9' }), { vlanTci: 200, ifindex: 3 })).toBe(0);
     }
@@ -340,8 +345,87 @@ describe('buildArpFilter: edge cases and strategies', () => {
     expectRoundTrip(p);
   });
 
-  it('4,096 scattered addresses fall back to userspace: every well-formed foreign ARP passes', () => {
-    const p = buildArpFilter({ ownMac: OWN_MAC, watched: scattered(4096) });
+  it('4,096 scattered addresses over a /15 are covered: every watched one passes, and only the closed gaps beside them', { timeout: 60_000 }, () => {
+    // The benchmark's case: 4,096 addresses scattered over 198.18.0.0/15 (RFC 2544), too many for
+    // exact or ranges. Every address of the /15 and around it is tried (test data, nothing is sent).
+    const base = ip('198.18.0.0');
+    const members = new Set<Ipv4>();
+    let s = 7;
+    while (members.size < 4096) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      members.add(base + ((s >>> 8) % 131072));
+    }
+    const watched = [...members];
+    const p = buildArpFilter({ ownMac: OWN_MAC, watched });
+    expect(p.strategy).toBe('covering');
+    expect(p.watchedCount).toBe(4096);
+    expect(p.instructions.length).toBeLessThanOrEqual(BPF_MAXINSNS);
+    expect(maxJump(p)).toBeLessThanOrEqual(255);
+    expect(checkProgram(p.instructions)).toEqual([]);
+    expectRoundTrip(p);
+    const sorted = [...members].sort((a, b) => a - b);
+    let passed = 0;
+    let mostExecuted = 0;
+    const wrong: string[] = [];
+    for (let a = base - 256; a < base + 131072 + 256; a++) {
+      const executed = { count: 0 };
+      const sender = runBpf(p.instructions, arp({ senderIp: dotted(a) }), { pkttype: PACKET_BROADCAST, executed }) !== 0;
+      mostExecuted = Math.max(mostExecuted, executed.count);
+      if (sender) passed++;
+      if (members.has(a) && !sender) wrong.push(`${dotted(a)} dropped`);
+      if ((a < sorted[0]! || a > sorted.at(-1)!) && sender) wrong.push(`${dotted(a)} outside the watched span passed`);
+    }
+    for (const a of sorted.filter((_, i) => i % 64 === 0)) {
+      if (!passesFast(p, arp({ senderIp: '0.0.0.0', targetIp: dotted(a) }))) wrong.push(`probe for ${dotted(a)} dropped`);
+    }
+    expect(wrong).toEqual([]);
+    // What passes is what the program says it covers; far less than the /15, let alone everything.
+    expect(passed).toBe(p.coveredCount);
+    expect(p.coveredCount!).toBeLessThan(131072 / 2);
+    // The largest gaps stay open: the largest gap between two watched addresses is dropped inside.
+    const gaps = sorted.slice(1).map((a, i) => ({ from: sorted[i]!, to: a })).sort((x, y) => y.to - y.from - (x.to - x.from));
+    const widest = gaps[0]!;
+    expect(passesFast(p, arp({ senderIp: dotted(widest.from + 1) }))).toBe(false);
+    expect(passesFast(p, arp({ senderIp: dotted(widest.to - 1) }))).toBe(false);
+    // Chunk guards: a frame runs the header, the guards of the chunks below it and one chunk.
+    expect(mostExecuted).toBeLessThan(400);
+  });
+
+  it('covering closes the smallest gaps first and keeps the widest open', () => {
+    // 100, 102, 200, 202, 10000: gaps of 1, 97, 1 and 9797 addresses. 34 instructions leave room for
+    // three tests (25 header + 2 per chunk + 4 tail): closing the two gaps of 1 does not shrink the
+    // program (two singletons become one range of 2 instructions), the gap of 97 must go too.
+    const base = ip('10.0.0.0');
+    const watched = [100, 102, 200, 202, 10_000].map((o) => base + o);
+    const p = buildArpFilter({ ownMac: OWN_MAC, watched, maxInstructions: 34 });
+    expect(p.strategy).toBe('covering');
+    expect(p.instructions.length).toBeLessThanOrEqual(34);
+    expect(p.coveredCount).toBe(103 + 1);
+    const passesAt = (o: number) => passes(p, arp({ senderIp: dotted(base + o) }));
+    for (const o of [100, 101, 150, 202, 10_000]) expect(passesAt(o), String(o)).toBe(true);
+    for (const o of [99, 203, 5000, 9999, 10_001]) expect(passesAt(o), String(o)).toBe(false);
+    // One instruction less: a single range from the first to the last.
+    const one = buildArpFilter({ ownMac: OWN_MAC, watched, maxInstructions: 33 });
+    expect(one.strategy).toBe('covering');
+    expect(one.coveredCount).toBe(10_000 - 100 + 1);
+  });
+
+  it('exact also skips whole chunks: a frame never runs the whole list', () => {
+    const watched = scattered(3000);
+    const p = buildArpFilter({ ownMac: OWN_MAC, watched });
+    expect(p.strategy).toBe('exact');
+    expect(p.instructions.length).toBeGreaterThan(3000);
+    let most = 0;
+    for (const a of [...watched, ...watched.map((w) => w + 1), 0x0a000000 - 1, 0x0b000000]) {
+      const executed = { count: 0 };
+      runBpf(p.instructions, arp({ senderIp: dotted(a) }), { pkttype: PACKET_BROADCAST, executed });
+      most = Math.max(most, executed.count);
+    }
+    expect(most).toBeLessThan(330);
+  });
+
+  it('falls back to userspace when not even one range fits: every well-formed foreign ARP passes', () => {
+    const p = buildArpFilter({ ownMac: OWN_MAC, watched: scattered(4096), maxInstructions: 30 });
     expect(p.strategy).toBe('userspace');
     expect(p.watchedCount).toBe(4096);
     expect(checkProgram(p.instructions)).toEqual([]);
@@ -357,7 +441,11 @@ describe('buildArpFilter: edge cases and strategies', () => {
     const tight = buildArpFilter({ ownMac: OWN_MAC, watched: contiguous, maxInstructions: 64 });
     expect(tight.strategy).toBe('ranges');
     expect(tight.instructions.length).toBeLessThanOrEqual(64);
-    const tooTight = buildArpFilter({ ownMac: OWN_MAC, watched: scattered(100), maxInstructions: 64 });
+    const covering = buildArpFilter({ ownMac: OWN_MAC, watched: scattered(100), maxInstructions: 64 });
+    expect(covering.strategy).toBe('covering');
+    expect(covering.instructions.length).toBeLessThanOrEqual(64);
+    for (const w of scattered(100)) expect(passes(covering, arp({ senderIp: dotted(w) }))).toBe(true);
+    const tooTight = buildArpFilter({ ownMac: OWN_MAC, watched: scattered(100), maxInstructions: 30 });
     expect(tooTight.strategy).toBe('userspace');
   });
 
@@ -365,7 +453,8 @@ describe('buildArpFilter: edge cases and strategies', () => {
     const programs = [
       buildArpFilter({ ownMac: OWN_MAC, watched: WATCHED }),
       buildArpFilter({ ownMac: OWN_MAC, watched: Array.from({ length: 4096 }, (_, i) => 0x0a000000 + i) }),
-      buildArpFilter({ ownMac: OWN_MAC, watched: scattered(4096) }),
+      buildArpFilter({ ownMac: OWN_MAC, watched: scattered(4096) }), // covering
+      buildArpFilter({ ownMac: OWN_MAC, watched: scattered(4096), maxInstructions: 30 }), // userspace
       buildArpFilter({ ownMac: OWN_MAC, watched: [] }),
     ];
     for (const p of programs) {
