@@ -6,7 +6,7 @@
  *                                      docs/benchmarks.svg (the scaling curves), a baseline build of 53893cb
  *                                      measured beside it for the before/after table
  *   npm run bench -- --quick           CI smoke (< 90 s): bench/results/quick-*.json, bench/results/benchmarks-quick.md
- *   options: --only chatty,silent,idle,flood,scale,curves,soak,scan,containers   --out DIR   --doc FILE
+ *   options: --only chatty,silent,nd6,idle,flood,scale,curves,soak,scan,containers   --out DIR   --doc FILE
  *            --render RESULTS.json   --baseline COMMIT|none (default: 53893cb in a full run, none in quick)
  *
  * Needs root (namespaces, raw sockets), iproute2, tcpdump, arping (iputils), arpwatch, stdbuf, and a
@@ -29,12 +29,13 @@ import { runIdle } from './scenarios/idle.js';
 import { runScale } from './scenarios/scale.js';
 import { runScan } from './scenarios/scan.js';
 import { runSilent } from './scenarios/silent.js';
+import { runNd6 } from './scenarios/nd6.js';
 import { runCurves } from './scenarios/curves.js';
 import { runSoak } from './scenarios/soak.js';
 import { prepareBaseline, runBaseline, type BaselineRun } from './lib/baseline.js';
 import { curvesSvg } from './svg.js';
 
-const SCENARIOS = ['chatty', 'silent', 'idle', 'flood', 'scale', 'scan', 'containers', 'curves', 'soak'] as const;
+const SCENARIOS = ['chatty', 'silent', 'nd6', 'idle', 'flood', 'scale', 'scan', 'containers', 'curves', 'soak'] as const;
 /** The scenarios the baseline build runs beside this one (their figures fill the "before" column). */
 const BASELINE_SCENARIOS = ['idle', 'flood', 'chatty', 'scale'] as const;
 const DEFAULT_BASELINE = '53893cb';
@@ -219,6 +220,7 @@ async function main(): Promise<number> {
   const runners: Record<Scenario, () => Promise<void>> = {
     chatty: async () => void (res.scenarios.chatty = await runChatty({ quick: args.quick })),
     silent: async () => void (res.scenarios.silent = await runSilent({ quick: args.quick })),
+    nd6: async () => void (res.scenarios.nd6 = await runNd6({ quick: args.quick })),
     idle: async () => void (res.scenarios.idle = await runIdle({ quick: args.quick })),
     flood: async () => void (res.scenarios.flood = await runFlood({ quick: args.quick })),
     scale: async () => void (res.scenarios.scale = await runScale({ quick: args.quick })),

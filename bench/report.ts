@@ -13,6 +13,7 @@ import { beforeAfterSection, curvesSection, issue14Figures, notesSections, scale
 import { scanSection, type ScanResult } from './scenarios/scan.js';
 import { containersSection, type ContainersResult } from './scenarios/containers.js';
 import type { SilentResult } from './scenarios/silent.js';
+import { nd6Section, type Nd6Result } from './scenarios/nd6.js';
 import type { Distribution } from './lib/util.js';
 import type { UsageWindow } from './lib/proc.js';
 
@@ -51,6 +52,7 @@ export interface BenchResults {
   scenarios: {
     chatty?: ChattyResult;
     silent?: SilentResult;
+    nd6?: Nd6Result;
     idle?: IdleResult;
     flood?: FloodResult;
     scale?: ScaleResult;
@@ -347,6 +349,7 @@ export function renderMarkdown(res: BenchResults): string {
   const s = res.scenarios;
   if (s.chatty) lines.push(...chattySection(s.chatty));
   if (s.silent) lines.push(...silentSection(s.silent));
+  if (s.nd6) lines.push(...nd6Section(s.nd6, fmtMs));
   if (s.idle) lines.push(...idleSection(s.idle));
   if (s.flood) lines.push(...floodSection(s.flood));
   if (s.scale) lines.push(...scaleSection(s.scale, s.idle?.rows.find((x) => x.addresses === 100)?.usage.rssEndMb ?? null));

@@ -39,7 +39,11 @@ describe.skipIf(need.skip)(need.title('bench --quick'), () => {
     expect(res.machine.cores).toBeGreaterThan(0);
     expect(res.machine.kernel).toMatch(/\d+\.\d+/);
 
-    const { chatty, silent, idle, flood, scale, scan, containers, curves, soak } = res.scenarios;
+    const { chatty, silent, nd6, idle, flood, scale, scan, containers, curves, soak } = res.scenarios;
+    // IPv6: every unsolicited NA and every silent holder found
+    expect(nd6?.chatty.missed).toBe(0);
+    expect(nd6?.silent.missed).toBe(0);
+    expect(nd6?.chatty.dupip?.n).toBe(nd6?.chatty.trials);
     // 6. a container host under churn: the uplink watched alone, every claim on it detected
     expect(containers?.runs.length).toBeGreaterThan(0);
     for (const run of containers!.runs) {
@@ -123,7 +127,7 @@ describe.skipIf(need.skip)(need.title('bench --quick'), () => {
     const md = readFileSync(join(out, 'benchmarks-quick.md'), 'utf8');
     expect(md).toContain(`${res.machine.cores} cores`);
     expect(md).toContain(res.machine.kernel);
-    for (const h of ['## Issue 14: before and after', '## Against the targets', '## 1. Chatty intruder', '## 2. Silent intruder', '## 3. Idle cost', '## 4. Floods', '## 5. Scale', '## Scaling curves', '## Spoofing soak', '## 6. Scan of a /24', '## 7. Container host']) expect(md).toContain(h);
+    for (const h of ['## Issue 14: before and after', '## Against the targets', '## 1. Chatty intruder', '## 2. Silent intruder', '## IPv6 (Neighbor Discovery): chatty and silent', '## 3. Idle cost', '## 4. Floods', '## 5. Scale', '## Scaling curves', '## Spoofing soak', '## 6. Scan of a /24', '## 7. Container host']) expect(md).toContain(h);
     expect(md).toContain('](benchmarks-quick.svg)');
     for (const v of res.verdicts) expect(md).toContain(v.what);
   });
