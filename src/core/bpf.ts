@@ -52,6 +52,9 @@ import { formatIpv4 } from './ipv4.js';
 import type { Mac } from './mac.js';
 import { macBytes } from './mac.js';
 import { PACKET_OUTGOING } from './packet-constants.js';
+import { type Range, coveringRanges, mergeRanges } from './bpf-ranges.js';
+
+export { mergeRanges } from './bpf-ranges.js';
 import {
   ACCEPT,
   ARP_MIN_LENGTH,
@@ -189,12 +192,6 @@ function loadAddressUnderTest(): BpfInstruction[] {
 
 // ---- membership tests ----------------------------------------------------------------
 
-/** A closed interval of addresses [first, last]. */
-interface Range {
-  first: Ipv4;
-  last: Ipv4;
-}
-
 /** One membership test: `size` instructions, emitted once the chunk's accept is known. */
 interface Test {
   size: number;
@@ -309,55 +306,9 @@ function layoutSize(testSizes: readonly number[]): number {
   return total + 2 * chunks + 2 * (chunks - 1) + VLAN_TAIL_LENGTH;
 }
 
-/** Sorts, de-duplicates and merges addresses into maximal contiguous ranges. */
-export function mergeRanges(addresses: readonly Ipv4[]): { first: Ipv4; last: Ipv4 }[] {
-  const sorted = [...new Set(addresses.map((a) => a >>> 0))].sort((a, b) => a - b);
-  const ranges: Range[] = [];
-  for (const ip of sorted) {
-    const last = ranges[ranges.length - 1];
-    if (last !== undefined && ip === last.last + 1) last.last = ip;
-    else ranges.push({ first: ip, last: ip });
-  }
-  return ranges;
-}
-
 /** Instructions the membership part of ranges takes once laid out (range tests: 1 or 2 each). */
 function rangesSize(ranges: readonly Range[]): number {
   return layoutSize(ranges.map((r) => (r.first === r.last ? 1 : 2)));
-}
-
-/**
- * The fewest addresses covered by ranges whose tests fit in `budget` instructions: the ranges
- * with the k smallest gaps between neighbours closed, for the smallest k that fits (closing a gap
- * never makes the program longer, so k is found by bisection). Keeping the largest gaps open is
- * what covers the fewest addresses for a given number of ranges. Null when not even one range fits.
- */
-function coveringRanges(ranges: readonly Range[], budget: number): Range[] | null {
-  const close = (k: number, order: readonly number[]): Range[] => {
-    const closed = new Set(order.slice(0, k));
-    const out: Range[] = [];
-    ranges.forEach((r, i) => {
-      const prev = out[out.length - 1];
-      if (prev !== undefined && closed.has(i - 1)) prev.last = r.last;
-      else out.push({ first: r.first, last: r.last });
-    });
-    return out;
-  };
-  // order[j] = the index i of the gap between ranges[i] and ranges[i+1], smallest gaps first.
-  const order = ranges
-    .slice(0, -1)
-    .map((r, i) => ({ i, gap: ranges[i + 1]!.first - r.last }))
-    .sort((a, b) => a.gap - b.gap || a.i - b.i)
-    .map((g) => g.i);
-  if (rangesSize(close(order.length, order)) > budget) return null;
-  let lo = 0; // does not fit
-  let hi = order.length; // fits
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >>> 1;
-    if (rangesSize(close(mid, order)) <= budget) hi = mid;
-    else lo = mid;
-  }
-  return close(hi, order);
 }
 
 // ---- builder -----------------------------------------------------------------------
@@ -387,7 +338,7 @@ export function buildArpFilter(input: ArpFilterInput): BpfProgram {
     return program('ranges', [...head, ...layoutTests(ranges)], watched.length);
   }
 
-  const covering = coveringRanges(merged, budget - head.length);
+  const covering = coveringRanges(merged, budget - head.length, rangesSize);
   if (covering !== null) {
     const covered = covering.reduce((n, r) => n + (r.last - r.first + 1), 0);
     return program('covering', [...head, ...layoutTests(covering.map(rangeTest))], watched.length, covered);

@@ -54,9 +54,9 @@ describe.skipIf(need.skip)(need.title('out of file descriptors'), () => {
       await new Promise((r) => setTimeout(r, 500)); // the daemon accepts until it runs out
 
       const mark = d.mark;
-      // A new link must be read from sysfs (an address change is applied from the notification
-      // itself, which needs no descriptor): out of descriptors, that read fails.
-      await h0.exec('ip', ['link', 'add', 'dpx0', 'type', 'veth', 'peer', 'name', 'dpx1']);
+      // A new bridge must be read from sysfs (an address change, and a veth or tap, are taken from
+      // the notification itself, which needs no descriptor): out of descriptors, that read fails.
+      await h0.exec('ip', ['link', 'add', 'dpx0', 'type', 'bridge']);
       const fault = await d.waitFor((line) => line.event === 'internal-error' && line.where === 'refresh', 10_000, mark);
       expect(JSON.stringify(fault.err)).toContain('EMFILE');
       expect(d.child.exitCode).toBeNull();
