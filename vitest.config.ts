@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongFirstSequencer from './test/sequencer.js';
 
 // One `vitest run` runs both projects. Unit tests are pure and fast (worker threads); e2e tests build
 // namespace labs, spawn tools and install signal handlers, so each file gets its own forked process.
@@ -15,6 +16,7 @@ export default defineConfig({
       threads: { maxThreads: 2, minThreads: 1 },
     },
     teardownTimeout: 30_000,
+    sequence: { sequencer: LongFirstSequencer },
     projects: [
       {
         extends: true,

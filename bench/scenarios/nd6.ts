@@ -35,17 +35,10 @@ async function ip(h: LabHost, args: string[]): Promise<void> {
 
 async function lab6(): Promise<Lab> {
   const lab = await Lab.create({ hosts: 2 });
-  for (const h of lab.hosts) {
-    await h.sysctl(`net/ipv6/conf/${h.ifname}/accept_ra`, '0');
-    await h.sysctl(`net/ipv6/conf/${h.ifname}/disable_ipv6`, '0');
-  }
+  for (const h of lab.hosts) await h.enableIpv6();
   await ip(lab.host(0), ['-6', 'addr', 'add', '2001:db8::1/64', 'dev', 'eth0', 'nodad']);
   await ip(lab.host(1), ['-6', 'addr', 'add', '2001:db8::2/64', 'dev', 'eth0', 'nodad']);
-  for (let i = 0; i < 50; i++) {
-    const t = await Promise.all(lab.hosts.map((h) => h.exec('ip', ['-6', 'addr', 'show', 'tentative'])));
-    if (t.every((r) => !r.stdout.includes('inet6'))) break;
-    await delay(100);
-  }
+  for (const h of lab.hosts) await h.ipv6Settled();
   return lab;
 }
 

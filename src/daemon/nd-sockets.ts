@@ -12,14 +12,13 @@ import type { BpfProgram } from '../core/bpf-insn.js';
 import type { Detector, Transmission6 } from '../core/detector.js';
 import type { SendOutcome } from '../core/events.js';
 import { type Ipv6, UNSPECIFIED, solicitedNodeGroup } from '../core/ipv6.js';
-import type { Mac } from '../core/mac.js';
 import { TYPE_NEIGHBOR_SOLICITATION, decodeNd } from '../core/ndp.js';
 import { observeNd, toObservation } from '../core/ndp-observation.js';
-import { PACKET_OUTGOING } from '../core/packet-constants.js';
 import type { HostInterface, WatchList, WatchedInterface } from '../core/watchlist.js';
 import { type HostAddress6, type Ipv6WatchPolicy, usable6 } from '../core/watchlist6.js';
 import type { DaemonConfig } from '../config/index.js';
 import type { HostChanges } from '../platform/netlink.js';
+import { type ReceivedFrame, receiveBatch } from './frame-loop.js';
 import type { Guard } from './guard.js';
 import type { Observer } from './observer.js';
 import type { DaemonSocket } from './socket-set.js';
@@ -171,24 +170,16 @@ export class NdSockets {
     this.sockets.clear();
   }
 
-  private frames(ifname: string, frames: Array<{ payload: Uint8Array; sourceMac: Mac; packetType: number; vlanId?: number }>): void {
+  private frames(ifname: string, frames: readonly ReceivedFrame[]): void {
     if (this.deps.stopped()) return;
     const now = this.deps.now();
-    for (const o of this.deps.observers) o.framesReceived?.(ifname, frames.length);
-    for (const f of frames) {
-      if (f.packetType === PACKET_OUTGOING) continue;
-      if (f.vlanId !== undefined) {
-        for (const o of this.deps.observers) o.frameIgnored?.(ifname, 'vlan-tagged');
-        continue;
-      }
+    receiveBatch(ifname, frames, this.deps.observers, (f) => {
       const r = decodeNd(f.payload);
-      if (!r.ok) {
-        for (const o of this.deps.observers) o.frameInvalid?.(ifname, r.reason);
-        continue;
-      }
+      if (!r.ok) return r.reason;
       const obs = observeNd(r.frame, f.sourceMac);
       this.deps.detector.handleObservation(ifname, toObservation(obs), obs.ethernetSource, now);
-    }
+      return null;
+    });
     this.deps.pump();
   }
 

@@ -10,11 +10,11 @@ import type { Detector } from '../core/detector.js';
 import type { SendOutcome } from '../core/events.js';
 import type { Ipv4 } from '../core/ipv4.js';
 import type { Mac } from '../core/mac.js';
-import { PACKET_OUTGOING } from '../core/packet-constants.js';
 import type { WatchList, WatchedInterface } from '../core/watchlist.js';
 import { type PacketSocketError, socketErrorKind } from '../platform/socket-error.js';
 import type { ChurnLog } from './churn-log.js';
 import type { DropAccount } from './drops.js';
+import { type ReceivedFrame, receiveBatch } from './frame-loop.js';
 import type { Guard } from './guard.js';
 import type { Observer } from './observer.js';
 
@@ -154,23 +154,15 @@ export class SocketSet {
     return s;
   }
 
-  private frames(ifname: string, frames: Array<{ payload: Uint8Array; sourceMac: Mac; packetType: number; vlanId?: number }>): void {
+  private frames(ifname: string, frames: readonly ReceivedFrame[]): void {
     if (this.stopped) return;
     const now = this.now();
-    for (const o of this.deps.observers) o.framesReceived?.(ifname, frames.length);
-    for (const f of frames) {
-      if (f.packetType === PACKET_OUTGOING) continue;
-      if (f.vlanId !== undefined) {
-        for (const o of this.deps.observers) o.frameIgnored?.(ifname, 'vlan-tagged');
-        continue;
-      }
+    receiveBatch(ifname, frames, this.deps.observers, (f) => {
       const r = decodeArp(f.payload);
-      if (!r.ok) {
-        for (const o of this.deps.observers) o.frameInvalid?.(ifname, r.reason);
-        continue;
-      }
+      if (!r.ok) return r.reason;
       this.detector.handleFrame(ifname, r.frame, f.sourceMac, now);
-    }
+      return null;
+    });
     this.pump();
   }
 }

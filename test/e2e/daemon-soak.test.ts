@@ -18,8 +18,7 @@ describe.skipIf(need.skip)(need.title('no false positives'), () => {
     for (let i = 0; i < 5; i++) {
       const h = lab.host(i);
       await h.addAddress(`203.0.113.${10 + i}/24`);
-      await h.sysctl(`net/ipv6/conf/${h.ifname}/accept_ra`, '0');
-      await h.sysctl(`net/ipv6/conf/${h.ifname}/disable_ipv6`, '0');
+      await h.enableIpv6();
       const r = await h.exec('ip', ['-6', 'addr', 'add', `2001:db8::${10 + i}/64`, 'dev', h.ifname, 'nodad']);
       expect(r.code, r.stderr).toBe(0);
     }

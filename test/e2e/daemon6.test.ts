@@ -31,27 +31,12 @@ async function ip(h: LabHost, args: string[]): Promise<void> {
   if (r.code !== 0) throw new Error(`ip ${args.join(' ')} in ${h.name}: ${r.stderr}`);
 }
 
-async function enableIpv6(h: LabHost): Promise<void> {
-  await h.sysctl(`net/ipv6/conf/${h.ifname}/accept_ra`, '0');
-  await h.sysctl(`net/ipv6/conf/${h.ifname}/disable_ipv6`, '0');
-}
-
-/** Waits until no address on the host is tentative (DAD done), at most `ms`. */
-async function settled(h: LabHost, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (!(await h.exec('ip', ['-6', 'addr', 'show', 'tentative'])).stdout.includes('inet6')) return;
-    await sleep(100);
-  }
-  throw new Error(`${h.name}: addresses still tentative after ${ms} ms`);
-}
-
 /** n hosts with IPv6 on, host k holding 2001:db8::(k+1)/64, every link-local through DAD. */
 async function lab6(n: number): Promise<Lab> {
   const lab = await Lab.create({ hosts: n });
-  for (const h of lab.hosts) await enableIpv6(h);
+  for (const h of lab.hosts) await h.enableIpv6();
   for (const [k, h] of lab.hosts.entries()) await ip(h, ['-6', 'addr', 'add', `2001:db8::${k + 1}/64`, 'dev', h.ifname, 'nodad']);
-  for (const h of lab.hosts) await settled(h);
+  for (const h of lab.hosts) await h.ipv6Settled();
   return lab;
 }
 
@@ -156,7 +141,7 @@ describe.skipIf(need.skip)(need.title('dupip daemon with IPv6 in the lab'), () =
     const [h0, h1, h2] = [lab.host(0), lab.host(1), lab.host(2)];
     const VMAC = '00:00:5e:00:02:07';
     await ip(h2, ['link', 'set', 'dev', h2.ifname, 'address', VMAC]);
-    await settled(h2);
+    await h2.ipv6Settled();
     await hold(h1, D6);
     await hold(h2, D6);
     const d = await DaemonProc.start(h0, ['--probe-interval', '1s', '--delegate', D6, '--no-own-addresses', '--announce-interval', '0']);
@@ -187,7 +172,7 @@ describe.skipIf(need.skip)(need.title('dupip daemon with IPv6 in the lab'), () =
     for (let i = 0; i < 3; i++) {
       const mark = d.mark;
       await hold(h1, D6, true);
-      await settled(h1, 8000);
+      await h1.ipv6Settled(8000);
       expect((await h1.exec('ip', ['-6', 'addr', 'show', 'dadfailed'])).stdout).not.toContain(D6);
       const ok = await d.waitFor(d.state(D6, 'ok'), 5000, mark);
       expect(ok.holders).toEqual([h1.mac]);

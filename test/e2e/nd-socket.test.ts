@@ -20,11 +20,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Heard { length: number; kept: number; pkttype: number; source: string; ok: boolean; reason?: string; type?: number; target?: string; mac?: string }
 interface Report { frames: Heard[]; sent: string | null; protocol: string; kernel: { cutByRecord: number; otherDevice: number } }
 
-async function enableIpv6(h: LabHost): Promise<void> {
-  await h.sysctl(`net/ipv6/conf/${h.ifname}/accept_ra`, '0');
-  await h.sysctl(`net/ipv6/conf/${h.ifname}/disable_ipv6`, '0');
-}
-
 async function listen(h: LabHost, extra: string[] = []): Promise<{ child: ChildProcess; report: () => Promise<Report> }> {
   const child = h.spawn(process.execPath, [`${REPO}test/tools/nd-socket.mjs`, '--interface', h.ifname, '--watch', WATCHED, ...extra]);
   let out = '';
@@ -66,7 +61,7 @@ describe.skipIf(need.skip)(need.title('the addon\'s ETH_P_IPV6 packet socket'), 
   it('receives the kernel\'s DAD probe and answer, sends an NS the peer answers, counts frames cut by the record', async () => {
     await using lab = await Lab.create({ hosts: 3 });
     const [a, b, c] = [lab.host(0), lab.host(1), lab.host(2)];
-    for (const h of [a, b, c]) await enableIpv6(h);
+    for (const h of [a, b, c]) await h.enableIpv6();
     await sleep(2500); // link-local addresses through DAD
     const l = await listen(a);
     await b.exec('ip', ['-6', 'addr', 'add', `${WATCHED}/64`, 'dev', b.ifname, 'nodad']);

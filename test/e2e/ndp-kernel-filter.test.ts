@@ -45,11 +45,6 @@ function listen(host: LabHost, program: Uint8Array): { child: ChildProcess; hear
   return { child, heard, ready };
 }
 
-async function enableIpv6(h: LabHost, dev = h.ifname): Promise<void> {
-  await h.sysctl(`net/ipv6/conf/${dev}/accept_ra`, '0');
-  await h.sysctl(`net/ipv6/conf/${dev}/disable_ipv6`, '0');
-}
-
 async function ip(h: LabHost, args: string[]): Promise<void> {
   const r = await h.exec('ip', args);
   if (r.code !== 0) throw new Error(`ip ${args.join(' ')} in ${h.name}: ${r.stderr}`);
@@ -64,7 +59,7 @@ describe.skipIf(need.skip)(need.title('ND filter in the kernel'), () => {
   it('passes the watched address\'s DAD probe and answer, and nothing else', async () => {
     await using lab = await Lab.create({ hosts: 3 });
     const [a, b, c] = [lab.host(0), lab.host(1), lab.host(2)];
-    for (const h of [a, b, c]) await enableIpv6(h);
+    for (const h of [a, b, c]) await h.enableIpv6();
     await ip(a, ['-6', 'addr', 'add', '2001:db8::1/64', 'dev', a.ifname]);
     await ip(b, ['-6', 'addr', 'add', '2001:db8::20/64', 'dev', b.ifname]);
     await sleep(2500); // link-local and these addresses through DAD
@@ -121,7 +116,7 @@ describe.skipIf(need.skip)(need.title('ND filter in the kernel'), () => {
     // dgram addMembership is IPV6_ADD_MEMBERSHIP, which sends MLD reports for snooping switches.
     await using lab = await Lab.create({ hosts: 1 });
     const a = lab.host(0);
-    await enableIpv6(a);
+    await a.enableIpv6();
     await sleep(2500); // the link-local address, the source of MLD reports, is through DAD
     const group = formatIpv6(solicitedNodeGroup(parseIpv6('2001:db8::abcd:10')!));
     expect(group).toBe('ff02::1:ffcd:10');

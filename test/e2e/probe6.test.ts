@@ -21,27 +21,12 @@ async function ip(h: LabHost, args: string[]): Promise<void> {
   if (r.code !== 0) throw new Error(`ip ${args.join(' ')} in ${h.name}: ${r.stderr}`);
 }
 
-async function enableIpv6(h: LabHost, dev = h.ifname): Promise<void> {
-  await h.sysctl(`net/ipv6/conf/${dev}/accept_ra`, '0');
-  await h.sysctl(`net/ipv6/conf/${dev}/disable_ipv6`, '0');
-}
-
-/** Waits until no address on the host is tentative (DAD done), at most `ms`. */
-async function settled(h: LabHost, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (!(await h.exec('ip', ['-6', 'addr', 'show', 'tentative'])).stdout.includes('inet6')) return;
-    await sleep(100);
-  }
-  throw new Error(`${h.name}: addresses still tentative after ${ms} ms`);
-}
-
 /** A lab of n hosts with IPv6 on, host 0 holding 2001:db8::1/64, every link-local through DAD. */
 async function lab6(n: number): Promise<Lab> {
   const lab = await Lab.create({ hosts: n });
-  for (const h of lab.hosts) await enableIpv6(h);
+  for (const h of lab.hosts) await h.enableIpv6();
   await ip(lab.host(0), ['-6', 'addr', 'add', '2001:db8::1/64', 'dev', 'eth0', 'nodad']);
-  for (const h of lab.hosts) await settled(h);
+  for (const h of lab.hosts) await h.ipv6Settled();
   return lab;
 }
 
@@ -145,10 +130,10 @@ describe.skipIf(need.skip)(need.title('dupip probe for IPv6 against real kernels
     const h0 = lab.host(0);
     await lab.bridge.exec('ip', ['link', 'add', 'q0', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', h0.name]);
     await lab.bridge.exec('ip', ['link', 'set', 'q0', 'master', 'br0', 'up']);
-    await enableIpv6(h0, 'eth1');
+    await h0.enableIpv6('eth1');
     await ip(h0, ['link', 'set', 'eth1', 'up']);
     await hold(h0, 'eth1'); // held here: dupip sends a DAD-style probe, eth1's kernel answers it
-    await settled(h0);
+    await h0.ipv6Settled();
     const eth1 = (await h0.exec('cat', ['/sys/class/net/eth1/address'])).stdout.trim();
     const n = await ndisc6(lab, 'eth0');
     expect(macsIn(n.stdout)).toContain(eth1);
@@ -173,7 +158,7 @@ describe.skipIf(need.skip)(need.title('dupip probe for IPv6 against real kernels
     await sleep(500);
     expect((await peer.exec('ip', ['-6', 'addr', 'show', 'dev', peer.ifname])).stdout).not.toMatch(/dadfailed/);
     expect(r.code, r.stderr).toBe(0); // the peer was still tentative: it answers nothing yet
-    await settled(peer);
+    await peer.ipv6Settled();
     expect((await probeJson(lab, [ADDR])).json.macs.map((m: { mac: string }) => m.mac)).toEqual([peer.mac]);
 
     // the control: the same takeover met by one DAD-style probe from another host fails

@@ -144,6 +144,22 @@ export class LabHost extends LabNamespace {
     await ip(this.name, ['addr', 'add', c.cidr, 'dev', this.ifname]);
   }
 
+  /** Turns IPv6 on for `dev` (lab namespaces start with it off), router advertisements ignored. */
+  async enableIpv6(dev = this.ifname): Promise<void> {
+    await this.sysctl(`net/ipv6/conf/${dev}/accept_ra`, '0');
+    await this.sysctl(`net/ipv6/conf/${dev}/disable_ipv6`, '0');
+  }
+
+  /** Waits until no IPv6 address of the host is tentative (DAD done), at most `ms`. */
+  async ipv6Settled(ms = 5000): Promise<void> {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      if (!(await this.exec('ip', ['-6', 'addr', 'show', 'tentative'])).stdout.includes('inet6')) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new LabError(`lab: ${this.name}: IPv6 addresses still tentative after ${ms} ms`);
+  }
+
   async removeAddress(cidr: string): Promise<void> {
     this.lab.assertLive();
     const c = assertDocumentationCidr(cidr);
