@@ -3,6 +3,7 @@
  * build of 53893cb measured in the same run), scale (4,096 delegates in 198.18.0.0/15, 1,000 own
  * addresses), the scaling curves, the soak, and bench/notes/*.md verbatim. Pure: no I/O.
  */
+import type { Verdict } from './report.js';
 import type { UsageWindow } from './lib/proc.js';
 import type { CurvesResult } from './scenarios/curves.js';
 import type { ScaleResult, ScaleRun } from './scenarios/scale.js';
@@ -182,20 +183,9 @@ export function notesSections(notes: Record<string, string>): string[] {
     .flatMap(([name, text]) => [`<!-- bench/notes/${name} (verbatim) -->`, '', text.trim(), '']);
 }
 
-export interface ScaleVerdict {
-  id: string;
-  what: string;
-  dupip: string;
-  anchor: string;
-  ratio: string;
-  target: string;
-  meets: boolean | null;
-  note?: string;
-}
-
 /** Verdicts for scale and soak, in the shape of report.ts's Verdict. */
-export function scaleVerdicts(scale: ScaleResult | undefined, soak: SoakResult | undefined, idleRssMb: number | null): ScaleVerdict[] {
-  const out: ScaleVerdict[] = [];
+export function scaleVerdicts(scale: ScaleResult | undefined, soak: SoakResult | undefined, idleRssMb: number | null): Verdict[] {
+  const out: Verdict[] = [];
   for (const r of scale?.runs ?? []) {
     const strategy = [...new Set(r.filter.map((x) => x.strategy))].join(', ') || '—';
     const rssOk = ok(idleRssMb) ? r.usage.rssEndMb <= idleRssMb + 10 : null;

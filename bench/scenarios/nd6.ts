@@ -16,7 +16,7 @@
  */
 import { parseIpv6 } from '../../src/core/ipv6.js';
 import { unsolicitedAdvertisement } from '../../src/core/ndp.js';
-import { Lab, type LabHost } from '../../test/lab/lab.js';
+import { Lab } from '../../test/lab/lab.js';
 import { ndCapture } from '../../test/lab/nd-capture.js';
 import { BenchDaemon } from '../lib/daemon.js';
 import { delay, distribution, progress, round, uniform, type Distribution } from '../lib/util.js';
@@ -28,16 +28,11 @@ export interface Nd6Result {
 
 const REPO = new URL('../../', import.meta.url).pathname;
 
-async function ip(h: LabHost, args: string[]): Promise<void> {
-  const r = await h.exec('ip', args);
-  if (r.code !== 0) throw new Error(`ip ${args.join(' ')} in ${h.name}: ${r.stderr}`);
-}
-
 async function lab6(): Promise<Lab> {
   const lab = await Lab.create({ hosts: 2 });
   for (const h of lab.hosts) await h.enableIpv6();
-  await ip(lab.host(0), ['-6', 'addr', 'add', '2001:db8::1/64', 'dev', 'eth0', 'nodad']);
-  await ip(lab.host(1), ['-6', 'addr', 'add', '2001:db8::2/64', 'dev', 'eth0', 'nodad']);
+  await lab.host(0).ip(['-6', 'addr', 'add', '2001:db8::1/64', 'dev', 'eth0', 'nodad']);
+  await lab.host(1).ip(['-6', 'addr', 'add', '2001:db8::2/64', 'dev', 'eth0', 'nodad']);
   for (const h of lab.hosts) await h.ipv6Settled();
   return lab;
 }
@@ -49,7 +44,7 @@ async function chatty6(trials: number): Promise<Nd6Result['chatty']> {
   try {
     const [h0, h1] = [lab.host(0), lab.host(1)];
     const addresses = Array.from({ length: trials }, (_, i) => trialAddress(i));
-    for (const a of addresses) await ip(h0, ['-6', 'addr', 'add', `${a}/64`, 'dev', 'eth0', 'nodad']);
+    for (const a of addresses) await h0.ip(['-6', 'addr', 'add', `${a}/64`, 'dev', 'eth0', 'nodad']);
     const daemon = await BenchDaemon.start(h0, { args: ['--interface', 'eth0', '--probe-interval', '2s'] });
     await daemon.waitStates(addresses, 'ok', 20_000);
     const wire = await ndCapture(lab);
@@ -85,7 +80,7 @@ async function silent6(trials: number, intervalMs: number): Promise<Nd6Result['s
   try {
     const [h0, h1] = [lab.host(0), lab.host(1)];
     const addresses = Array.from({ length: trials }, (_, i) => trialAddress(i));
-    for (const a of addresses) await ip(h0, ['-6', 'addr', 'add', `${a}/64`, 'dev', 'eth0', 'nodad']);
+    for (const a of addresses) await h0.ip(['-6', 'addr', 'add', `${a}/64`, 'dev', 'eth0', 'nodad']);
     const daemon = await BenchDaemon.start(h0, { args: ['--interface', 'eth0', '--probe-interval', `${intervalMs}ms`, '--announce-interval', '0'] });
     await daemon.waitStates(addresses, 'ok', 10_000);
     progress(`silent6: ${trials} addresses taken silently, probe interval ${intervalMs} ms`);
@@ -94,7 +89,7 @@ async function silent6(trials: number, intervalMs: number): Promise<Nd6Result['s
       addresses.map(async (a) => {
         await delay(uniform(0, intervalMs));
         const t0 = Date.now();
-        await ip(h1, ['-6', 'addr', 'add', `${a}/64`, 'dev', 'eth0', 'nodad']);
+        await h1.ip(['-6', 'addr', 'add', `${a}/64`, 'dev', 'eth0', 'nodad']);
         addedAt.set(a, (t0 + Date.now()) / 2);
       }),
     );

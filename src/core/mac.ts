@@ -31,7 +31,7 @@ export function readMac(buf: Uint8Array, offset: number): Mac {
 /**
  * The bytes of the few MACs frames are sent with (this host's, broadcast, zero, a defended
  * peer's), parsed once: every probe and announcement writes two of them. Bounded: emptied when
- * full. Entries are never handed out (callers get copies), so nothing can change them.
+ * full. macBytes hands out copies; only macBytesShared hands out an entry, read-only by contract.
  */
 const PARSED_MAX = 64;
 const parsed = new Map<Mac, Uint8Array>();

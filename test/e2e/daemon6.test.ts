@@ -26,22 +26,17 @@ const ms = (l: LogLine) => Date.parse(l.time);
 const macsOf = (l: LogLine) => (l.macs as Array<{ mac: string }>).map((m) => m.mac).sort();
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
-async function ip(h: LabHost, args: string[]): Promise<void> {
-  const r = await h.exec('ip', args);
-  if (r.code !== 0) throw new Error(`ip ${args.join(' ')} in ${h.name}: ${r.stderr}`);
-}
-
 /** n hosts with IPv6 on, host k holding 2001:db8::(k+1)/64, every link-local through DAD. */
 async function lab6(n: number): Promise<Lab> {
   const lab = await Lab.create({ hosts: n });
   for (const h of lab.hosts) await h.enableIpv6();
-  for (const [k, h] of lab.hosts.entries()) await ip(h, ['-6', 'addr', 'add', `2001:db8::${k + 1}/64`, 'dev', h.ifname, 'nodad']);
+  for (const [k, h] of lab.hosts.entries()) await h.ip(['-6', 'addr', 'add', `2001:db8::${k + 1}/64`, 'dev', h.ifname, 'nodad']);
   for (const h of lab.hosts) await h.ipv6Settled();
   return lab;
 }
 
-const hold = (h: LabHost, a: string, dad = false) => ip(h, ['-6', 'addr', 'add', `${a}/64`, 'dev', h.ifname, ...(dad ? [] : ['nodad'])]);
-const release = (h: LabHost, a: string) => ip(h, ['-6', 'addr', 'del', `${a}/64`, 'dev', h.ifname]);
+const hold = (h: LabHost, a: string, dad = false) => h.ip(['-6', 'addr', 'add', `${a}/64`, 'dev', h.ifname, ...(dad ? [] : ['nodad'])]);
+const release = (h: LabHost, a: string) => h.ip(['-6', 'addr', 'del', `${a}/64`, 'dev', h.ifname]);
 
 /** Sends one IPv6 packet built by the core's codec from `h` (its own MAC as the Ethernet source). */
 async function send(h: LabHost, t: { payload: Uint8Array; destinationMac: string }): Promise<void> {
@@ -140,7 +135,7 @@ describe.skipIf(need.skip)(need.title('dupip daemon with IPv6 in the lab'), () =
     await using lab = await lab6(3);
     const [h0, h1, h2] = [lab.host(0), lab.host(1), lab.host(2)];
     const VMAC = '00:00:5e:00:02:07';
-    await ip(h2, ['link', 'set', 'dev', h2.ifname, 'address', VMAC]);
+    await h2.ip(['link', 'set', 'dev', h2.ifname, 'address', VMAC]);
     await h2.ipv6Settled();
     await hold(h1, D6);
     await hold(h2, D6);
@@ -190,7 +185,7 @@ describe.skipIf(need.skip)(need.title('dupip daemon with IPv6 in the lab'), () =
   it('dupip status and the journal show the IPv6 address in RFC 5952 form, and its history survives a restart', { timeout: 60_000 }, async () => {
     await using lab = await lab6(2);
     const [h0, h1] = [lab.host(0), lab.host(1)];
-    await ip(h0, ['-6', 'addr', 'add', '2001:DB8:0:0:0::10/64', 'dev', h0.ifname, 'nodad']);
+    await h0.ip(['-6', 'addr', 'add', '2001:DB8:0:0:0::10/64', 'dev', h0.ifname, 'nodad']);
     const args = ['--probe-interval', '500ms', '--announce-interval', '0', '--clear-after', '2'];
     const report = async (socket: string) => JSON.parse((await status(['--control-socket', socket, '--json'])).stdout) as StatusReport;
     const d1 = await DaemonProc.start(h0, args);

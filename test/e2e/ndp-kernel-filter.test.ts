@@ -45,11 +45,6 @@ function listen(host: LabHost, program: Uint8Array): { child: ChildProcess; hear
   return { child, heard, ready };
 }
 
-async function ip(h: LabHost, args: string[]): Promise<void> {
-  const r = await h.exec('ip', args);
-  if (r.code !== 0) throw new Error(`ip ${args.join(' ')} in ${h.name}: ${r.stderr}`);
-}
-
 const nd = (h: Heard) => {
   const r = decodeNd(Uint8Array.from(Buffer.from(h.payload, 'hex')));
   return r.ok ? { ...r.frame, observation: observeNd(r.frame, h.source), pkttype: h.pkttype } : null;
@@ -60,8 +55,8 @@ describe.skipIf(need.skip)(need.title('ND filter in the kernel'), () => {
     await using lab = await Lab.create({ hosts: 3 });
     const [a, b, c] = [lab.host(0), lab.host(1), lab.host(2)];
     for (const h of [a, b, c]) await h.enableIpv6();
-    await ip(a, ['-6', 'addr', 'add', '2001:db8::1/64', 'dev', a.ifname]);
-    await ip(b, ['-6', 'addr', 'add', '2001:db8::20/64', 'dev', b.ifname]);
+    await a.ip(['-6', 'addr', 'add', '2001:db8::1/64', 'dev', a.ifname]);
+    await b.ip(['-6', 'addr', 'add', '2001:db8::20/64', 'dev', b.ifname]);
     await sleep(2500); // link-local and these addresses through DAD
 
     const program = buildNdFilter({ watched: [parseIpv6(WATCHED)!], ifindex: a.ifindex });
@@ -70,10 +65,10 @@ describe.skipIf(need.skip)(need.title('ND filter in the kernel'), () => {
     const witness = listen(a, encodeInstructions([{ code: BPF_RET | BPF_K, jt: 0, jf: 0, k: ACCEPT, comment: 'everything' }]));
     await Promise.all([filtered.ready, witness.ready]);
 
-    await ip(b, ['-6', 'addr', 'add', `${WATCHED}/64`, 'dev', b.ifname]); // B's DAD probe for the watched address
+    await b.ip(['-6', 'addr', 'add', `${WATCHED}/64`, 'dev', b.ifname]); // B's DAD probe for the watched address
     await sleep(2500);
-    await ip(c, ['-6', 'addr', 'add', `${WATCHED}/64`, 'dev', c.ifname]); // C's probe, B's NA to ff02::1
-    await ip(c, ['-6', 'addr', 'add', '2001:db8::30/64', 'dev', c.ifname]); // unwatched DAD
+    await c.ip(['-6', 'addr', 'add', `${WATCHED}/64`, 'dev', c.ifname]); // C's probe, B's NA to ff02::1
+    await c.ip(['-6', 'addr', 'add', '2001:db8::30/64', 'dev', c.ifname]); // unwatched DAD
     await sleep(2500);
     await b.exec('ping', ['-6', '-c1', '-W2', '-I', '2001:db8::20', '2001:db8::1']); // unwatched resolution; A's answer is outgoing
     // the same probe in VLAN 100 (no device for it on A), and once more untagged: only the latter may pass

@@ -16,21 +16,16 @@ const need = labPrereqs('ndisc6', 'tcpdump', 'python3');
 const ADDR = '2001:db8::10';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function ip(h: LabHost, args: string[]): Promise<void> {
-  const r = await h.exec('ip', args);
-  if (r.code !== 0) throw new Error(`ip ${args.join(' ')} in ${h.name}: ${r.stderr}`);
-}
-
 /** A lab of n hosts with IPv6 on, host 0 holding 2001:db8::1/64, every link-local through DAD. */
 async function lab6(n: number): Promise<Lab> {
   const lab = await Lab.create({ hosts: n });
   for (const h of lab.hosts) await h.enableIpv6();
-  await ip(lab.host(0), ['-6', 'addr', 'add', '2001:db8::1/64', 'dev', 'eth0', 'nodad']);
+  await lab.host(0).ip(['-6', 'addr', 'add', '2001:db8::1/64', 'dev', 'eth0', 'nodad']);
   for (const h of lab.hosts) await h.ipv6Settled();
   return lab;
 }
 
-const hold = (h: LabHost, dev = h.ifname) => ip(h, ['-6', 'addr', 'add', `${ADDR}/64`, 'dev', dev, 'nodad']);
+const hold = (h: LabHost, dev = h.ifname) => h.ip(['-6', 'addr', 'add', `${ADDR}/64`, 'dev', dev, 'nodad']);
 
 async function ndisc6(lab: Lab, ifname: string, address = ADDR) {
   return lab.host(0).exec('ndisc6', ['-n', '-m', '-r', '2', '-w', '500', address, ifname]);
@@ -131,7 +126,7 @@ describe.skipIf(need.skip)(need.title('dupip probe for IPv6 against real kernels
     await lab.bridge.exec('ip', ['link', 'add', 'q0', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', h0.name]);
     await lab.bridge.exec('ip', ['link', 'set', 'q0', 'master', 'br0', 'up']);
     await h0.enableIpv6('eth1');
-    await ip(h0, ['link', 'set', 'eth1', 'up']);
+    await h0.ip(['link', 'set', 'eth1', 'up']);
     await hold(h0, 'eth1'); // held here: dupip sends a DAD-style probe, eth1's kernel answers it
     await h0.ipv6Settled();
     const eth1 = (await h0.exec('cat', ['/sys/class/net/eth1/address'])).stdout.trim();
@@ -153,7 +148,7 @@ describe.skipIf(need.skip)(need.title('dupip probe for IPv6 against real kernels
     await peer.sysctl(`net/ipv6/conf/${peer.ifname}/dad_transmits`, '3'); // a 3 s DAD window
     const probing = dupip(lab.host(0), ['probe', ADDR, '--count', '10', '--timeout', '3s', '--json']);
     await sleep(300);
-    await ip(peer, ['-6', 'addr', 'add', `${ADDR}/64`, 'dev', peer.ifname]);
+    await peer.ip(['-6', 'addr', 'add', `${ADDR}/64`, 'dev', peer.ifname]);
     const r = await probing;
     await sleep(500);
     expect((await peer.exec('ip', ['-6', 'addr', 'show', 'dev', peer.ifname])).stdout).not.toMatch(/dadfailed/);
@@ -162,8 +157,8 @@ describe.skipIf(need.skip)(need.title('dupip probe for IPv6 against real kernels
     expect((await probeJson(lab, [ADDR])).json.macs.map((m: { mac: string }) => m.mac)).toEqual([peer.mac]);
 
     // the control: the same takeover met by one DAD-style probe from another host fails
-    await ip(peer, ['-6', 'addr', 'del', `${ADDR}/64`, 'dev', peer.ifname]);
-    await ip(peer, ['-6', 'addr', 'add', `${ADDR}/64`, 'dev', peer.ifname]);
+    await peer.ip(['-6', 'addr', 'del', `${ADDR}/64`, 'dev', peer.ifname]);
+    await peer.ip(['-6', 'addr', 'add', `${ADDR}/64`, 'dev', peer.ifname]);
     await sleep(300);
     const t = dadProbe(parseIpv6(ADDR)!, '0000000000dd');
     const sent = await control.exec('python3', [`${REPO}test/tools/nd-send.py`, control.ifname, t.destinationMac, '0', Buffer.from(t.payload).toString('hex')]);

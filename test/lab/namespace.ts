@@ -144,6 +144,12 @@ export class LabHost extends LabNamespace {
     await ip(this.name, ['addr', 'add', c.cidr, 'dev', this.ifname]);
   }
 
+  /** `ip ARGS` in this host's namespace; throws with its stderr when it fails. */
+  async ip(args: readonly string[]): Promise<string> {
+    this.lab.assertLive();
+    return ip(this.name, args);
+  }
+
   /** Turns IPv6 on for `dev` (lab namespaces start with it off), router advertisements ignored. */
   async enableIpv6(dev = this.ifname): Promise<void> {
     await this.sysctl(`net/ipv6/conf/${dev}/accept_ra`, '0');
