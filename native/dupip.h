@@ -119,6 +119,7 @@ napi_value wrap_handle(napi_env env, enum handle_kind kind, int fd, int ifindex,
 napi_value js_dump_addresses(napi_env env, napi_callback_info info);
 napi_value js_ipv4_addresses(napi_env env, napi_callback_info info);
 napi_value js_stop_watch(napi_env env, napi_callback_info info);
+napi_value js_flush_watch(napi_env env, napi_callback_info info);
 napi_value js_watch_links(napi_env env, napi_callback_info info);
 napi_value js_close(napi_env env, napi_callback_info info);
 napi_value js_open(napi_env env, napi_callback_info info);

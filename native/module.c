@@ -33,6 +33,8 @@
  *   watchLinks(callback) -> handle               callback(0, bytes, lost) on change,
  *                                                callback(-errno, null, true) on error
  *   stopWatch(handle)
+ *   flushWatch(handle)                           reads what is queued now; the callback
+ *                 runs before it returns (nothing queued: no callback)
  *   dumpAddresses(family) -> Buffer              the raw rtnetlink RTM_GETADDR dump
  *                 (AF_INET6 or AF_INET): every RTM_NEWADDR message as the kernel sent it,
  *                 parsed in TypeScript (src/platform/rtnetlink-address.ts)
@@ -75,6 +77,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"open", js_open},       {"setFilter", js_set_filter}, {"send", js_send},
       {"start", js_start},     {"close", js_close},
       {"stats", js_stats},     {"watchLinks", js_watch_links}, {"stopWatch", js_stop_watch},
+      {"flushWatch", js_flush_watch},
       {"ipv4Addresses", js_ipv4_addresses}, {"dumpAddresses", js_dump_addresses},
       {"setReceiveBuffer", js_set_receive_buffer}, {"receiveBuffer", js_receive_buffer},
   };

@@ -145,6 +145,20 @@ napi_value js_watch_links(napi_env env, napi_callback_info info) {
   return object;
 }
 
+/*
+ * flushWatch(handle): reads what is queued on the socket now, synchronously, and hands it to the
+ * callback before returning (nothing queued: no callback). A probe tick calls it first, so an
+ * address removed a moment ago is known before anything is sent for it, whatever the coalescing
+ * delay; a delay already running still fires and reads what came after.
+ */
+napi_value js_flush_watch(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  dp_handle *h = get_handle(env, argv[0], &NETLINK_TAG);
+  if (h != NULL && h->fd >= 0 && h->polling) drain_netlink(h, false);
+  return NULL;
+}
+
 /* stopWatch(handle): idempotent */
 napi_value js_stop_watch(napi_env env, napi_callback_info info) {
   return close_tagged(env, info, &NETLINK_TAG);

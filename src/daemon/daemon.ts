@@ -14,13 +14,13 @@ import { planCanaries } from '../core/proxy-watch.js';
 import { type HostInterface, type WatchList, deriveWatchList, linkScopesOf } from '../core/watchlist.js';
 import type { DaemonConfig } from '../config/index.js';
 import type { HostChanges } from '../platform/netlink.js';
-import { emptyChanges } from '../platform/netlink.js';
 import { socketErrorKind } from '../platform/socket-error.js';
 import { ChurnLog } from './churn-log.js';
 import { DROP_POLL_MS, DropAccount } from './drops.js';
 import { eventLog } from './event-log.js';
 import { Guard, Retrying, isolateObservers } from './guard.js';
-import { HostView, type LinkFacts, cannotMatter, mergeChanges } from './host-view.js';
+import { type LinkWatch, HostChangeQueue } from './host-changes.js';
+import { HostView, type LinkFacts, cannotMatter } from './host-view.js';
 import { type NdPlatform, NdSockets, ipv6Policy } from './nd-sockets.js';
 import type { DaemonView, Observer } from './observer.js';
 import { type DaemonSocket, SocketSet } from './socket-set.js';
@@ -38,7 +38,7 @@ export interface DaemonDeps {
   /** Builds the kernel filter program for one interface. */
   buildFilter: (ownMac: Mac, watched: Ipv4[], ifindex: number) => { program: BpfProgram; strategy: string };
   /** Calls back on rtnetlink link, address and default-route changes; without details: re-read everything. */
-  watchLinks: (onChange: (changes?: HostChanges) => void) => { close(): void };
+  watchLinks: (onChange: (changes?: HostChanges) => void) => LinkWatch;
   logger: Logger;
   observers: Observer[];
   nd?: NdPlatform; // the IPv6 side (nd-sockets.ts: ND sockets, IPv6 addresses, multicast groups); absent: IPv4 only
@@ -72,7 +72,6 @@ export class Daemon {
   private list: WatchList = { interfaces: [], specs: [], ownMacs: [], problems: [] };
   private heldNow = new Set<Ipv4>();
   private readonly hostView: HostView;
-  private pending: HostChanges | null = null;
   private listKey = '';
   /** Proxy canaries per interface (their addresses pass the kernel filter too). */
   private canaryKeys: ReadonlyMap<string, string> = new Map();
@@ -80,9 +79,10 @@ export class Daemon {
   private readonly churnLog: ChurnLog;
   private timer: NodeJS.Timeout | null = null;
   private armedAt: number | null = null;
-  private settle: NodeJS.Timeout | null = null;
   private poll: NodeJS.Timeout | null = null;
-  private links: { close(): void } | null = null;
+  private readonly changes: HostChangeQueue;
+  /** Held addresses whose removal was read but not yet applied to the watch list: never sent for. */
+  private withdrawn = new Set<Ipv4>();
   private lastProbeAt: number | null = null;
   private stopped = false;
   private readonly wallClock: WallClock;
@@ -102,6 +102,13 @@ export class Daemon {
     this.now = deps.now ?? monotonicNow;
     this.wallClock = new WallClock(this.now);
     this.churnLog = new ChurnLog(deps.logger, CHURN_SUMMARY_MS);
+    this.changes = new HostChangeQueue({
+      settleMs: LINK_SETTLE_MS,
+      apply: (p) => this.applyChanges(p),
+      held: (a) => this.heldNow.has(a),
+      withdraw: (a) => this.withdrawn.add(a),
+      stopped: () => this.stopped,
+    });
     this.hostView = new HostView({ readHost: deps.readHost, readInterface: deps.readInterface, readDefaultRoutes: deps.readDefaultRoutes });
     this.log = this.guard.wrap('log', eventLog(deps.logger, (t) => this.toWallClock(t)));
     // A refresh that threw may have stopped half-way through re-arming the timer: re-arm it after the hold.
@@ -151,7 +158,7 @@ export class Daemon {
 
   async start(): Promise<void> {
     // Watch first, read second: a change between the two is applied after the read, not lost.
-    this.links = this.deps.watchLinks(this.guard.wrap('netlink', (c?: HostChanges) => this.scheduleRefresh(c)));
+    this.changes.attach(this.deps.watchLinks(this.guard.wrap('netlink', (c?: HostChanges) => this.changes.push(c))));
     // Without CAP_NET_RAW nothing will ever work: that one is fatal at start; anything else is retried.
     this.refresher.run((err) => socketErrorKind(err) === 'permission');
     this.churnLog.sockets.opened = 0; // the summary is about churn, not the start
@@ -179,44 +186,34 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const t of [this.timer, this.settle]) if (t) clearTimeout(t);
+    if (this.timer) clearTimeout(this.timer);
     for (const t of [this.poll, this.dropPoll, this.churnTimer]) if (t) clearInterval(t);
     this.refresher.stop();
-    this.links?.close();
+    this.changes.close();
     this.socketSet.closeAll();
     this.nd?.closeAll();
     for (const o of this.deps.observers) await o.close?.();
   }
 
-  /** Coalesces notifications; the work happens once per burst, off the frame path. */
-  private scheduleRefresh(changes?: HostChanges): void {
-    if (this.stopped) return;
-    const c = changes ?? emptyChanges(true);
-    this.pending = this.pending ? mergeChanges(this.pending, c) : c;
-    if (this.settle) return;
-    this.settle = setTimeout(() => {
-      this.settle = null;
-      const p = this.pending;
-      this.pending = null;
-      if (!p) return;
-      // A failed incremental read (EMFILE...) falls back to a full re-read, retried with backoff;
-      // meanwhile the watch list, sockets and filters stay as the last good view made them.
-      if (p.lost) {
-        this.refresher.run();
-        return;
+  /** One batch of notifications (host-changes.ts joins bursts), applied off the frame path. */
+  private applyChanges(p: HostChanges): void {
+    // A failed incremental read (EMFILE...) falls back to a full re-read, retried with backoff;
+    // meanwhile the watch list, sockets and filters stay as the last good view made them.
+    if (p.lost) {
+      this.refresher.run();
+      return;
+    }
+    const ok = this.guard.run('refresh', () => {
+      const v6 = this.nd !== null && this.nd.concerned(p, this.list) && (this.nd.readAddresses(), true);
+      const { changed, touched } = this.hostView.apply(p);
+      if (!changed && !v6) return true;
+      if (!v6 && touched && touched.every((i) => cannotMatter(i, this.config, this.list, this.hostView))) {
+        return true; // a container's veth came or went: the watch list is the same by construction
       }
-      const ok = this.guard.run('refresh', () => {
-        const v6 = this.nd !== null && this.nd.concerned(p, this.list) && (this.nd.readAddresses(), true);
-        const { changed, touched } = this.hostView.apply(p);
-        if (!changed && !v6) return true;
-        if (!v6 && touched && touched.every((i) => cannotMatter(i, this.config, this.list, this.hostView))) {
-          return true; // a container's veth came or went: the watch list is the same by construction
-        }
-        this.rederive();
-        return true;
-      });
-      if (!ok) this.refresher.run();
-    }, LINK_SETTLE_MS);
+      this.rederive();
+      return true;
+    });
+    if (!ok) this.refresher.run();
   }
 
   /** Re-reads the whole host, updates the watch list, sockets and kernel filters. */
@@ -240,6 +237,7 @@ export class Daemon {
       host,
     );
     this.heldNow = new Set(host.flatMap((i) => i.addresses.map((a) => a.address)));
+    this.withdrawn.clear();
     const canaries = planCanaries(c.proxyCanaries, host, list.interfaces.map((i) => i.name));
     const key = JSON.stringify([list.interfaces, list.specs, list.ownMacs, canaries.canaries]);
     const previous = this.list;
@@ -263,6 +261,8 @@ export class Daemon {
     if (t.family === 'ipv6') return this.sending(t.interface, t.kind, () => this.nd?.transmit(t) ?? 'interface-down');
     const s = this.socketSet.sockets.get(t.interface);
     if (!s) return 'interface-down';
+    if (t.kind !== 'probe') this.changes.peek(); // an address removed a moment ago is withdrawn, not announced
+    if (t.kind !== 'probe' && this.withdrawn.has(t.address)) return 'dropped'; // the watch list follows at once
     if (t.kind !== 'probe' && !this.heldNow.has(t.address)) {
       // The detector only announces held addresses; this is the last line of defence.
       this.deps.logger.error({ event: 'refused-send', address: formatIpv4(t.address), kind: t.kind }, `refused to announce ${formatIpv4(t.address)}: this host does not hold it`);
@@ -309,6 +309,7 @@ export class Daemon {
     this.timer = setTimeout(this.guard.wrap('timer', () => {
       this.timer = null;
       this.armedAt = null;
+      this.changes.flush(); // an address removed a moment ago leaves the watch list before anything is sent
       // libuv's millisecond clock may fire a hair before `d` on ours: that is the deadline,
       // not a reason for a second wake-up a millisecond later.
       this.detector.handleTimeout(Math.max(this.now(), d));

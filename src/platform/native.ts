@@ -63,6 +63,8 @@ export interface NativeBinding {
   watchLinks(callback: (status: number, bytes?: Buffer | null, lost?: boolean) => void, coalesceMs?: number): NativeWatchHandle;
   /** Idempotent. */
   stopWatch(handle: NativeWatchHandle): void;
+  /** Reads what is queued on the watch now; the callback runs before it returns (nothing queued: no call). */
+  flushWatch(handle: NativeWatchHandle): void;
   /** getifaddrs(): every IPv4 address with its interface label, whatever the interface's state. */
   ipv4Addresses(): Array<{ name: string; address: string; prefixLength: number }>;
   /**

@@ -202,7 +202,7 @@ export const LINK_COALESCE_MS = 50;
  * RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, RTMGRP_IPV4_ROUTE), read LINK_COALESCE_MS after the burst began. A watcher
  * error is passed to `onError` and followed by a `lost` batch, since notifications may have been lost.
  */
-export function watchHostChanges(onChanges: (c: HostChanges) => void, onError?: (errno: number) => void, binding?: NativeBinding, coalesceMs = LINK_COALESCE_MS): { close(): void } {
+export function watchHostChanges(onChanges: (c: HostChanges) => void, onError?: (errno: number) => void, binding?: NativeBinding, coalesceMs = LINK_COALESCE_MS): { close(): void; flush(): void } {
   const native = binding ?? loadNative();
   let closed = false;
   const handle = native.watchLinks((status, bytes, lost) => {
@@ -217,6 +217,10 @@ export function watchHostChanges(onChanges: (c: HostChanges) => void, onError?: 
       if (closed) return;
       closed = true;
       native.stopWatch(handle);
+    },
+    /** What the kernel queued so far, read now (the coalescing delay is for bursts, not for removals). */
+    flush(): void {
+      if (!closed) native.flushWatch(handle);
     },
   };
 }

@@ -183,6 +183,7 @@ function fakeBinding() {
       throw new Error('not used');
     },
     stopWatch() {},
+    flushWatch() {},
     RECORD_SIZE: 144,
     RECORD_PAYLOAD_OFFSET: 16,
     RECORD_PAYLOAD_MAX: 128,
