@@ -53,7 +53,6 @@ import {
   BPF_W,
   DROP,
   SKF_AD_IFINDEX_K,
-  SKF_AD_OFF,
   SKF_AD_PKTTYPE_K,
   SKF_AD_VLAN_TAG_PRESENT_K,
   type BpfInstruction,

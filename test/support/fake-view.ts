@@ -1,7 +1,6 @@
 /** A DaemonView with fixed contents, for metrics, control socket and status tests. */
 import { parseAddress } from '../../src/core/address.js';
 import type { EntrySnapshot, MacSighting } from '../../src/core/events.js';
-import { parseIpv4 } from '../../src/core/ipv4.js';
 import type { ProxyFinding } from '../../src/core/proxy-watch.js';
 import { FAULT_PLACES, type DaemonView, type FaultPlace } from '../../src/daemon/observer.js';
 

@@ -15,7 +15,6 @@ import type { HistoryEpisode } from '../../src/journal/records.js';
 import { FakeView, OFFSET, entry, iface, sighting } from '../support/fake-view.js';
 
 const INTRUDER = '02:00:00:00:00:99';
-const HOUR = 3_600_000;
 
 let dir: string;
 let sock: string;
