@@ -1,0 +1,15 @@
+import { Lab } from '../test/lab/lab.js';
+import { BenchDaemon } from './lib/daemon.js';
+import { addAddresses, range } from './lib/lab-extra.js';
+import { delay } from './lib/util.js';
+import { writeFileSync } from 'node:fs';
+const n = Number(process.argv[2] ?? 100), secs = Number(process.argv[3] ?? 60), tag = process.argv[4] ?? 'x';
+const lab = await Lab.create({ hosts: 1 });
+const h = lab.host(0);
+await addAddresses(h, [...range('192.0.2', 1, 254), ...range('198.51.100', 1, 254)].slice(0, n).map((a) => `${a}/24`));
+const d = await BenchDaemon.start(h, { args: ['--interface', h.ifname] });
+writeFileSync(`/tmp/tick/pid-${tag}`, String(d.pid));
+await delay(secs * 1000);
+await d.stop();
+await lab.destroy();
+process.exit(0);
