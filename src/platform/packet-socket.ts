@@ -127,6 +127,8 @@ class NativeArpSocket implements ArpSocket {
   private readonly totals: ArpSocketStats = { packets: 0, drops: 0, otherDevice: 0, otherProtocol: 0, cutByRecord: 0 };
   /** sendBatch's per-frame errnos, reused. */
   private results = new Int32Array(64);
+  private lastDestination: string | null = null;
+  private lastDestinationBytes: Uint8Array = new Uint8Array(6);
 
   constructor(
     private readonly native: NativeBinding,
@@ -146,10 +148,9 @@ class NativeArpSocket implements ArpSocket {
   }
 
   send(payload: Uint8Array, destination: Mac): SendOutcome {
-    const mac = parseMac(destination);
-    if (mac === null) throw new TypeError(`not a MAC address: ${destination}`);
+    const mac = this.destinationBytes(destination);
     this.ensureOpen('send');
-    const errno = this.native.send(this.handle, payload, macBytesShared(mac)); // read during the call only
+    const errno = this.native.send(this.handle, payload, mac); // read during the call only
     const outcome = classifySendErrno(errno);
     if (outcome === 'error') throw errnoError(errno, 'sendto', `ifindex ${this.ifindex}`);
     return outcome;
@@ -157,16 +158,22 @@ class NativeArpSocket implements ArpSocket {
 
   sendBatch(payloads: readonly Uint8Array[], destinations: readonly Mac[]): (SendOutcome | PacketSocketError)[] {
     if (payloads.length !== destinations.length) throw new TypeError('sendBatch: one destination per payload');
-    const macs = destinations.map((d) => {
-      const mac = parseMac(d);
-      if (mac === null) throw new TypeError(`not a MAC address: ${d}`);
-      return macBytesShared(mac); // read during the call only
-    });
+    const macs = destinations.map((d) => this.destinationBytes(d)); // read during the call only
     this.ensureOpen('send');
     if (!this.native.sendBatch) return payloads.map((p, i) => this.outcomeOf(this.native.send(this.handle, p, macs[i]!), 'sendto'));
     if (this.results.length < payloads.length) this.results = new Int32Array(Math.max(payloads.length, 2 * this.results.length));
     this.native.sendBatch(this.handle, payloads as Uint8Array[], macs, this.results);
     return payloads.map((_, i) => this.outcomeOf(this.results[i]!, 'sendmmsg'));
+  }
+
+  /** The bytes of a destination MAC, shared; the last one's kept (nearly every frame goes to broadcast). */
+  private destinationBytes(destination: Mac): Uint8Array {
+    if (destination === this.lastDestination) return this.lastDestinationBytes;
+    const mac = parseMac(destination);
+    if (mac === null) throw new TypeError(`not a MAC address: ${destination}`);
+    this.lastDestinationBytes = macBytesShared(mac);
+    this.lastDestination = destination;
+    return this.lastDestinationBytes;
   }
 
   private outcomeOf(errno: number, syscall: string): SendOutcome | PacketSocketError {
