@@ -35,6 +35,7 @@
 #define RECORD_PAYLOAD_MAX (RECORD_SIZE - RECORD_PAYLOAD_OFFSET) /* 128 */
 #define BATCH_SIZE 64               /* messages per recvmmsg() call / per callback */
 #define MAX_BATCHES_PER_WAKEUP 16   /* bound the work per loop iteration */
+#define SEND_BATCH_SIZE 64          /* frames per sendmmsg() call (sendBatch) */
 #define NETLINK_MAX_READS_PER_WAKEUP 256
 #define NETLINK_BUFFER_SIZE 8192
 #define RECORD_FLAG_VLAN_TAG 0x01   /* TP_STATUS_VLAN_VALID */
@@ -125,6 +126,7 @@ napi_value js_close(napi_env env, napi_callback_info info);
 napi_value js_open(napi_env env, napi_callback_info info);
 napi_value js_receive_buffer(napi_env env, napi_callback_info info);
 napi_value js_send(napi_env env, napi_callback_info info);
+napi_value js_send_batch(napi_env env, napi_callback_info info);
 napi_value js_set_filter(napi_env env, napi_callback_info info);
 napi_value js_set_receive_buffer(napi_env env, napi_callback_info info);
 napi_value js_stats(napi_env env, napi_callback_info info);

@@ -7,7 +7,7 @@
  *     src/core/bpf.ts; the filter keeps ARP only), for IPv6 bound to ETH_P_IPV6
  *     (frames of a VLAN without a device arrive as PACKET_OTHERHOST, which the ND
  *     filter drops, see src/core/bpf-ndp.ts); with PACKET_AUXDATA,
- *     with a classic BPF filter (SO_ATTACH_FILTER), sendto() and batched
+ *     with a classic BPF filter (SO_ATTACH_FILTER), sendto(), batched sendmmsg() and batched
  *     recvmmsg() driven by a libuv poll handle;
  *   - an AF_NETLINK / NETLINK_ROUTE socket whose notifications are handed
  *     to JS as raw bytes (parsed in src/platform/netlink.ts).
@@ -23,6 +23,9 @@
  *   setFilter(handle, program)                   throws Error{code, errno, syscall}
  *   send(handle, payload, dstMac) -> 0 | errno   never throws for send errors; the frame
  *                 carries the protocol the socket was opened for
+ *   sendBatch(handle, payloads[], dstMacs[], results)   the frames of one tick with one
+ *                 sendmmsg() per 64: results (Int32Array) gets 0 | errno per frame;
+ *                 never throws for send errors
  *   start(handle, callback)                      callback(records, count) / callback(null, -errno)
  *   close(handle)                                idempotent
  *   stats(handle) -> {packets, drops}            kernel counters, reset by each read
@@ -75,6 +78,7 @@ static napi_value init(napi_env env, napi_value exports) {
     napi_callback fn;
   } functions[] = {
       {"open", js_open},       {"setFilter", js_set_filter}, {"send", js_send},
+      {"sendBatch", js_send_batch},
       {"start", js_start},     {"close", js_close},
       {"stats", js_stats},     {"watchLinks", js_watch_links}, {"stopWatch", js_stop_watch},
       {"flushWatch", js_flush_watch},

@@ -1,6 +1,6 @@
 /*
  * packet-socket.c — the packet socket: open (the tap, filter attached before
- * bind), setFilter, send, close, statistics and the receive buffer size.
+ * bind), setFilter, send, sendBatch, close, statistics and the receive buffer size.
  */
 #include "dupip.h"
 
@@ -143,6 +143,16 @@ napi_value js_set_filter(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* The destination of a frame on `h`'s interface (sendto/sendmmsg). */
+static void link_destination(const dp_handle *h, const uint8_t *mac, struct sockaddr_ll *to) {
+  memset(to, 0, sizeof *to);
+  to->sll_family = AF_PACKET;
+  to->sll_protocol = htons(h->protocol);
+  to->sll_ifindex = h->ifindex;
+  to->sll_halen = 6;
+  memcpy(to->sll_addr, mac, 6);
+}
+
 /* send(handle, payload, dstMac) -> 0 on success, else a positive errno */
 napi_value js_send(napi_env env, napi_callback_info info) {
   napi_value argv[3], result;
@@ -162,12 +172,7 @@ napi_value js_send(napi_env env, napi_callback_info info) {
     err = EBADF;
   } else {
     struct sockaddr_ll to;
-    memset(&to, 0, sizeof to);
-    to.sll_family = AF_PACKET;
-    to.sll_protocol = htons(h->protocol);
-    to.sll_ifindex = h->ifindex;
-    to.sll_halen = 6;
-    memcpy(to.sll_addr, mac, 6);
+    link_destination(h, mac, &to);
     ssize_t sent;
     do {
       sent = sendto(h->fd, payload, payload_length, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof to);
@@ -176,6 +181,82 @@ napi_value js_send(napi_env env, napi_callback_info info) {
   }
   NAPI_OK(env, napi_create_int32(env, err, &result));
   return result;
+}
+
+/*
+ * sendBatch(handle, payloads[], dstMacs[], results) -> undefined
+ * payloads: N Uint8Arrays, dstMacs: N 6-byte Uint8Arrays, results: an Int32Array of
+ * at least N, which receives 0 or a positive errno per frame. One sendmmsg() per
+ * SEND_BATCH_SIZE frames: after a partial send the next frame is tried again on
+ * its own, so that every frame gets its own errno (sendmmsg reports only the
+ * first failure, and only when nothing was sent). Never throws for send errors.
+ */
+napi_value js_send_batch(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  bool is_array = false;
+  uint32_t count = 0, count_macs = 0;
+  napi_typedarray_type type;
+  size_t results_length = 0;
+  void *results_data = NULL;
+  if (!get_args(env, info, 4, argv)) return NULL;
+  dp_handle *h = get_handle(env, argv[0], &PACKET_TAG);
+  if (h == NULL) return NULL;
+  if (napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[1], &count) != napi_ok ||
+      napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[2], &count_macs) != napi_ok ||
+      count != count_macs) {
+    throw_type(env, "payloads and dstMacs must be arrays of the same length");
+    return NULL;
+  }
+  bool is_typedarray = false;
+  if (napi_is_typedarray(env, argv[3], &is_typedarray) != napi_ok || !is_typedarray ||
+      napi_get_typedarray_info(env, argv[3], &type, &results_length, &results_data, NULL, NULL) != napi_ok ||
+      type != napi_int32_array || results_length < count) {
+    throw_type(env, "results must be an Int32Array with one element per frame");
+    return NULL;
+  }
+  int32_t *results = results_data;
+  struct mmsghdr msgs[SEND_BATCH_SIZE];
+  struct iovec iov[SEND_BATCH_SIZE];
+  struct sockaddr_ll to[SEND_BATCH_SIZE];
+  uint32_t i = 0;
+  while (i < count) {
+    uint32_t n = count - i < SEND_BATCH_SIZE ? count - i : SEND_BATCH_SIZE;
+    memset(msgs, 0, n * sizeof msgs[0]);
+    for (uint32_t k = 0; k < n; k++) {
+      napi_value payload, mac_value;
+      uint8_t *data, *mac;
+      size_t length, mac_length;
+      NAPI_OK(env, napi_get_element(env, argv[1], i + k, &payload));
+      NAPI_OK(env, napi_get_element(env, argv[2], i + k, &mac_value));
+      if (!get_bytes(env, payload, "payload", &data, &length)) return NULL;
+      if (!get_bytes(env, mac_value, "dstMac", &mac, &mac_length)) return NULL;
+      if (mac_length != 6) {
+        throw_type(env, "dstMac must be 6 bytes");
+        return NULL;
+      }
+      link_destination(h, mac, &to[k]);
+      iov[k].iov_base = data;
+      iov[k].iov_len = length;
+      msgs[k].msg_hdr.msg_name = &to[k];
+      msgs[k].msg_hdr.msg_namelen = sizeof to[k];
+      msgs[k].msg_hdr.msg_iov = &iov[k];
+      msgs[k].msg_hdr.msg_iovlen = 1;
+    }
+    if (h->fd < 0) {
+      for (uint32_t k = 0; k < n; k++) results[i + k] = EBADF;
+      i += n;
+      continue;
+    }
+    int sent = sendmmsg(h->fd, msgs, n, MSG_DONTWAIT);
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent <= 0) {
+      results[i++] = sent < 0 ? errno : EIO; /* this frame failed; the rest are tried again */
+      continue;
+    }
+    for (int k = 0; k < sent; k++) results[i + k] = 0;
+    i += (uint32_t)sent;
+  }
+  return NULL;
 }
 
 /* close(handle): idempotent */

@@ -7,7 +7,7 @@
  * what the world should learn is queued as events and pulled with pullEvents().
  */
 import { type ReceivedArp, observeArp } from './arp.js';
-import { type DelegateMachine, type DelegateStep, delegateAnswer, delegateEnter, delegateReset, delegateRound, delegateRoundStart, delegateSignal, newDelegateMachine } from './delegate-machine.js';
+import { type DelegateMachine, type DelegateStep, delegateAnswer, delegateEnter, delegateReset, delegateRound, delegateSignal, newDelegateMachine } from './delegate-machine.js';
 import { type DetectorOptions, type Entry, type FrameVerdict, type Iface, type IfaceStatus, type Timer, ifaceStatus, newIface, transitionOf, ignoredMac, keyOf, newEntry, sendCapped, snapshotOf, summaryEvents } from './entry.js';
 import type { AddressState, DetectorEvent, EntrySnapshot, FrameKind } from './events.js';
 import { type HeldMachine, type HeldStep, heldClaim, heldEnter, heldProbe, heldReset, heldRound, newHeldMachine } from './held-machine.js';
@@ -16,21 +16,24 @@ import type { Ipv6 } from './ipv6.js';
 import type { Mac } from './mac.js';
 import { OwnNonces } from './nd-sender.js';
 import type { Observation } from './observation.js';
-import { holdsNow, transmissionFor, withheldReason } from './outgoing.js';
+import { holdsNow } from './outgoing.js';
 import { DEFAULT_PROXY_THRESHOLD, ProxyWatch, proxyOptions } from './proxy-watch.js';
 import { ANNOUNCE_WAIT_MS } from './rfc5227.js';
 import { TickGrid } from './grid.js';
+import { Outbox } from './outbox.js';
 import { DeadlineHeap } from './timing.js';
 import type { WatchList, WatchSpec } from './watchlist.js';
 
 export type { AnyTransmission, DetectorOptions, FrameVerdict, Transmission, Transmission6 } from './entry.js';
 
 export class Detector {
-  private readonly opts: Required<DetectorOptions>;
+  private readonly opts: Required<Omit<DetectorOptions, 'transmitBatch'>> & Pick<DetectorOptions, 'transmitBatch'>;
   private readonly grid: TickGrid;
   private readonly ifaces = new Map<string, Iface>();
   private readonly entries = new Map<string, Entry>();
   private readonly timers = new DeadlineHeap<Timer>();
+  /** The send queues' drains; a tick's frames go out together at its end. */
+  private readonly outbox: Outbox;
   private ownMacs = new Set<Mac>();
   private ignoreMacs: Set<Mac>;
   private events: DetectorEvent[] = [];
@@ -45,6 +48,8 @@ export class Detector {
     this.opts = { ignoreVrrpForDelegates: true, summaryIntervalMs: 60_000, proxyThreshold: DEFAULT_PROXY_THRESHOLD, proxiedNetworks: [], ...options };
     this.ignoreMacs = new Set(options.ignoreMacs);
     this.grid = new TickGrid(this.opts);
+    const self = { opts: this.opts, grid: this.grid, nonces: this.nonces, proxies: this.proxies, schedule: (t: Timer) => this.schedule(t), emit: (e: DetectorEvent) => this.emit(e) };
+    this.outbox = new Outbox(self);
   }
 
   /** Applies new timing and policy (a configuration reload); address state is kept. */
@@ -251,6 +256,10 @@ export class Detector {
   }
 
   handleTimeout(now: number): void {
+    this.outbox.tick(() => this.runDue(now), now);
+  }
+
+  private runDue(now: number): void {
     for (let t = this.timers.popDue(now); t; t = this.timers.popDue(now)) {
       switch (t.kind) {
         case 'probe':
@@ -265,7 +274,7 @@ export class Detector {
         case 'flush':
           if (t.iface.queue.flushAt === t.at) {
             t.iface.queue.flushAt = null;
-            this.flush(t.iface, now);
+            this.outbox.wake(t.iface, now);
           }
           break;
         case 'summary':
@@ -284,7 +293,7 @@ export class Detector {
       this.schedule({ kind: 'probe', entry, at: entry.probeDueAt });
       return;
     }
-    for (const e of this.proxies.probeTick(iface.name, iface.mac, now, this.opts.transmit)) this.emit(e);
+    this.outbox.probeDue(iface, now);
     this.enqueue(entry, 'probe', now);
   }
 
@@ -322,46 +331,10 @@ export class Detector {
     else this.applyDelegate(entry, m, delegateRound(m, entry.lastHolder, entry.allowedMacs), now);
   }
 
-  // ---------------------------------------------------------------- sending
+  // ---------------------------------------------------------------- sending (outbox.ts)
 
   private enqueue(entry: Entry, kind: FrameKind, now: number): void {
-    const iface = this.ifaces.get(entry.ifname)!;
-    iface.queue.enqueue(entry, kind);
-    this.flush(iface, now);
-  }
-
-  private flush(iface: Iface, now: number): void {
-    const at = iface.queue.flush(now, (entry, kind) => this.send(iface, entry, kind, now));
-    if (at !== null && (iface.queue.flushAt === null || iface.queue.flushAt > at)) this.schedule({ kind: 'flush', iface, at: (iface.queue.flushAt = at) });
-  }
-
-  private send(iface: Iface, entry: Entry, kind: FrameKind, now: number): void {
-    const m = entry.machine;
-    // Never announce or defend an address this host does not hold; never probe one DAD-style (outgoing.ts).
-    const t = transmissionFor(iface, entry, kind, this.opts.random, this.nonces);
-    if (t === null) return kind === 'probe' ? this.withhold(entry, now) : undefined;
-    entry.passive = false;
-    const confirmation = m.role === 'delegate' && m.confirmWanted;
-    const outcome = this.opts.transmit(t);
-    this.emit({ type: 'sent', at: now, interface: iface.name, kind, address: entry.label, outcome });
-    if (kind !== 'probe') return;
-    if (entry.lastProbeAt !== null && !confirmation) iface.roundMs += (now - entry.lastProbeAt - iface.roundMs) / 8;
-    entry.probeDueAt = this.grid.nextProbe(now);
-    this.schedule({ kind: 'probe', entry, at: entry.probeDueAt });
-    if (outcome !== 'sent') return;
-    entry.lastProbeAt = now;
-    entry.roundOpen = true;
-    if (m.role === 'delegate') delegateRoundStart(m);
-    entry.evaluateAt = this.grid.alignUp(now + this.grid.replyWindowMs);
-    this.schedule({ kind: 'evaluate', entry, at: entry.evaluateAt });
-  }
-
-  /** No address to send an ordinary request from: listen only, say so once, look again next interval. */
-  private withhold(entry: Entry, now: number): void {
-    this.schedule({ kind: 'probe', entry, at: (entry.probeDueAt = this.grid.nextProbe(now)) });
-    if (entry.passive) return;
-    entry.passive = true;
-    this.emit({ type: 'probe-withheld', at: now, entry: snapshotOf(entry), reason: withheldReason(entry) });
+    this.outbox.enqueue(this.ifaces.get(entry.ifname)!, entry, kind, now);
   }
 
   // ---------------------------------------------------------------- state and events

@@ -58,6 +58,8 @@ export interface DetectorOptions {
   summaryIntervalMs?: number;
   random: Random;
   transmit: (t: AnyTransmission) => SendOutcome;
+  /** Several frames of one drain at once (one outcome per frame, in order); absent: transmit() each. */
+  transmitBatch?: (ts: AnyTransmission[]) => SendOutcome[];
 }
 
 /** What handleFrame made of a frame (for counters and tests). */

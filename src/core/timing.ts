@@ -63,55 +63,73 @@ export class SendWindow {
   }
 }
 
-/** Binary min-heap of items ordered by `at`; ties keep insertion order. */
+/**
+ * Binary min-heap of items ordered by `at`; ties keep insertion order. Kept as three parallel
+ * arrays: no wrapper object per scheduled item (an idle daemon schedules a few a second, and each
+ * object is garbage for the next scavenge).
+ */
 export class DeadlineHeap<T> {
-  private items: { at: number; seq: number; value: T }[] = [];
+  private readonly ats: number[] = [];
+  private readonly seqs: number[] = [];
+  private readonly values: T[] = [];
   private seq = 0;
   get size(): number {
-    return this.items.length;
+    return this.ats.length;
   }
   push(at: number, value: T): void {
-    const item = { at, seq: this.seq++, value };
-    const a = this.items;
-    a.push(item);
-    let i = a.length - 1;
+    this.ats.push(at);
+    this.seqs.push(this.seq++);
+    this.values.push(value);
+    let i = this.ats.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(a[i]!, a[p]!)) break;
-      const t = a[i]!; // swaps without a temporary array (this runs in the interpreter on an idle daemon)
-      a[i] = a[p]!;
-      a[p] = t;
+      if (!this.less(i, p)) break;
+      this.swap(i, p);
       i = p;
     }
   }
   peekAt(): number | null {
-    return this.items.length ? this.items[0]!.at : null;
+    return this.ats.length ? this.ats[0]! : null;
   }
   /** Removes and returns the earliest item if it is due at or before `now`. */
   popDue(now: number): T | undefined {
-    const a = this.items;
-    if (!a.length || a[0]!.at > now) return undefined;
-    const top = a[0]!;
-    const last = a.pop()!;
-    if (a.length) {
-      a[0] = last;
+    const n = this.ats.length;
+    if (!n || this.ats[0]! > now) return undefined;
+    const top = this.values[0]!;
+    const lastAt = this.ats.pop()!;
+    const lastSeq = this.seqs.pop()!;
+    const lastValue = this.values.pop()!;
+    if (n > 1) {
+      this.ats[0] = lastAt;
+      this.seqs[0] = lastSeq;
+      this.values[0] = lastValue;
+      const len = n - 1;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
-        if (l < a.length && this.less(a[l]!, a[m]!)) m = l;
-        if (r < a.length && this.less(a[r]!, a[m]!)) m = r;
+        if (l < len && this.less(l, m)) m = l;
+        if (r < len && this.less(r, m)) m = r;
         if (m === i) break;
-        const t = a[i]!;
-        a[i] = a[m]!;
-        a[m] = t;
+        this.swap(i, m);
         i = m;
       }
     }
-    return top.value;
+    return top;
   }
-  private less(x: { at: number; seq: number }, y: { at: number; seq: number }): boolean {
-    return x.at < y.at || (x.at === y.at && x.seq < y.seq);
+  private less(x: number, y: number): boolean {
+    const a = this.ats;
+    return a[x]! < a[y]! || (a[x] === a[y] && this.seqs[x]! < this.seqs[y]!);
+  }
+  private swap(x: number, y: number): void {
+    const a = this.ats, s = this.seqs, v = this.values;
+    const ta = a[x]!, ts = s[x]!, tv = v[x]!;
+    a[x] = a[y]!;
+    s[x] = s[y]!;
+    v[x] = v[y]!;
+    a[y] = ta;
+    s[y] = ts;
+    v[y] = tv;
   }
 }

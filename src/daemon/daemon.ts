@@ -4,11 +4,10 @@
  * so the e2e tests run the real thing and nothing here decides what a frame means.
  */
 import type { Logger } from 'pino';
-import { encodeArp } from '../core/arp.js';
 import type { BpfProgram } from '../core/bpf-insn.js';
 import { type AnyTransmission, Detector } from '../core/detector.js';
 import type { DetectorEvent, SendOutcome } from '../core/events.js';
-import { type Ipv4, formatIpv4 } from '../core/ipv4.js';
+import type { Ipv4 } from '../core/ipv4.js';
 import type { Mac } from '../core/mac.js';
 import { planCanaries } from '../core/proxy-watch.js';
 import { type HostInterface, type WatchList, deriveWatchList, linkScopesOf } from '../core/watchlist.js';
@@ -24,6 +23,7 @@ import { HostView, type LinkFacts, cannotMatter } from './host-view.js';
 import { type NdPlatform, NdSockets, ipv6Policy } from './nd-sockets.js';
 import type { DaemonView, Observer } from './observer.js';
 import { type DaemonSocket, SocketSet } from './socket-set.js';
+import { Transmitter } from './transmitter.js';
 import { WallClock } from './wall-clock.js';
 
 export type { DaemonSocket } from './socket-set.js';
@@ -92,6 +92,7 @@ export class Daemon {
   /** refresh(), isolated: a failed host read keeps the last good view and is retried with backoff. */
   private readonly refresher: Retrying;
   private readonly drops: DropAccount;
+  private readonly transmitter: Transmitter;
   private dropPoll: NodeJS.Timeout | null = null;
   private timerHeld = false;
 
@@ -116,10 +117,21 @@ export class Daemon {
     this.drops = new DropAccount(deps.logger, this.guard, (ifname, n) => {
       for (const o of this.deps.observers) o.framesDropped?.(ifname, n);
     });
+    this.transmitter = new Transmitter({
+      logger: deps.logger,
+      observers: () => this.deps.observers,
+      socket: (ifname) => this.socketSet.sockets.get(ifname)?.socket,
+      holds: (address) => this.heldNow.has(address),
+      refresh: () => this.changes.peek(), // an address removed a moment ago is withdrawn, not announced
+      withdrawn: (address) => this.withdrawn.has(address),
+      nd: (t) => this.nd?.transmit(t) ?? 'interface-down',
+      probeSent: () => (this.lastProbeAt = this.toWallClock(this.now())),
+    });
     this.detector = new Detector({
       ...this.detectorOptions(deps.config),
       random: deps.random ?? Math.random,
       transmit: (t) => this.transmit(t),
+      transmitBatch: (ts) => this.transmitter.batch(ts), // one sendmmsg per socket for a drain's frames
     });
     this.socketSet = new SocketSet({
       openSocket: deps.openSocket,
@@ -258,29 +270,7 @@ export class Daemon {
   }
 
   private transmit(t: AnyTransmission): SendOutcome {
-    if (t.family === 'ipv6') return this.sending(t.interface, t.kind, () => this.nd?.transmit(t) ?? 'interface-down');
-    const s = this.socketSet.sockets.get(t.interface);
-    if (!s) return 'interface-down';
-    if (t.kind !== 'probe') this.changes.peek(); // an address removed a moment ago is withdrawn, not announced
-    if (t.kind !== 'probe' && this.withdrawn.has(t.address)) return 'dropped'; // the watch list follows at once
-    if (t.kind !== 'probe' && !this.heldNow.has(t.address)) {
-      // The detector only announces held addresses; this is the last line of defence.
-      this.deps.logger.error({ event: 'refused-send', address: formatIpv4(t.address), kind: t.kind }, `refused to announce ${formatIpv4(t.address)}: this host does not hold it`);
-      return 'dropped';
-    }
-    return this.sending(t.interface, t.kind, () => s.socket.send(encodeArp(t.frame), t.destination));
-  }
-
-  private sending(ifname: string, kind: AnyTransmission['kind'], send: () => SendOutcome): SendOutcome { // either family: a throw is logged and counted
-    try {
-      const outcome = send();
-      if (outcome === 'sent' && kind === 'probe') this.lastProbeAt = this.toWallClock(this.now());
-      return outcome;
-    } catch (err) {
-      this.deps.logger.error({ event: 'send-error', interface: ifname, err: (err as Error).message }, `send on ${ifname} failed: ${(err as Error).message}`);
-      for (const o of this.deps.observers) o.sendError?.(ifname, 'error');
-      return 'dropped';
-    }
+    return this.transmitter.one(t); // transmitter.ts: the checks, the send, its failures
   }
 
   /** Delivers queued detector events to the log and observers, then re-arms the timer. */

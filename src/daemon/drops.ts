@@ -1,19 +1,28 @@
 /**
  * Frames the kernel dropped because a socket's receive queue was full (PACKET_STATISTICS
- * tp_drops, which the kernel resets on every read; the socket accumulates them). Polled every
- * POLL_MS and when a socket closes: the new drops go to the observers (dupip_frames_dropped_total)
- * and to the log, at warn, at most one line per interface per LOG_WINDOW_MS with the count since
- * the previous line.
+ * tp_drops, which the kernel resets on every read; the socket accumulates them). Read when frames
+ * arrive (the kernel drops only while frames arrive): at most every READ_MS, and at once after a
+ * batch that shows a backlog (the queue may have overflowed); every DROP_POLL_MS whatever happens
+ * (the last drops of a burst followed by silence); and when a socket closes. An idle daemon thus
+ * wakes for them every DROP_POLL_MS, not every READ_MS. The new drops go to the observers
+ * (dupip_frames_dropped_total) and to the log, at warn, at most one line per interface per
+ * LOG_WINDOW_MS with the count since the previous line.
  */
 import type { Logger } from 'pino';
 import type { Guard } from './guard.js';
 
-export const DROP_POLL_MS = 5000;
+export const DROP_POLL_MS = 30_000;
+/** While frames arrive, a socket's counter is read at most this often... */
+export const READ_MS = 5000;
+/** ...and at once (but at most every BACKLOG_READ_MS) after a batch of at least BACKLOG_FRAMES. */
+export const BACKLOG_FRAMES = 32;
+const BACKLOG_READ_MS = 100;
 const LOG_WINDOW_MS = 60_000;
 
 /** What the daemon needs of a socket: cumulative drops since it was opened, the buffer it got. */
 export interface DropSource {
   stats?(): { drops: number };
+  onFrames?(listener: (frames: { length: number }) => void): void;
   readonly receiveBuffer?: { requested: number; bytes: number; forced: boolean };
   close(): void;
 }
@@ -24,6 +33,7 @@ interface Tracked {
   pending: number;
   loggedAt: number;
   total: number;
+  readAt: number;
 }
 
 export class DropAccount {
@@ -52,6 +62,14 @@ export class DropAccount {
       );
     }
     this.track(ifname, socket);
+    const onFrames = socket.onFrames?.bind(socket);
+    if (onFrames) {
+      socket.onFrames = (listener) =>
+        onFrames((frames) => {
+          this.guard.run('frames', () => this.received(ifname, socket, frames.length));
+          listener(frames);
+        });
+    }
     const close = socket.close.bind(socket);
     socket.close = () => {
       this.guard.run('frames', () => this.untrack(ifname, socket));
@@ -62,7 +80,17 @@ export class DropAccount {
 
   /** Starts following a socket's drops; `ifname` keeps one socket at a time. */
   track(ifname: string, source: DropSource): void {
-    this.tracked.set(ifname, { source, seen: 0, pending: 0, loggedAt: -Infinity, total: 0 });
+    this.tracked.set(ifname, { source, seen: 0, pending: 0, loggedAt: -Infinity, total: 0, readAt: this.now() });
+  }
+
+  /** A batch of `count` frames arrived on the socket: reads its counter when due (see the top). */
+  received(ifname: string, source: DropSource, count: number): void {
+    const t = this.tracked.get(ifname);
+    if (!t || t.source !== source) return;
+    const since = this.now() - t.readAt;
+    if (since < READ_MS && (count < BACKLOG_FRAMES || since < BACKLOG_READ_MS)) return;
+    this.collect(ifname, t);
+    this.flushLog(ifname, t, false);
   }
 
   /** Takes the socket's last drops, then forgets it (the socket is closing). */
@@ -89,6 +117,7 @@ export class DropAccount {
   }
 
   private collect(ifname: string, t: Tracked): void {
+    t.readAt = this.now();
     const drops = t.source.stats?.().drops;
     if (drops === undefined || drops <= t.seen) return;
     const delta = drops - t.seen;

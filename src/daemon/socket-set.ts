@@ -23,6 +23,8 @@ import type { Observer } from './observer.js';
 export interface DaemonSocket {
   setFilter(program: BpfProgram): void;
   send(payload: Uint8Array, destination: Mac): SendOutcome;
+  /** Several frames at once (one sendmmsg): per frame an outcome or the error send() would throw. */
+  sendBatch?(payloads: readonly Uint8Array[], destinations: readonly Mac[]): (SendOutcome | Error)[];
   onFrames(listener: (frames: Array<{ payload: Uint8Array; sourceMac: Mac; packetType: number; vlanId?: number }>) => void): void;
   onError(listener: (err: PacketSocketError) => void): void;
   /** Cumulative kernel counters; `drops`: frames lost to a full receive queue. */

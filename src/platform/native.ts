@@ -45,6 +45,12 @@ export interface NativeBinding {
    * positive errno; never throws for send errors.
    */
   send(handle: NativePacketHandle, payload: Uint8Array, dstMac: Uint8Array): number;
+  /**
+   * Sends payloads[i] to dstMacs[i] (6 bytes each) with one sendmmsg() per 64 frames; results[i]
+   * gets 0 or a positive errno (results has at least one element per frame). Never throws for send
+   * errors. Optional only so that test stand-ins need not provide it.
+   */
+  sendBatch?(handle: NativePacketHandle, payloads: Uint8Array[], dstMacs: Uint8Array[], results: Int32Array): void;
   /** Starts reading: one callback per received batch, or (null, -errno) for a receive error. */
   start(handle: NativePacketHandle, callback: NativeReceiveCallback): void;
   /** Idempotent. */

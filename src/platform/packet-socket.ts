@@ -44,6 +44,12 @@ export interface ArpSocket {
    */
   send(payload: Uint8Array, destination: Mac): SendOutcome;
   /**
+   * Sends several payloads at once (one sendmmsg per 64): one result per frame, in order, each
+   * what send() would have returned for it, or the PacketSocketError it would have thrown (the
+   * other frames still go). A bad MAC throws a TypeError before anything is sent.
+   */
+  sendBatch?(payloads: readonly Uint8Array[], destinations: readonly Mac[]): (SendOutcome | PacketSocketError)[];
+  /**
    * Adds a listener for received batches; the first listener starts reading. Only frames the
    * kernel delivered for this socket's own interface are passed on (see ArpSocketStats.otherDevice).
    * An exception thrown by a listener becomes an uncaught exception.
@@ -119,6 +125,10 @@ class NativeArpSocket implements ArpSocket {
   private readonly frameListeners: Array<(frames: ReceivedFrame[]) => void> = [];
   private readonly errorListeners: Array<(err: PacketSocketError) => void> = [];
   private readonly totals: ArpSocketStats = { packets: 0, drops: 0, otherDevice: 0, otherProtocol: 0, cutByRecord: 0 };
+  /** sendBatch's per-frame errnos, reused. */
+  private results = new Int32Array(64);
+  private lastDestination: string | null = null;
+  private lastDestinationBytes: Uint8Array = new Uint8Array(6);
 
   constructor(
     private readonly native: NativeBinding,
@@ -138,13 +148,37 @@ class NativeArpSocket implements ArpSocket {
   }
 
   send(payload: Uint8Array, destination: Mac): SendOutcome {
-    const mac = parseMac(destination);
-    if (mac === null) throw new TypeError(`not a MAC address: ${destination}`);
+    const mac = this.destinationBytes(destination);
     this.ensureOpen('send');
-    const errno = this.native.send(this.handle, payload, macBytesShared(mac)); // read during the call only
+    const errno = this.native.send(this.handle, payload, mac); // read during the call only
     const outcome = classifySendErrno(errno);
     if (outcome === 'error') throw errnoError(errno, 'sendto', `ifindex ${this.ifindex}`);
     return outcome;
+  }
+
+  sendBatch(payloads: readonly Uint8Array[], destinations: readonly Mac[]): (SendOutcome | PacketSocketError)[] {
+    if (payloads.length !== destinations.length) throw new TypeError('sendBatch: one destination per payload');
+    const macs = destinations.map((d) => this.destinationBytes(d)); // read during the call only
+    this.ensureOpen('send');
+    if (!this.native.sendBatch) return payloads.map((p, i) => this.outcomeOf(this.native.send(this.handle, p, macs[i]!), 'sendto'));
+    if (this.results.length < payloads.length) this.results = new Int32Array(Math.max(payloads.length, 2 * this.results.length));
+    this.native.sendBatch(this.handle, payloads as Uint8Array[], macs, this.results);
+    return payloads.map((_, i) => this.outcomeOf(this.results[i]!, 'sendmmsg'));
+  }
+
+  /** The bytes of a destination MAC, shared; the last one's kept (nearly every frame goes to broadcast). */
+  private destinationBytes(destination: Mac): Uint8Array {
+    if (destination === this.lastDestination) return this.lastDestinationBytes;
+    const mac = parseMac(destination);
+    if (mac === null) throw new TypeError(`not a MAC address: ${destination}`);
+    this.lastDestinationBytes = macBytesShared(mac);
+    this.lastDestination = destination;
+    return this.lastDestinationBytes;
+  }
+
+  private outcomeOf(errno: number, syscall: string): SendOutcome | PacketSocketError {
+    const outcome = classifySendErrno(errno);
+    return outcome === 'error' ? errnoError(errno, syscall, `ifindex ${this.ifindex}`) : outcome;
   }
 
   onFrames(listener: (frames: ReceivedFrame[]) => void): void {

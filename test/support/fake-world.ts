@@ -74,20 +74,23 @@ export class FakeWorld {
       maxSendRate: 50,
       ignoreMacs: [],
       random: seeded(42),
-      transmit: (t) => {
-        if (t.family === 'ipv6') {
-          const s6 = { ...t, at: this.now };
-          this.sent6.push(s6);
-          if (this.onTransmit6) this.pending.push(() => this.onTransmit6?.(s6));
-          return this.outcome;
-        }
-        const s = { ...t, at: this.now };
-        this.sent.push(s);
-        if (this.onTransmit) this.pending.push(() => this.onTransmit?.(s));
-        return this.outcome;
-      },
+      transmit: (t) => this.transmit(t),
       ...options,
     });
+  }
+
+  /** The fake transmitter: records the frame (sent, sent6) and returns `outcome`. */
+  transmit(t: Transmission | Transmission6): SendOutcome {
+    if (t.family === 'ipv6') {
+      const s6 = { ...t, at: this.now };
+      this.sent6.push(s6);
+      if (this.onTransmit6) this.pending.push(() => this.onTransmit6?.(s6));
+      return this.outcome;
+    }
+    const s = { ...t, at: this.now };
+    this.sent.push(s);
+    if (this.onTransmit) this.pending.push(() => this.onTransmit?.(s));
+    return this.outcome;
   }
 
   watch(specs: Array<Partial<WatchSpec> & { address: IpAddress }>, extra: Partial<WatchList> = {}): void {
