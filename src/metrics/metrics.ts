@@ -1,5 +1,6 @@
 /**
- * The Prometheus metrics of the daemon, on their own registry (plus Node's process metrics).
+ * The Prometheus metrics of the daemon, on their own registry (registry.ts; plus Node's process
+ * metrics, process.ts).
  * Gauges are computed at scrape time from the DaemonView (gauges.ts); counters count observer
  * callbacks.
  *
@@ -8,24 +9,18 @@
  * handle), per-interface counters when the interface is no longer monitored; both are created at 0
  * as soon as the address or interface is monitored, so that increase() sees the first event.
  */
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { INVALID_REASONS, type InvalidReason } from '../core/arp.js';
 import type { NdInvalidReason } from '../core/ndp.js';
 import type { DetectorEvent } from '../core/events.js';
 import { NOTIFY_FAILURES, type NotifyFailure } from '../daemon/notify.js';
 import { FAULT_PLACES, IGNORED_REASONS, type DaemonView, type IgnoredReason, type Observer, type SendErrorReason } from '../daemon/observer.js';
 import { Counts, countsCounter } from './counts.js';
-import { EVENT_LOOP_LAG_METRICS, registerEventLoopLag } from './event-loop.js';
+import { registerEventLoopLag } from './event-loop.js';
 import { registerGauges, sortedAddresses } from './gauges.js';
 import { registerHoldingGauges } from './holding.js';
+import { registerProcessMetrics } from './process.js';
+import { Registry } from './registry.js';
 import { ServerStats, registerServerMetrics } from './servers.js';
-
-/**
- * prom-client's own event-loop histogram records each timer interval (resolution + lag), so its
- * nodejs_eventloop_lag_* read the resolution on an idle daemon; event-loop.ts replaces them.
- * Its histogram is given a period it never reaches (int32 ms, ~24.8 days), then removed.
- */
-const PROM_CLIENT_EVENT_LOOP_PRECISION_MS = 2 ** 31 - 1;
 
 export const SEND_ERROR_REASONS: readonly SendErrorReason[] = ['dropped', 'interface-down', 'error'];
 
@@ -64,18 +59,9 @@ export class DupipMetrics implements Observer {
     const sync = () => this.sync();
     countsCounter(r, 'dupip_conflicts_total', 'Conflict and split-brain episodes started on a monitored address.', this.conflicts, ['address', 'interface', 'role'], sync);
     // Computed at scrape time: the detector counts overflow per monitored address, for as long as it is monitored.
-    const overflow: Counter<'address'> = new Counter({
-      name: 'dupip_conflict_macs_overflow_total',
-      help: 'Foreign MACs seen for an address beyond the 8 that are listed (a spoofing flood, proxy ARP).',
-      labelNames: ['address'],
-      registers: [r],
-      collect: () => {
-        overflow.reset();
-        if (!this.view) return;
-        const sums = new Map<string, number>();
-        for (const e of sortedAddresses(this.view)) sums.set(e.address, (sums.get(e.address) ?? 0) + e.macOverflow);
-        for (const [address, n] of sums) overflow.inc({ address }, n);
-      },
+    r.counter('dupip_conflict_macs_overflow_total', 'Foreign MACs seen for an address beyond the 8 that are listed (a spoofing flood, proxy ARP).', ['address'], (s) => {
+      if (!this.view) return;
+      for (const e of sortedAddresses(this.view)) s.inc([e.address], e.macOverflow);
     });
     countsCounter(r, 'dupip_delegate_failovers_total', 'Times a delegate address moved to another MAC.', this.failovers, ['address']);
     countsCounter(r, 'dupip_probes_sent_total', 'ARP probes sent.', this.probes, ['interface']);
@@ -83,37 +69,25 @@ export class DupipMetrics implements Observer {
     countsCounter(r, 'dupip_defences_sent_total', 'Defensive ARP announcements sent in reply to a conflicting claim.', this.defences, ['interface']);
     countsCounter(r, 'dupip_frames_received_total', 'ARP frames received through the kernel filter.', this.received, ['interface']);
     countsCounter(r, 'dupip_frames_dropped_total', 'ARP frames the kernel dropped because the receive queue was full (PACKET_STATISTICS).', this.dropped, ['interface']);
-    const internal: Counter<'where'> = new Counter({
-      name: 'dupip_internal_errors_total',
-      help: 'Exceptions caught and isolated at an entry point of the daemon (the daemon carried on), by place.',
-      labelNames: ['where'],
-      registers: [r],
-      collect: () => {
-        internal.reset();
-        if (!this.view) return;
-        const counts = this.view.internalErrors?.() ?? FAULT_PLACES.map((where) => ({ where, count: 0 }));
-        for (const { where, count } of counts) internal.inc({ where }, count);
-      },
+    r.counter('dupip_internal_errors_total', 'Exceptions caught and isolated at an entry point of the daemon (the daemon carried on), by place.', ['where'], (s) => {
+      if (!this.view) return;
+      const counts = this.view.internalErrors?.() ?? FAULT_PLACES.map((where) => ({ where, count: 0 }));
+      for (const { where, count } of counts) s.inc([where], count);
     });
     countsCounter(r, 'dupip_frames_invalid_total', 'Received ARP frames refused as malformed, by reason.', this.invalid, ['interface', 'reason']);
     countsCounter(r, 'dupip_frames_ignored_total', 'Received ARP frames left out of detection, by reason (vlan-tagged: tagged for another VLAN).', this.ignored, ['interface', 'reason']);
     countsCounter(r, 'dupip_send_errors_total', 'Frames that could not be sent, by reason.', this.sendErrors, ['interface', 'reason']);
-    const journalErrors: Counter = new Counter({
-      name: 'dupip_journal_write_errors_total',
-      help: 'Conflict history journal failures: records not written (the path unusable, a write or rotation failed; history is off meanwhile) and failed flushes.',
-      registers: [r],
-      collect: () => {
-        journalErrors.reset();
-        journalErrors.inc(this.journal?.writeErrors ?? 0);
-      },
-    });
+    r.counter(
+      'dupip_journal_write_errors_total',
+      'Conflict history journal failures: records not written (the path unusable, a write or rotation failed; history is off meanwhile) and failed flushes.',
+      [],
+      (s) => s.set([], this.journal?.writeErrors ?? 0),
+    );
     registerServerMetrics(r, this.servers);
     for (const outcome of ['ok', ...NOTIFY_FAILURES]) this.notifyRuns.touch({ outcome });
     countsCounter(r, 'dupip_notify_total', 'Notify command runs (notify.command) by outcome: ok, exit (non-zero status), timeout (killed), spawn (could not start), dropped (queue full).', this.notifyRuns, ['outcome']);
     if (opts.processMetrics ?? true) {
-      collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: PROM_CLIENT_EVENT_LOOP_PRECISION_MS });
-      // Gauges named *_total fail `promtool check metrics`; nodejs_active_{handles,requests,resources}{type} remain.
-      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total', ...EVENT_LOOP_LAG_METRICS]) r.removeSingleMetric(name);
+      registerProcessMetrics(r);
       registerEventLoopLag(r);
     }
   }
