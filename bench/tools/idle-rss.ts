@@ -55,6 +55,10 @@ try {
     await delay(2000);
   }
   console.log(`dupip, ${n} addresses: ${memory(d.pid)}`);
+  if (process.env.DUPIP_RSS_SIGNAL) {
+    process.kill(d.pid, process.env.DUPIP_RSS_SIGNAL as NodeJS.Signals); // a preloaded hook that reports (investigation only)
+    await delay(1000);
+  }
   console.log(`bare Node:          ${memory(bare.pid!)}`);
   if (process.argv.includes('--smaps')) console.log(`dupip:\n${mappings(d.pid)}\nbare Node:\n${mappings(bare.pid!)}`);
   await d.proc.stop?.();

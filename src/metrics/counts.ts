@@ -6,6 +6,7 @@
  * by NUL (no label value here holds one) and its value the count; no object per series. Label
  * objects are built only while pruning or rendering.
  */
+import { compareNatural } from '../core/natural-order.js';
 import type { Registry, Samples } from './registry.js';
 
 export type Labels<L extends string> = Record<L, string>;
@@ -62,11 +63,9 @@ export class Counts<L extends string> {
   }
 }
 
-const collator = new Intl.Collator('en', { numeric: true });
-
 export function compareLabels<L extends string>(names: readonly L[], a: Labels<L>, b: Labels<L>): number {
   for (const n of names) {
-    const c = collator.compare(a[n], b[n]);
+    const c = compareNatural(a[n], b[n]);
     if (c !== 0) return c;
   }
   return 0;
