@@ -20,6 +20,7 @@ import { registerGauges, sortedAddresses } from './gauges.js';
 import { registerHoldingGauges } from './holding.js';
 import { registerProcessMetrics } from './process.js';
 import { Registry } from './registry.js';
+import { scrapeView } from './scrape-view.js';
 import { ServerStats, registerServerMetrics } from './servers.js';
 
 export const SEND_ERROR_REASONS: readonly SendErrorReason[] = ['dropped', 'interface-down', 'error'];
@@ -36,6 +37,8 @@ type Iface = 'interface';
 export class DupipMetrics implements Observer {
   readonly registry = new Registry();
   private view: DaemonView | null = null;
+  /** The view of the scrape under way (scrape-view.ts), else null. */
+  private scraping: DaemonView | null = null;
   private readonly conflicts = new Counts(['address', 'interface', 'role'] as const);
   private readonly failovers = new Counts(['address'] as const);
   private readonly probes = new Counts<Iface>(['interface']);
@@ -52,7 +55,7 @@ export class DupipMetrics implements Observer {
   private readonly notifyRuns = new Counts(['outcome'] as const);
 
   constructor(opts: MetricsOptions) {
-    const source = () => this.view;
+    const source = () => this.scraping ?? this.view;
     registerGauges(this.registry, source, { version: opts.version, nodeVersion: opts.nodeVersion ?? process.version });
     registerHoldingGauges(this.registry, source);
     const r = this.registry;
@@ -60,8 +63,9 @@ export class DupipMetrics implements Observer {
     countsCounter(r, 'dupip_conflicts_total', 'Conflict and split-brain episodes started on a monitored address.', this.conflicts, ['address', 'interface', 'role'], sync);
     // Computed at scrape time: the detector counts overflow per monitored address, for as long as it is monitored.
     r.counter('dupip_conflict_macs_overflow_total', 'Foreign MACs seen for an address beyond the 8 that are listed (a spoofing flood, proxy ARP).', ['address'], (s) => {
-      if (!this.view) return;
-      for (const e of sortedAddresses(this.view)) s.inc([e.address], e.macOverflow);
+      const view = source();
+      if (!view) return;
+      for (const e of sortedAddresses(view)) s.inc([e.address], e.macOverflow);
     });
     countsCounter(r, 'dupip_delegate_failovers_total', 'Times a delegate address moved to another MAC.', this.failovers, ['address']);
     countsCounter(r, 'dupip_probes_sent_total', 'ARP probes sent.', this.probes, ['interface']);
@@ -70,8 +74,9 @@ export class DupipMetrics implements Observer {
     countsCounter(r, 'dupip_frames_received_total', 'ARP frames received through the kernel filter.', this.received, ['interface']);
     countsCounter(r, 'dupip_frames_dropped_total', 'ARP frames the kernel dropped because the receive queue was full (PACKET_STATISTICS).', this.dropped, ['interface']);
     r.counter('dupip_internal_errors_total', 'Exceptions caught and isolated at an entry point of the daemon (the daemon carried on), by place.', ['where'], (s) => {
-      if (!this.view) return;
-      const counts = this.view.internalErrors?.() ?? FAULT_PLACES.map((where) => ({ where, count: 0 }));
+      const view = source();
+      if (!view) return;
+      const counts = view.internalErrors?.() ?? FAULT_PLACES.map((where) => ({ where, count: 0 }));
       for (const { where, count } of counts) s.inc([where], count);
     });
     countsCounter(r, 'dupip_frames_invalid_total', 'Received ARP frames refused as malformed, by reason.', this.invalid, ['interface', 'reason']);
@@ -103,7 +108,7 @@ export class DupipMetrics implements Observer {
 
   /** Creates at 0 the series of what is monitored now, and drops those of addresses and interfaces no longer monitored. */
   private sync(): void {
-    const view = this.view;
+    const view = this.scraping ?? this.view;
     if (!view) return;
     const entries = view.addresses();
     const monitored = new Set(entries.map((e) => `${e.address}/${e.interface}/${e.role}`));
@@ -180,8 +185,14 @@ export class DupipMetrics implements Observer {
   }
 
   /** The exposition in the text format. */
-  metrics(): Promise<string> {
-    return this.registry.metrics();
+  async metrics(): Promise<string> {
+    const scraping = this.view ? scrapeView(this.view) : null;
+    this.scraping = scraping;
+    try {
+      return await this.registry.metrics();
+    } finally {
+      if (this.scraping === scraping) this.scraping = null;
+    }
   }
 
   get contentType(): string {

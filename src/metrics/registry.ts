@@ -4,7 +4,7 @@
  *
  * Every family is computed at scrape time by its collect function, which fills a `Samples` (set or
  * add a value for a label set; the first write of a label set fixes its place, a later one replaces
- * or adds to its value). Nothing is kept between scrapes here: the values that must survive live in
+ * or adds to its value, as prom-client's set and inc did). Nothing is kept between scrapes here: the values that must survive live in
  * plain counters (counts.ts, servers.ts) or in the daemon's view. Families are rendered in the order
  * they were registered, each as `# HELP`, `# TYPE` and its samples, one blank line between families.
  * An unlabelled family that collected nothing reads 0.
@@ -19,25 +19,31 @@ export type MetricType = 'counter' | 'gauge';
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-/** The samples of one family at one scrape, keyed by their label values. */
+/**
+ * The samples of one family at one scrape: one Map entry per label set, keyed by its rendered
+ * label block (`{a="x",b="y"}`, escaped, or '' unlabelled), which is also what is written out:
+ * no other object per series, so a scrape of thousands of addresses makes little garbage.
+ */
 export class Samples {
-  /** label values joined by NUL (no label value here holds one) → [label values, value] */
-  readonly series = new Map<string, [readonly string[], number]>();
+  readonly series = new Map<string, number>();
 
   constructor(readonly labelNames: readonly string[]) {}
 
+  private key(values: readonly string[]): string {
+    const names = this.labelNames;
+    if (names.length === 0) return '';
+    let k = '{';
+    for (let i = 0; i < names.length; i++) k += `${i ? ',' : ''}${names[i]}="${escapeLabelValue(values[i] ?? '')}"`;
+    return `${k}}`;
+  }
+
   set(values: readonly string[], value: number): void {
-    const k = values.join('\u0000');
-    const s = this.series.get(k);
-    if (s) s[1] = value;
-    else this.series.set(k, [values, value]);
+    this.series.set(this.key(values), value);
   }
 
   inc(values: readonly string[], by: number): void {
-    const k = values.join('\u0000');
-    const s = this.series.get(k);
-    if (s) s[1] += by;
-    else this.series.set(k, [values, by]);
+    const k = this.key(values);
+    this.series.set(k, (this.series.get(k) ?? 0) + by);
   }
 }
 
@@ -93,23 +99,20 @@ export class Registry {
 function render(f: Family, samples: Samples): string {
   let text = `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}`;
   if (samples.series.size === 0 && f.labelNames.length === 0) return `${text}\n${f.name} 0`;
-  for (const [values, value] of samples.series.values()) {
-    text += `\n${f.name}`;
-    if (f.labelNames.length > 0) {
-      text += '{';
-      for (let i = 0; i < f.labelNames.length; i++) text += `${i ? ',' : ''}${f.labelNames[i]}="${escapeLabelValue(values[i] ?? '')}"`;
-      text += '}';
-    }
-    text += ` ${formatValue(value)}`;
-  }
+  for (const [labels, value] of samples.series) text += `\n${f.name}${labels} ${formatValue(value)}`;
   return text;
 }
 
+/** HELP escapes only backslash and newline; a label value also the double quote. */
+const NEEDS_ESCAPE = /[\\"\n]/;
+
 export function escapeHelp(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return s;
   return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
 export function escapeLabelValue(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return s;
   return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
