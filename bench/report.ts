@@ -255,7 +255,7 @@ function idleSection(i: IdleResult): string[] {
   const out = [
     '## 3. Idle cost',
     '',
-    `Default settings (probe every 10 s ±20 %, announce every 60 s, cap 50 frames/s), own addresses on one interface, quiet segment; ${i.warmupS} s warm-up, then ${i.windowS} s measured. All sizes ran at the same time in separate labs, next to two floors: a bare \`node -e "setInterval(() => {}, 1000)"\`, and Node running only prom-client's \`collectDefaultMetrics()\` with prom-client's defaults, whose event-loop-lag histogram samples every 10 ms (src/metrics/metrics.ts registers the same metrics; what they cost there depends on the \`eventLoopMonitoringPrecision\` it passes).`,
+    `Default settings (probe every 10 s ±20 %, announce every 60 s, cap 50 frames/s), own addresses on one interface, quiet segment; ${i.warmupS} s warm-up, then ${i.windowS} s measured. All sizes ran at the same time in separate labs, next to two floors: a bare \`node -e "setInterval(() => {}, 1000)"\`, and Node running only dupip's metrics registry (src/metrics: \`new DupipMetrics()\` with its process metrics and its 5 s event-loop sampler, never scraped).`,
     '',
     '| addresses | CPU-s per hour (utime+stime) | CPU-s per hour (schedstat) | % of a core (median 5 s slice) | RSS end | RSS max | send cap |',
     '|---:|---:|---:|---:|---:|---:|---|',
@@ -267,9 +267,9 @@ function idleSection(i: IdleResult): string[] {
   }
   const b = i.nodeBaseline;
   out.push(`| bare Node (1 s timer) | ${num(b.cpuSecondsPerHour, 1)} | ${num(b.schedCpuSecondsPerHour, 2)} | ${pct(b.sliceCorePercentMedian, 3)} | ${mb(b.rssEndMb)} | ${mb(b.rssMaxMb)} | |`);
-  const p = i.promClientBaseline;
+  const p = i.metricsBaseline;
   if (p) {
-    out.push(`| Node + prom-client default metrics at prom-client's defaults, no dupip | ${num(p.cpuSecondsPerHour, 1)} | ${num(p.schedCpuSecondsPerHour, 2)} | ${pct(p.sliceCorePercentMedian, 3)} | ${mb(p.rssEndMb)} | ${mb(p.rssMaxMb)} | |`);
+    out.push(`| Node + dupip's metrics registry only, no dupip | ${num(p.cpuSecondsPerHour, 1)} | ${num(p.schedCpuSecondsPerHour, 2)} | ${pct(p.sliceCorePercentMedian, 3)} | ${mb(p.rssEndMb)} | ${mb(p.rssMaxMb)} | |`);
   }
   out.push(
     '',

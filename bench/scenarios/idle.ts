@@ -2,8 +2,8 @@
  * Scenario 3, idle cost: dupip at default settings (10 s probe interval ±20%, 60 s announcements,
  * cap 50 frames/s) monitoring N own addresses on a quiet segment, after a warm-up, over a window.
  * The sizes run at the same time, each in its own lab (separate segments), next to two floors: a bare
- * Node process with a 1 s timer, and Node with prom-client's default metrics (collectDefaultMetrics,
- * as src/metrics registers them) and nothing else.
+ * Node process with a 1 s timer, and Node with dupip's metrics registry only (src/metrics:
+ * DupipMetrics with its process metrics and event-loop sampler, dist/) and nothing else.
  *
  * Sizes: 1, 100, and 762 — every usable address of the three documentation /24s, the most the lab
  * may use (the house rules allow no other addresses); 1,000 own addresses cannot be built here. At
@@ -12,6 +12,7 @@
  */
 import { Lab, type LabHost } from '../../test/lab/lab.js';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { BenchDaemon, REPO } from '../lib/daemon.js';
 import { addAddresses, range } from '../lib/lab-extra.js';
 import { UsageMeter, type UsageWindow } from '../lib/proc.js';
@@ -29,8 +30,8 @@ export interface IdleResult {
   windowS: number;
   rows: IdleRow[];
   nodeBaseline: UsageWindow;
-  /** Node with prom-client's default metrics (what DupipMetrics registers) and nothing else */
-  promClientBaseline: UsageWindow;
+  /** Node with dupip's metrics registry (DupipMetrics, process metrics included) and nothing else */
+  metricsBaseline: UsageWindow;
 }
 
 function ownAddresses(n: number): string[] {
@@ -55,21 +56,21 @@ export async function runIdle(opts: { quick: boolean }): Promise<IdleResult> {
     }
     const daemons = await Promise.all(hosts.map((h) => BenchDaemon.start(h, { args: ['--interface', h.ifname] })));
     const baseline = hosts[0]!.spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-    const promClient = join(REPO, 'node_modules/prom-client/index.js');
-    const promBaseline = hosts[0]!.spawn(
+    const metricsModule = pathToFileURL(join(REPO, 'dist/metrics/metrics.js')).href;
+    const metricsOnly = hosts[0]!.spawn(
       process.execPath,
-      ['-e', `const pc = require(${JSON.stringify(promClient)}); pc.collectDefaultMetrics({ register: new pc.Registry() }); setInterval(() => {}, 1000);`],
+      ['--input-type=module', '-e', `const { DupipMetrics } = await import(${JSON.stringify(metricsModule)}); new DupipMetrics({ version: 'bench' }); setInterval(() => {}, 1000);`],
       { stdio: 'ignore' },
     );
     progress(`idle: ${sizes.join(', ')} addresses; warm-up ${warmupMs / 1000} s, then ${windowMs / 1000} s measured`);
     await delay(warmupMs);
     const meters = daemons.map((d) => new UsageMeter(d.pid, 5000).start());
     const baseMeter = new UsageMeter(baseline.pid!, 5000).start();
-    const promMeter = new UsageMeter(promBaseline.pid!, 5000).start();
+    const metricsMeter = new UsageMeter(metricsOnly.pid!, 5000).start();
     await delay(windowMs);
     const usages = meters.map((m) => m.stop());
     const nodeBaseline = baseMeter.stop();
-    const promClientBaseline = promMeter.stop();
+    const metricsBaseline = metricsMeter.stop();
     const rows = sizes.map((n, i) => {
       const capped = daemons[i]!.events('send-capped')[0]?.line;
       return {
@@ -80,8 +81,8 @@ export async function runIdle(opts: { quick: boolean }): Promise<IdleResult> {
     });
     await Promise.all(daemons.map((d) => d.stop()));
     baseline.kill('SIGTERM');
-    promBaseline.kill('SIGTERM');
-    return { warmupS: warmupMs / 1000, windowS: windowMs / 1000, rows, nodeBaseline, promClientBaseline };
+    metricsOnly.kill('SIGTERM');
+    return { warmupS: warmupMs / 1000, windowS: windowMs / 1000, rows, nodeBaseline, metricsBaseline };
   } finally {
     for (const lab of labs) await lab.destroy();
   }

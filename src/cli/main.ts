@@ -1,6 +1,6 @@
 /**
  * The dupip command line: `dupip probe | scan | daemon | status`. Each command is imported when it runs, so
- * `dupip status`, `dupip probe`, `dupip scan` and `--help` never load the daemon (pino, prom-client, yaml, bcryptjs):
+ * `dupip status`, `dupip probe`, `dupip scan` and `--help` never load the daemon (pino, yaml, bcryptjs):
  * test/e2e/cli-modules.test.ts checks which modules each loads.
  */
 import { EXIT_FATAL, EXIT_OK, EXIT_USAGE } from './exit-codes.js';

@@ -3,12 +3,18 @@
  * byte-order mark ignored, syntax errors with their line and column, aliases bounded, and the line of
  * every field for messages (`file: field: problem`, with `line` in the issue's Where).
  *
- * Pure: no I/O.
+ * Pure: no I/O. The yaml package is loaded at the first file read (a daemon started with flags
+ * only never loads it: ~2–8 MB of RSS).
  */
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { describe } from './checks.js';
 import { fieldName, isMapping, type At, type Path } from './codecs.js';
 import type { Issues, Where } from './errors.js';
+
+let loaded: typeof Yaml | null = null;
+const yaml = (): typeof Yaml => (loaded ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
 
 export interface YamlFile {
   /** The top-level mapping; {} for an empty file. */
@@ -22,6 +28,7 @@ export interface YamlFile {
  * top; then the problem is in `issues`, and `notMapping` (followed by what it is) says what was expected.
  */
 export function readYaml(text: string, file: string, issues: Issues, notMapping: string): YamlFile | null {
+  const { LineCounter, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(text.replace(/^\uFEFF/, ''), { lineCounter: lines, prettyErrors: false, version: '1.2', logLevel: 'error' });
   if (doc.errors.length > 0) {
@@ -56,6 +63,7 @@ export function readYaml(text: string, file: string, issues: Issues, notMapping:
 /** The line of the value at `path` (or of its key), when the document has it. */
 function lineOf(doc: Document, lines: LineCounter, path: Path, ofKey: boolean): number | undefined {
   try {
+    const { isMap, isScalar } = yaml();
     let node: unknown;
     if (ofKey) {
       const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);

@@ -10,6 +10,7 @@
  */
 import type { EntrySnapshot } from './events.js';
 import type { Mac } from './mac.js';
+import { compareNatural } from './natural-order.js';
 
 export const MAX_FINDINGS = 16;
 
@@ -48,7 +49,7 @@ export function fluxFindings(entries: readonly EntrySnapshot[]): FluxFinding[] {
   }
   const findings: FluxFinding[] = [];
   for (const [x, y] of pairs.values()) {
-    const addresses = [...new Set(sets.filter((s) => s.macs.has(x) && s.macs.has(y)).map((s) => s.address))].sort((p, q) => p.localeCompare(q, 'en', { numeric: true }));
+    const addresses = [...new Set(sets.filter((s) => s.macs.has(x) && s.macs.has(y)).map((s) => s.address))].sort(compareNatural);
     const evidence: FluxEvidence = addresses.length >= 2 ? 'several-addresses' : sameNic(x, y) ? 'same-nic' : 'one-address';
     findings.push({ macs: [x, y], addresses, evidence, text: describe(x, y, addresses, evidence) });
   }

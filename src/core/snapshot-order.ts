@@ -4,10 +4,9 @@
  */
 import { compareAddress } from './address.js';
 import type { EntrySnapshot } from './events.js';
-
-const collator = new Intl.Collator('en', { numeric: true });
+import { compareNatural } from './natural-order.js';
 
 /** Compares two snapshots for Array.prototype.sort. */
 export function compareSnapshots(a: EntrySnapshot, b: EntrySnapshot): number {
-  return collator.compare(a.interface, b.interface) || collator.compare(a.address, b.address) || collator.compare(a.role, b.role) || compareAddress(a.ip, b.ip);
+  return compareNatural(a.interface, b.interface) || compareNatural(a.address, b.address) || compareNatural(a.role, b.role) || compareAddress(a.ip, b.ip);
 }

@@ -1,13 +1,20 @@
 /**
- * Counter values kept outside prom-client, so that label sets can be pruned and initialised at 0
- * (prom-client cannot list them) and rendered in a stable order at scrape time.
+ * Counter values kept between scrapes, so that label sets can be pruned and initialised at 0 and
+ * rendered in a stable order at scrape time.
+ *
+ * Compact for thousands of addresses: one Map entry per series, its key the label values joined
+ * by NUL (no label value here holds one) and its value the count; no object per series. Label
+ * objects are built only while pruning or rendering.
  */
-import { Counter, type Registry } from 'prom-client';
+import { compareNatural } from '../core/natural-order.js';
+import type { Registry, Samples } from './registry.js';
 
 export type Labels<L extends string> = Record<L, string>;
 
+const SEP = '\u0000';
+
 export class Counts<L extends string> {
-  private readonly values = new Map<string, { labels: Labels<L>; value: number }>();
+  private readonly values = new Map<string, number>();
 
   constructor(private readonly labelNames: readonly L[]) {}
 
@@ -15,29 +22,35 @@ export class Counts<L extends string> {
   private key(labels: Labels<L>): string {
     const names = this.labelNames;
     let k = labels[names[0]!] ?? '';
-    for (let i = 1; i < names.length; i++) k += `\u0000${labels[names[i]!] ?? ''}`;
+    for (let i = 1; i < names.length; i++) k += `${SEP}${labels[names[i]!] ?? ''}`;
     return k;
+  }
+
+  private labelsOf(key: string): Labels<L> {
+    const values = key.split(SEP);
+    const labels = {} as Labels<L>;
+    this.labelNames.forEach((n, i) => (labels[n] = values[i] ?? ''));
+    return labels;
   }
 
   inc(labels: Labels<L>, by = 1): void {
     const k = this.key(labels);
-    const v = this.values.get(k);
-    if (v) v.value += by;
-    else this.values.set(k, { labels: { ...labels }, value: by });
+    this.values.set(k, (this.values.get(k) ?? 0) + by);
   }
 
   /** Makes the series exist (at 0 when new). */
   touch(labels: Labels<L>): void {
-    this.inc(labels, 0);
+    const k = this.key(labels);
+    if (!this.values.has(k)) this.values.set(k, 0);
   }
 
   get(labels: Labels<L>): number {
-    return this.values.get(this.key(labels))?.value ?? 0;
+    return this.values.get(this.key(labels)) ?? 0;
   }
 
   /** Removes every series for which `drop` is true. */
   prune(drop: (labels: Labels<L>) => boolean): void {
-    for (const [k, v] of this.values) if (drop(v.labels)) this.values.delete(k);
+    for (const k of this.values.keys()) if (drop(this.labelsOf(k))) this.values.delete(k);
   }
 
   get size(): number {
@@ -46,38 +59,27 @@ export class Counts<L extends string> {
 
   /** Series sorted by label values (numerically where they are numbers or addresses), for a stable exposition. */
   sorted(): Array<{ labels: Labels<L>; value: number }> {
-    return [...this.values.values()].sort((a, b) => compareLabels(this.labelNames, a.labels, b.labels));
+    return [...this.values].map(([k, value]) => ({ labels: this.labelsOf(k), value })).sort((a, b) => compareLabels(this.labelNames, a.labels, b.labels));
   }
 }
 
-const collator = new Intl.Collator('en', { numeric: true });
-
 export function compareLabels<L extends string>(names: readonly L[], a: Labels<L>, b: Labels<L>): number {
   for (const n of names) {
-    const c = collator.compare(a[n], b[n]);
+    const c = compareNatural(a[n], b[n]);
     if (c !== 0) return c;
   }
   return 0;
 }
 
-/** A prom-client counter that shows `counts` at each scrape; `before` runs first (pruning, initialising). */
-export function countsCounter<L extends string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  counts: Counts<L>,
-  labelNames: readonly L[],
-  before?: () => void,
-): Counter<L> {
-  return new Counter<L>({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      before?.();
-      this.reset();
-      for (const { labels, value } of counts.sorted()) this.inc(labels as never, value);
-    },
+/** Puts labels in the order of `names`, for Samples. */
+export function valuesOf<L extends string>(names: readonly L[], labels: Labels<L>): string[] {
+  return names.map((n) => labels[n]);
+}
+
+/** A counter family that shows `counts` at each scrape; `before` runs first (pruning, initialising). */
+export function countsCounter<L extends string>(registry: Registry, name: string, help: string, counts: Counts<L>, labelNames: readonly L[], before?: () => void): void {
+  registry.counter(name, help, labelNames, (s: Samples) => {
+    before?.();
+    for (const { labels, value } of counts.sorted()) s.inc(valuesOf(labelNames, labels), value);
   });
 }

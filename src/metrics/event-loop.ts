@@ -1,5 +1,6 @@
 /**
- * nodejs_eventloop_lag_* (the names and meaning of prom-client's), measured truthfully at a low
+ * nodejs_eventloop_lag_* (the names, help and meaning of prom-client's, which dupip used to run),
+ * measured truthfully at a low
  * idle cost.
  *
  * prom-client takes them from Node's monitorEventLoopDelay(), whose histogram records the time
@@ -14,7 +15,7 @@
  * nodejs_eventloop_lag_seconds is, as in prom-client, the delay of a setImmediate at scrape time.
  */
 import { type RecordableHistogram, createHistogram } from 'node:perf_hooks';
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from './registry.js';
 
 /**
  * One sample every 5 s: the idle cost of the 5 s histogram this replaces (measured on the 2-core
@@ -57,29 +58,22 @@ export function sampleLateness(periodMs: number, histogram: RecordableHistogram)
 export function registerEventLoopLag(registry: Registry, periodMs = SAMPLE_MS): void {
   const histogram = createHistogram();
   sampleLateness(periodMs, histogram);
-  const registers = [registry];
-  const gauges: Record<string, Gauge> = {};
-  // Registered first: prom-client collects in registration order, and this collect sets the other
-  // seven (synchronously, before its first await) as prom-client's own does.
-  new Gauge({
-    name: 'nodejs_eventloop_lag_seconds',
-    help: 'Lag of event loop in seconds.',
-    registers,
-    async collect() {
-      const s = lagStatistics(histogram);
-      histogram.reset();
-      for (const [k, v] of Object.entries(s)) gauges[k]!.set(v);
-      const start = process.hrtime.bigint();
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      this.set(Number(process.hrtime.bigint() - start) / 1e9);
-    },
+  let stats = lagStatistics(histogram);
+  // Registered first: families are collected in registration order, so this one reads and resets
+  // the histogram for the seven after it.
+  registry.gauge('nodejs_eventloop_lag_seconds', 'Lag of event loop in seconds.', [], async (s) => {
+    stats = lagStatistics(histogram);
+    histogram.reset();
+    const start = process.hrtime.bigint();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    s.set([], Number(process.hrtime.bigint() - start) / 1e9);
   });
-  const gauge = (key: string, name: string, help: string) => (gauges[key] = new Gauge({ name, help, registers }));
-  gauge('min', 'nodejs_eventloop_lag_min_seconds', 'The minimum recorded event loop delay.');
-  gauge('max', 'nodejs_eventloop_lag_max_seconds', 'The maximum recorded event loop delay.');
-  gauge('mean', 'nodejs_eventloop_lag_mean_seconds', 'The mean of the recorded event loop delays.');
-  gauge('stddev', 'nodejs_eventloop_lag_stddev_seconds', 'The standard deviation of the recorded event loop delays.');
-  gauge('p50', 'nodejs_eventloop_lag_p50_seconds', 'The 50th percentile of the recorded event loop delays.');
-  gauge('p90', 'nodejs_eventloop_lag_p90_seconds', 'The 90th percentile of the recorded event loop delays.');
-  gauge('p99', 'nodejs_eventloop_lag_p99_seconds', 'The 99th percentile of the recorded event loop delays.');
+  const gauge = (key: keyof typeof stats, help: string) => registry.gauge(`nodejs_eventloop_lag_${key}_seconds`, help, [], (s) => s.set([], stats[key]));
+  gauge('min', 'The minimum recorded event loop delay.');
+  gauge('max', 'The maximum recorded event loop delay.');
+  gauge('mean', 'The mean of the recorded event loop delays.');
+  gauge('stddev', 'The standard deviation of the recorded event loop delays.');
+  gauge('p50', 'The 50th percentile of the recorded event loop delays.');
+  gauge('p90', 'The 90th percentile of the recorded event loop delays.');
+  gauge('p99', 'The 99th percentile of the recorded event loop delays.');
 }

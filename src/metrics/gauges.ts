@@ -2,11 +2,11 @@
  * Gauges computed at scrape time from the daemon's view: reset, then set, so an address or
  * interface that is no longer monitored disappears from the next scrape.
  */
-import { Gauge, type Registry } from 'prom-client';
 import { ADDRESS_STATES, type EntrySnapshot } from '../core/events.js';
 import { compareSnapshots } from '../core/snapshot-order.js';
 import type { DaemonView } from '../daemon/observer.js';
 import { compareLabels } from './counts.js';
+import { type Registry, type Samples } from './registry.js';
 
 type ViewSource = () => DaemonView | null;
 
@@ -24,28 +24,34 @@ export function delegateHolders(e: EntrySnapshot): number | null {
   return Math.max(e.holders.length, e.state === 'split-brain' ? e.macs.length : 0);
 }
 
-function gauge<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], fill: (g: Gauge<L>, view: DaemonView) => void, source: ViewSource) {
-  return new Gauge<L>({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      const view = source();
-      if (view) fill(this, view);
+/** What a collect function writes through: a label object (or nothing, unlabelled) and a value. */
+export interface GaugeWriter<L extends string> {
+  set(labels: Record<L, string>, value: number): void;
+  set(value: number): void;
+  inc(labels: Record<L, string>, value: number): void;
+}
+
+/** Adapts Samples to label objects, in the order of `labelNames`. */
+export function writer<L extends string>(s: Samples, labelNames: readonly L[]): GaugeWriter<L> {
+  const values = (labels: Record<L, string>) => labelNames.map((n) => labels[n]);
+  return {
+    set(labels: Record<L, string> | number, value?: number) {
+      if (typeof labels === 'number') s.set([], labels);
+      else s.set(values(labels), value!);
     },
+    inc: (labels, value) => s.inc(values(labels), value),
+  } as GaugeWriter<L>;
+}
+
+function gauge<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], fill: (g: GaugeWriter<L>, view: DaemonView) => void, source: ViewSource) {
+  registry.gauge(name, help, labelNames, (s) => {
+    const view = source();
+    if (view) fill(writer(s, labelNames), view);
   });
 }
 
 export function registerGauges(registry: Registry, source: ViewSource, build: { version: string; nodeVersion: string }): void {
-  const info = new Gauge({
-    name: 'dupip_build_info',
-    help: 'dupip build information; always 1.',
-    labelNames: ['version', 'node_version'],
-    registers: [registry],
-  });
-  info.set({ version: build.version, node_version: build.nodeVersion }, 1);
+  registry.gauge('dupip_build_info', 'dupip build information; always 1.', ['version', 'node_version'], (s) => s.set([build.version, build.nodeVersion], 1));
 
   gauge(registry, 'dupip_healthy', '1 while every monitored, up interface has an open ARP socket and probes are going out.', [], (g, v) => g.set(v.healthy() ? 1 : 0), source);
 

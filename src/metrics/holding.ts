@@ -19,11 +19,11 @@
  * per delegate, gone from the next scrape once a MAC stops answering (the gauges are rebuilt from
  * the view at each scrape).
  */
-import { Gauge, type Registry } from 'prom-client';
 import type { EntrySnapshot } from '../core/events.js';
 import { MAX_MACS_PER_ADDRESS } from '../core/sightings.js';
 import type { DaemonView } from '../daemon/observer.js';
 import { sortedAddresses } from './gauges.js';
+import type { Registry } from './registry.js';
 
 /** The MACs that answer for a delegate as this host sees it now, null while unknown (no completed round). */
 export function delegateHolderMacs(e: EntrySnapshot, ownMac: string | undefined): string[] | null {
@@ -44,26 +44,22 @@ export function delegateHolderMacs(e: EntrySnapshot, ownMac: string | undefined)
 }
 
 export function registerHoldingGauges(registry: Registry, source: () => DaemonView | null): void {
-  new Gauge({
-    name: 'dupip_delegate_held',
-    help: 'Whether this host holds a delegate address (has it configured on any interface): 1 or 0. More than one host at 1 is a split brain, whatever the wire shows.',
-    labelNames: ['address', 'interface'],
-    registers: [registry],
-    collect() {
-      this.reset();
+  registry.gauge(
+    'dupip_delegate_held',
+    'Whether this host holds a delegate address (has it configured on any interface): 1 or 0. More than one host at 1 is a split brain, whatever the wire shows.',
+    ['address', 'interface'],
+    (s) => {
       const view = source();
       if (!view) return;
-      for (const e of sortedAddresses(view)) if (e.role === 'delegate') this.set({ address: e.address, interface: e.interface }, e.held ? 1 : 0);
+      for (const e of sortedAddresses(view)) if (e.role === 'delegate') s.set([e.address, e.interface], e.held ? 1 : 0);
     },
-  });
+  );
 
-  new Gauge({
-    name: 'dupip_delegate_holder_info',
-    help: 'A MAC answering for a delegate address: in the last probe round, or in a conflict when this host holds it (its own MAC included; at most 9 per address); always 1.',
-    labelNames: ['address', 'mac'],
-    registers: [registry],
-    collect() {
-      this.reset();
+  registry.gauge(
+    'dupip_delegate_holder_info',
+    'A MAC answering for a delegate address: in the last probe round, or in a conflict when this host holds it (its own MAC included; at most 9 per address); always 1.',
+    ['address', 'mac'],
+    (s) => {
       const view = source();
       if (!view) return;
       const macOf = new Map(view.interfaces().map((i) => [i.name, i.mac]));
@@ -71,14 +67,14 @@ export function registerHoldingGauges(registry: Registry, source: () => DaemonVi
       for (const e of sortedAddresses(view)) {
         const macs = delegateHolderMacs(e, macOf.get(e.interface));
         if (!macs) continue;
-        const s = seen.get(e.address) ?? new Set<string>();
-        seen.set(e.address, s);
+        const m = seen.get(e.address) ?? new Set<string>();
+        seen.set(e.address, m);
         for (const mac of macs) {
-          if (s.has(mac)) continue;
-          s.add(mac);
-          this.set({ address: e.address, mac }, 1);
+          if (m.has(mac)) continue;
+          m.add(mac);
+          s.set([e.address, mac], 1);
         }
       }
     },
-  });
+  );
 }

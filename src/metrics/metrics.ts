@@ -1,5 +1,6 @@
 /**
- * The Prometheus metrics of the daemon, on their own registry (plus Node's process metrics).
+ * The Prometheus metrics of the daemon, on their own registry (registry.ts; plus Node's process
+ * metrics, process.ts).
  * Gauges are computed at scrape time from the DaemonView (gauges.ts); counters count observer
  * callbacks.
  *
@@ -8,24 +9,19 @@
  * handle), per-interface counters when the interface is no longer monitored; both are created at 0
  * as soon as the address or interface is monitored, so that increase() sees the first event.
  */
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { INVALID_REASONS, type InvalidReason } from '../core/arp.js';
 import type { NdInvalidReason } from '../core/ndp.js';
 import type { DetectorEvent } from '../core/events.js';
 import { NOTIFY_FAILURES, type NotifyFailure } from '../daemon/notify.js';
 import { FAULT_PLACES, IGNORED_REASONS, type DaemonView, type IgnoredReason, type Observer, type SendErrorReason } from '../daemon/observer.js';
 import { Counts, countsCounter } from './counts.js';
-import { EVENT_LOOP_LAG_METRICS, registerEventLoopLag } from './event-loop.js';
+import { registerEventLoopLag } from './event-loop.js';
 import { registerGauges, sortedAddresses } from './gauges.js';
 import { registerHoldingGauges } from './holding.js';
+import { registerProcessMetrics } from './process.js';
+import { Registry } from './registry.js';
+import { scrapeView } from './scrape-view.js';
 import { ServerStats, registerServerMetrics } from './servers.js';
-
-/**
- * prom-client's own event-loop histogram records each timer interval (resolution + lag), so its
- * nodejs_eventloop_lag_* read the resolution on an idle daemon; event-loop.ts replaces them.
- * Its histogram is given a period it never reaches (int32 ms, ~24.8 days), then removed.
- */
-const PROM_CLIENT_EVENT_LOOP_PRECISION_MS = 2 ** 31 - 1;
 
 export const SEND_ERROR_REASONS: readonly SendErrorReason[] = ['dropped', 'interface-down', 'error'];
 
@@ -41,6 +37,8 @@ type Iface = 'interface';
 export class DupipMetrics implements Observer {
   readonly registry = new Registry();
   private view: DaemonView | null = null;
+  /** The view of the scrape under way (scrape-view.ts), else null. */
+  private scraping: DaemonView | null = null;
   private readonly conflicts = new Counts(['address', 'interface', 'role'] as const);
   private readonly failovers = new Counts(['address'] as const);
   private readonly probes = new Counts<Iface>(['interface']);
@@ -57,25 +55,17 @@ export class DupipMetrics implements Observer {
   private readonly notifyRuns = new Counts(['outcome'] as const);
 
   constructor(opts: MetricsOptions) {
-    const source = () => this.view;
+    const source = () => this.scraping ?? this.view;
     registerGauges(this.registry, source, { version: opts.version, nodeVersion: opts.nodeVersion ?? process.version });
     registerHoldingGauges(this.registry, source);
     const r = this.registry;
     const sync = () => this.sync();
     countsCounter(r, 'dupip_conflicts_total', 'Conflict and split-brain episodes started on a monitored address.', this.conflicts, ['address', 'interface', 'role'], sync);
     // Computed at scrape time: the detector counts overflow per monitored address, for as long as it is monitored.
-    const overflow: Counter<'address'> = new Counter({
-      name: 'dupip_conflict_macs_overflow_total',
-      help: 'Foreign MACs seen for an address beyond the 8 that are listed (a spoofing flood, proxy ARP).',
-      labelNames: ['address'],
-      registers: [r],
-      collect: () => {
-        overflow.reset();
-        if (!this.view) return;
-        const sums = new Map<string, number>();
-        for (const e of sortedAddresses(this.view)) sums.set(e.address, (sums.get(e.address) ?? 0) + e.macOverflow);
-        for (const [address, n] of sums) overflow.inc({ address }, n);
-      },
+    r.counter('dupip_conflict_macs_overflow_total', 'Foreign MACs seen for an address beyond the 8 that are listed (a spoofing flood, proxy ARP).', ['address'], (s) => {
+      const view = source();
+      if (!view) return;
+      for (const e of sortedAddresses(view)) s.inc([e.address], e.macOverflow);
     });
     countsCounter(r, 'dupip_delegate_failovers_total', 'Times a delegate address moved to another MAC.', this.failovers, ['address']);
     countsCounter(r, 'dupip_probes_sent_total', 'ARP probes sent.', this.probes, ['interface']);
@@ -83,37 +73,26 @@ export class DupipMetrics implements Observer {
     countsCounter(r, 'dupip_defences_sent_total', 'Defensive ARP announcements sent in reply to a conflicting claim.', this.defences, ['interface']);
     countsCounter(r, 'dupip_frames_received_total', 'ARP frames received through the kernel filter.', this.received, ['interface']);
     countsCounter(r, 'dupip_frames_dropped_total', 'ARP frames the kernel dropped because the receive queue was full (PACKET_STATISTICS).', this.dropped, ['interface']);
-    const internal: Counter<'where'> = new Counter({
-      name: 'dupip_internal_errors_total',
-      help: 'Exceptions caught and isolated at an entry point of the daemon (the daemon carried on), by place.',
-      labelNames: ['where'],
-      registers: [r],
-      collect: () => {
-        internal.reset();
-        if (!this.view) return;
-        const counts = this.view.internalErrors?.() ?? FAULT_PLACES.map((where) => ({ where, count: 0 }));
-        for (const { where, count } of counts) internal.inc({ where }, count);
-      },
+    r.counter('dupip_internal_errors_total', 'Exceptions caught and isolated at an entry point of the daemon (the daemon carried on), by place.', ['where'], (s) => {
+      const view = source();
+      if (!view) return;
+      const counts = view.internalErrors?.() ?? FAULT_PLACES.map((where) => ({ where, count: 0 }));
+      for (const { where, count } of counts) s.inc([where], count);
     });
     countsCounter(r, 'dupip_frames_invalid_total', 'Received ARP frames refused as malformed, by reason.', this.invalid, ['interface', 'reason']);
     countsCounter(r, 'dupip_frames_ignored_total', 'Received ARP frames left out of detection, by reason (vlan-tagged: tagged for another VLAN).', this.ignored, ['interface', 'reason']);
     countsCounter(r, 'dupip_send_errors_total', 'Frames that could not be sent, by reason.', this.sendErrors, ['interface', 'reason']);
-    const journalErrors: Counter = new Counter({
-      name: 'dupip_journal_write_errors_total',
-      help: 'Conflict history journal failures: records not written (the path unusable, a write or rotation failed; history is off meanwhile) and failed flushes.',
-      registers: [r],
-      collect: () => {
-        journalErrors.reset();
-        journalErrors.inc(this.journal?.writeErrors ?? 0);
-      },
-    });
+    r.counter(
+      'dupip_journal_write_errors_total',
+      'Conflict history journal failures: records not written (the path unusable, a write or rotation failed; history is off meanwhile) and failed flushes.',
+      [],
+      (s) => s.set([], this.journal?.writeErrors ?? 0),
+    );
     registerServerMetrics(r, this.servers);
     for (const outcome of ['ok', ...NOTIFY_FAILURES]) this.notifyRuns.touch({ outcome });
     countsCounter(r, 'dupip_notify_total', 'Notify command runs (notify.command) by outcome: ok, exit (non-zero status), timeout (killed), spawn (could not start), dropped (queue full).', this.notifyRuns, ['outcome']);
     if (opts.processMetrics ?? true) {
-      collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: PROM_CLIENT_EVENT_LOOP_PRECISION_MS });
-      // Gauges named *_total fail `promtool check metrics`; nodejs_active_{handles,requests,resources}{type} remain.
-      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total', ...EVENT_LOOP_LAG_METRICS]) r.removeSingleMetric(name);
+      registerProcessMetrics(r);
       registerEventLoopLag(r);
     }
   }
@@ -129,7 +108,7 @@ export class DupipMetrics implements Observer {
 
   /** Creates at 0 the series of what is monitored now, and drops those of addresses and interfaces no longer monitored. */
   private sync(): void {
-    const view = this.view;
+    const view = this.scraping ?? this.view;
     if (!view) return;
     const entries = view.addresses();
     const monitored = new Set(entries.map((e) => `${e.address}/${e.interface}/${e.role}`));
@@ -206,8 +185,14 @@ export class DupipMetrics implements Observer {
   }
 
   /** The exposition in the text format. */
-  metrics(): Promise<string> {
-    return this.registry.metrics();
+  async metrics(): Promise<string> {
+    const scraping = this.view ? scrapeView(this.view) : null;
+    this.scraping = scraping;
+    try {
+      return await this.registry.metrics();
+    } finally {
+      if (this.scraping === scraping) this.scraping = null;
+    }
   }
 
   get contentType(): string {

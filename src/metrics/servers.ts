@@ -3,7 +3,7 @@
  * refused or closed at the connection cap, HTTP requests refused with a 4xx. The listeners write
  * these plain counters; the metrics render them at scrape time. Every label value is fixed.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { MetricType, Registry } from './registry.js';
 
 export type Listener = 'http' | 'control';
 export const LISTENERS: readonly Listener[] = ['http', 'control'];
@@ -25,28 +25,14 @@ export class ServerStats {
 }
 
 export function registerServerMetrics(registry: Registry, stats: ServerStats): void {
-  const perListener = (name: string, help: string, values: Record<Listener, number>, type: typeof Gauge | typeof Counter) =>
-    new type({
-      name,
-      help,
-      labelNames: ['listener'],
-      registers: [registry],
-      collect(this: Gauge | Counter) {
-        this.reset();
-        for (const l of LISTENERS) (this as Gauge).inc({ listener: l }, values[l]);
-      },
+  const perListener = (name: string, help: string, values: Record<Listener, number>, type: MetricType) =>
+    registry.register(name, help, type, ['listener'], (s) => {
+      for (const l of LISTENERS) s.set([l], values[l]);
     });
-  perListener('dupip_connections', 'Open connections to the HTTP (metrics) and control listeners.', stats.open, Gauge);
-  perListener('dupip_connections_rejected_total', 'New connections closed at once because the listener was at its connection cap.', stats.rejected, Counter);
-  perListener('dupip_connections_evicted_total', 'Open connections closed to make room for a client holding fewer (the cap is shared fairly).', stats.evicted, Counter);
-  new Counter({
-    name: 'dupip_http_requests_refused_total',
-    help: 'HTTP requests answered with a 4xx, by reason.',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const r of HTTP_REFUSAL_REASONS) this.inc({ reason: r }, stats.refused[r]);
-    },
+  perListener('dupip_connections', 'Open connections to the HTTP (metrics) and control listeners.', stats.open, 'gauge');
+  perListener('dupip_connections_rejected_total', 'New connections closed at once because the listener was at its connection cap.', stats.rejected, 'counter');
+  perListener('dupip_connections_evicted_total', 'Open connections closed to make room for a client holding fewer (the cap is shared fairly).', stats.evicted, 'counter');
+  registry.counter('dupip_http_requests_refused_total', 'HTTP requests answered with a 4xx, by reason.', ['reason'], (s) => {
+    for (const r of HTTP_REFUSAL_REASONS) s.set([r], stats.refused[r]);
   });
 }

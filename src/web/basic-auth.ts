@@ -12,7 +12,7 @@
  * - the user is looked up in constant time, and an unknown user costs a comparison against a dummy
  *   hash as dear as the dearest configured one, so timing does not tell which users exist.
  */
-import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { crypto } from './lazy-builtins.js';
 import { BcryptWorker, type Verifier } from './bcrypt-worker.js';
 
 export type AuthResult = 'ok' | 'denied' | 'throttled';
@@ -47,7 +47,7 @@ export interface BasicAuthOptions {
 }
 
 export class BasicAuth {
-  private readonly key = randomBytes(32);
+  private readonly key = crypto().randomBytes(32);
   private readonly users: Array<{ id: Buffer; hash: string }>;
   /** The hash an unknown user is compared against; its cost is the highest configured. */
   readonly dummy: string;
@@ -61,7 +61,7 @@ export class BasicAuth {
   constructor(users: ReadonlyMap<string, string>, opts: BasicAuthOptions = {}) {
     this.users = [...users].map(([user, hash]) => ({ id: this.digest(user), hash }));
     const cost = Math.max(4, ...this.users.map((u) => bcryptCost(u.hash)));
-    this.dummy = `$2b$${String(cost).padStart(2, '0')}$${Array.from({ length: 53 }, () => BCRYPT_ALPHABET[randomInt(64)]).join('')}`;
+    this.dummy = `$2b$${String(cost).padStart(2, '0')}$${Array.from({ length: 53 }, () => BCRYPT_ALPHABET[crypto().randomInt(64)]).join('')}`;
     this.verifier = this.users.length ? (opts.verifier ?? new BcryptWorker()) : null;
     this.now = opts.now ?? (() => performance.now());
   }
@@ -71,7 +71,7 @@ export class BasicAuth {
   }
 
   private digest(...parts: string[]): Buffer {
-    return createHmac('sha256', this.key).update(parts.join('\u0000')).digest();
+    return crypto().createHmac('sha256', this.key).update(parts.join('\u0000')).digest();
   }
 
   /** `client`: the connection's remote address (clientKey()), for the per-client budget. */
@@ -85,7 +85,7 @@ export class BasicAuth {
     let known = false;
     for (const u of this.users) {
       // No early exit, no string comparison: the time does not depend on which user, if any, matched.
-      const match = timingSafeEqual(u.id, id);
+      const match = crypto().timingSafeEqual(u.id, id);
       if (match) hash = u.hash;
       known ||= match;
     }

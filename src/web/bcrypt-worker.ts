@@ -6,7 +6,8 @@
  * comparison; the comparisons it had are reported as failed (not as wrong passwords).
  */
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { workerThreads } from './lazy-builtins.js';
 
 export interface Verifier {
   compare(password: string, hash: string): Promise<boolean>;
@@ -37,7 +38,7 @@ export class BcryptWorker implements Verifier {
   }
 
   private start(): Worker {
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcrypt: this.bcryptPath }, resourceLimits: { maxOldGenerationSizeMb: 64 } });
+    const w = new (workerThreads().Worker)(WORKER_SOURCE, { eval: true, workerData: { bcrypt: this.bcryptPath }, resourceLimits: { maxOldGenerationSizeMb: 64 } });
     w.unref();
     w.on('message', ({ id, ok }: { id: number; ok: boolean }) => {
       const job = this.jobs.get(id);

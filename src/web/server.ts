@@ -9,12 +9,12 @@
  * A malformed request is answered 400 (431 for oversized headers, 408 for a timeout), never 500.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { parseListenAddress } from '../config/schema.js';
 import type { HttpRefusalReason } from '../metrics/servers.js';
 import { checkConnectionsOnlyWhenOpen } from './connection-check.js';
+import { https } from './lazy-builtins.js';
 import { ConnectionGate } from './connections.js';
 import { refuse, type WebReporter } from './routes.js';
 import { errnoReason } from '../platform/errno.js';
@@ -166,7 +166,7 @@ export async function startWebServer(
     for (const address of listenAddresses) {
       const cb = (req: IncomingMessage, res: ServerResponse) => void handler(req, res);
       const httpOptions = { maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1000 };
-      const server = tls ? createHttpsServer({ ...tlsOptions(tls), ...httpOptions }, cb) : createHttpServer(httpOptions, cb);
+      const server = tls ? https().createServer({ ...tlsOptions(tls), ...httpOptions }, cb) : createHttpServer(httpOptions, cb);
       server.prependListener('connection', (socket: Socket) => gate.admit(socket));
       server.headersTimeout = TIMEOUTS.headersMs;
       server.requestTimeout = TIMEOUTS.requestMs;

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { createSecureContext } from 'node:tls';
 import { ConfigError, Issues } from '../config/errors.js';
 import { errorReason } from '../platform/errno.js';
+import { tls as tlsModule } from './lazy-builtins.js';
 import { type WebConfigSpec, type WebTlsSpec, parseWebConfig } from './web-config.js';
 
 export interface WebTls extends WebTlsSpec {
@@ -65,6 +65,7 @@ export function loadWebConfig(file: string | undefined, read: ReadBytes = (p) =>
 
 /** The certificate, key and CA must make a TLS context (PEM syntax, key matching the certificate). */
 export function checkTls(tls: WebTls, file: string, issues: Issues): void {
+  const { createSecureContext } = tlsModule();
   try {
     createSecureContext({ cert: tls.cert, key: tls.key, minVersion: tls.minVersion, ...(tls.maxVersion ? { maxVersion: tls.maxVersion } : {}) });
   } catch (err) {

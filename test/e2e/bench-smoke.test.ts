@@ -70,7 +70,7 @@ describe.skipIf(need.skip)(need.title('bench --quick'), () => {
     }
     // 3. three sizes and the Node floor, each with CPU and RSS
     expect(idle!.rows.map((x) => x.addresses)).toEqual([1, 100, 762]);
-    for (const u of [...idle!.rows.map((x) => x.usage), idle!.nodeBaseline, idle!.promClientBaseline]) {
+    for (const u of [...idle!.rows.map((x) => x.usage), idle!.nodeBaseline, idle!.metricsBaseline]) {
       expect(finite(u.cpuSecondsPerHour) && finite(u.schedCpuSecondsPerHour)).toBe(true);
       expect(u.rssEndMb).toBeGreaterThan(0);
     }

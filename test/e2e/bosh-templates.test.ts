@@ -124,7 +124,7 @@ function checkBpm(text: string) {
   expect(proc!.persistent_disk ?? false).toBe(false);
   expect(proc!.ephemeral_disk).toBe(true);
   expect(Object.keys(proc!.limits).sort()).toEqual(['memory', 'open_files', 'processes']);
-  expect(Object.keys(proc!.env as object)).toEqual(['NODE_OPTIONS']);
+  expect(Object.keys(proc!.env as object)).toEqual(['NODE_OPTIONS', 'MALLOC_ARENA_MAX']);
   expect(proc!.executable).toBe('/var/vcap/packages/dupip/bin/dupip');
   const args = proc!.args;
   expect(args[0]).toBe('daemon');
@@ -207,7 +207,7 @@ describe.skipIf(needRuby.skip)(needRuby.title('BOSH templates rendered with ERB'
     // The same limits as systemd/dupip.service (MemoryMax, LimitNOFILE, TasksMax).
     expect(proc.limits).toEqual({ memory: '256M', open_files: 4096, processes: 64 });
     // V8's old generation capped at 60% of the bpm memory limit
-    expect(proc.env).toEqual({ NODE_OPTIONS: '--max-old-space-size=153' });
+    expect(proc.env).toEqual({ NODE_OPTIONS: '--max-old-space-size=153', MALLOC_ARENA_MAX: '2' });
   });
 
   it('dupip with every property set: configuration, web config, TLS files and limits follow the properties', () => {
@@ -255,7 +255,7 @@ describe.skipIf(needRuby.skip)(needRuby.title('BOSH templates rendered with ERB'
     expect(r.files['config/tls/client-ca.pem']!.trim()).toBe(tls.ca.trim());
     const proc = checkBpm(r.files['config/bpm.yml']!);
     expect(proc.limits).toEqual({ memory: '512M', open_files: 8192, processes: 128 });
-    expect(proc.env).toEqual({ NODE_OPTIONS: '--max-old-space-size=307' });
+    expect(proc.env).toEqual({ NODE_OPTIONS: '--max-old-space-size=307', MALLOC_ARENA_MAX: '2' });
   });
 
   it('dupip: basic auth without TLS, and a bracketed IPv6 or IPv4 listen address', () => {

@@ -82,7 +82,7 @@ describe('systemd/dupip.service settings', () => {
     expect(one('LimitNOFILE')).toBe('4096');
     expect(one('MemoryMax')).toBe('256M');
     expect(one('TasksMax')).toBe('64');
-    expect(one('Environment')).toBe(`NODE_OPTIONS=--max-old-space-size=${Math.floor(256 * 0.6)}`);
+    expect(one('Environment')).toBe(`NODE_OPTIONS=--max-old-space-size=${Math.floor(256 * 0.6)} MALLOC_ARENA_MAX=2`);
     // The BOSH job's defaults are the same numbers.
     const spec = parse(readFileSync(join(REPO, 'bosh-release', 'jobs', 'dupip', 'spec'), 'utf8')) as { properties: Record<string, { default: unknown }> };
     expect(spec.properties['dupip.limits.open_files']!.default).toBe(Number(one('LimitNOFILE')));

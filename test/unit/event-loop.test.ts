@@ -2,7 +2,7 @@
  * nodejs_eventloop_lag_*: the resolution of the sampling histogram is not reported as lag (an idle
  * loop reads ~0, not the sampling period), and a real stall is seen.
  */
-import { Registry } from 'prom-client';
+import { Registry } from '../../src/metrics/registry.js';
 import { describe, expect, it } from 'vitest';
 import { lagStatistics, registerEventLoopLag } from '../../src/metrics/event-loop.js';
 import { DupipMetrics } from '../../src/metrics/metrics.js';
@@ -51,7 +51,7 @@ describe('event-loop lag', () => {
     expect(stalled.nodejs_eventloop_lag_max_seconds).toBeLessThan(1.5);
   });
 
-  it('the daemon registry has them once, from this module (not prom-client\'s resolution-biased ones)', async () => {
+  it('the daemon registry has them once, from this module (not the resolution-biased ones of prom-client, which dupip no longer loads)', async () => {
     const text = await new DupipMetrics({ version: '0.1.0' }).metrics();
     for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds']) {
       expect(text.split('\n').filter((l) => l === `# TYPE ${name} gauge`)).toHaveLength(1);
