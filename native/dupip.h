@@ -65,6 +65,7 @@ typedef struct dp_handle {
   int closes_pending;           /* uv_close() calls whose callback has not run yet (poll, timers) */
   uv_timer_t resume;            /* packet sockets: resumes polling after a burst pause (receive.c) */
   bool resume_initialised;      /* uv_timer_init() done, uv_close() owed */
+  unsigned burst_pause_ms;      /* the current burst pause (receive.c); 0 while polling */
   /*
    * Link watcher: readiness starts `delay` instead of draining at once, so the
    * dozen messages of one veth replacement are read in one wakeup, not one by
