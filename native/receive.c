@@ -108,6 +108,7 @@ static int drain_packets(dp_handle *h) {
 #define BURST_FRAMES 4
 #define BURST_PAUSE_MIN_MS 2
 #define BURST_PAUSE_MAX_MS 8
+#define DRAIN_CAP (MAX_BATCHES_PER_WAKEUP * BATCH_SIZE)
 
 static void on_packet_readable(uv_poll_t *poll, int status, int events);
 static void on_resume_after_pause(uv_timer_t *timer);
@@ -135,8 +136,13 @@ static void on_resume_after_pause(uv_timer_t *timer) {
     h->burst_pause_ms = 0;
     return;
   }
-  /* What queued during the pause, now; still a burst: stay off the poll, pause again (longer). */
-  if (drain_packets(h) >= BURST_FRAMES && h->polling && h->fd >= 0 && h->poll_initialised && start_resume_timer(h)) return;
+  /*
+   * What queued during the pause, now; still a burst: stay off the poll, pause again (longer). A
+   * read that stopped at MAX_BATCHES_PER_WAKEUP left frames queued: back to polling at once (the
+   * level-triggered poll comes back for them after other work), so pauses never cap the rate.
+   */
+  int n = drain_packets(h);
+  if (n >= BURST_FRAMES && n < DRAIN_CAP && h->polling && h->fd >= 0 && h->poll_initialised && start_resume_timer(h)) return;
   resume_polling(h);
 }
 
@@ -155,7 +161,8 @@ static void on_packet_readable(uv_poll_t *poll, int status, int events) {
     /* POLLERR without a pending error should not happen; report it rather than spin silently. */
     deliver(h, NULL, -(err != 0 ? err : EIO));
   }
-  if (drain_packets(h) >= BURST_FRAMES) pause_after_burst(h);
+  int n = drain_packets(h);
+  if (n >= BURST_FRAMES && n < DRAIN_CAP) pause_after_burst(h);
 }
 
 /* start(handle, callback): callback(records, count) per batch, callback(null, -errno) on error */

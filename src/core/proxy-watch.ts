@@ -260,10 +260,10 @@ export class ProxyWatch {
         c = evicted;
         c.mac = mac;
         c.replies?.clear();
-        // A claim's address is written over the old list (emptying an array and pushing onto it
+        // A claim's address is written over a list of one (emptying an array and pushing onto it
         // makes a new backing store each time); a reply starts with none.
-        c.claimed.length = reply ? 0 : 1;
-        if (!reply) c.claimed[0] = address;
+        if (!reply && c.claimed.length === 1) c.claimed[0] = address;
+        else if (c.claimed.length !== 0) c.claimed.length = 0;
         c.lastSeen = now;
       } else {
         c = { mac, replies: null, claimed: [], lastSeen: now, finding: null };
