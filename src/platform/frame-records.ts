@@ -98,7 +98,7 @@ export function decodeFrameRecords(records: Uint8Array, count: number): Received
   if (count < 0 || records.length < count * RECORD_SIZE) {
     throw new RangeError(`record buffer of ${records.length} bytes cannot hold ${count} records`);
   }
-  const frames: ReceivedFrame[] = new Array<ReceivedFrame>(count);
+  const frames: ReceivedFrame[] = [];
   for (let i = 0; i < count; i++) {
     const base = i * RECORD_SIZE;
     const length = records[base]! | (records[base + 1]! << 8);
@@ -108,7 +108,7 @@ export function decodeFrameRecords(records: Uint8Array, count: number): Received
     const vid = (records[base + 14]! | (records[base + 15]! << 8)) & VLAN_VID_MASK;
     if ((flags & RECORD_FLAG_VLAN_TAG) !== 0 && vid !== 0) frame.vlanId = vid;
     if ((flags & RECORD_FLAG_NOT_ARP) !== 0) frame.notArp = true;
-    frames[i] = frame;
+    frames.push(frame);
   }
   return frames;
 }

@@ -212,8 +212,8 @@ class NativeArpSocket implements ArpSocket {
         frames[kept++] = f;
       }
     }
-    frames.length = kept;
     if (kept === 0) return;
+    if (kept !== frames.length) frames.length = kept; // a runtime call: only when something was left out
     for (const listener of this.frameListeners) listener(frames);
   }
 
