@@ -33,8 +33,8 @@
 #define RECORD_SIZE 144
 #define RECORD_PAYLOAD_OFFSET 16
 #define RECORD_PAYLOAD_MAX (RECORD_SIZE - RECORD_PAYLOAD_OFFSET) /* 128 */
-#define BATCH_SIZE 64               /* messages per recvmmsg() call / per callback */
-#define MAX_BATCHES_PER_WAKEUP 16   /* bound the work per loop iteration */
+#define BATCH_SIZE 128              /* messages per recvmmsg() call / per callback (an 8 ms burst pause at 10,000 frames/s: one) */
+#define MAX_BATCHES_PER_WAKEUP 8    /* bound the work per loop iteration (1,024 frames) */
 #define NETLINK_MAX_READS_PER_WAKEUP 256
 #define NETLINK_BUFFER_SIZE 8192
 #define RECORD_FLAG_VLAN_TAG 0x01   /* TP_STATUS_VLAN_VALID */
