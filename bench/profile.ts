@@ -160,7 +160,7 @@ async function main(): Promise<void> {
       await addAddresses(h1, ['192.0.2.2/24']);
     }
     daemon = await BenchDaemon.start(h0, { args: ['--interface', h0.ifname] });
-    process.stderr.write(`profile: ${args.mode}, ${own.length} own addresses; warm-up ${warmupMs / 1000} s, then ${args.seconds} s profiled\n`);
+    process.stderr.write(`profile: ${args.mode}, ${own.length} own addresses, daemon pid ${daemon.pid}; warm-up ${warmupMs / 1000} s, then ${args.seconds} s profiled\n`);
     await delay(warmupMs + 500);
     const cpu0 = readCpu(daemon.pid);
     const sw0 = threadSwitches(daemon.pid);
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
     daemon = null;
     const out: string[] = [];
     out.push(`## ${args.mode}: ${own.length} own addresses${args.mode === 'flood' ? `, spoofing flood ${args.rate} frames/s` : ''}, ${wall.toFixed(0)} s`);
-    out.push(`CPU ${cpuS.toFixed(3)} s = ${((3600 * cpuS) / wall).toFixed(1)} CPU-s/h = ${((100 * cpuS) / wall).toFixed(2)} % of a core (profilers running); RSS ${(rss0 / 1024).toFixed(1)} → ${(mem1.rssKb / 1024).toFixed(1)} MB (peak ${(mem1.hwmKb / 1024).toFixed(1)})`);
+    out.push(`CPU ${cpuS.toFixed(3)} s = ${((3600 * cpuS) / wall).toFixed(1)} CPU-s/h = ${((100 * cpuS) / wall).toFixed(2)} % of a core${args.bare ? '' : ' (profilers running)'} (user ${(cpu1.utimeS - cpu0.utimeS).toFixed(2)} s, system ${(cpu1.stimeS - cpu0.stimeS).toFixed(2)} s); RSS ${(rss0 / 1024).toFixed(1)} → ${(mem1.rssKb / 1024).toFixed(1)} MB (peak ${(mem1.hwmKb / 1024).toFixed(1)})`);
     out.push(`wake-ups/s by thread: ${[...sw1].map(([k, v]) => `${k} ${((v - (sw0.get(k) ?? 0)) / wall).toFixed(2)}`).join(', ')}`);
     if (syscalls.length) out.push('', 'system calls in 20 s (strace -c, after the window):', ...syscalls);
     if (!args.bare) {

@@ -5,7 +5,7 @@
  * ordinary request dupip probes delegates held elsewhere with (it cannot abort a takeover).
  */
 import { type Ipv4, readIpv4, writeIpv4 } from './ipv4.js';
-import { type Mac, BROADCAST_MAC, ZERO_MAC, readMac, writeMac } from './mac.js';
+import { type Mac, BROADCAST_MAC, ZERO_MAC, receivedMacs, writeMac } from './mac.js';
 import type { Observation } from './observation.js';
 
 export const ARP_LENGTH = 28;
@@ -45,25 +45,26 @@ export type DecodeResult = { ok: true; frame: ReceivedArp } | { ok: false; reaso
  * (Ethernet padding to 60 octets) are ignored.
  */
 export function decodeArp(buf: Uint8Array): DecodeResult {
-  if (buf.length < ARP_LENGTH) return { ok: false, reason: 'truncated' };
-  if (((buf[0]! << 8) | buf[1]!) !== HTYPE_ETHERNET) return { ok: false, reason: 'bad-htype' };
-  if (((buf[2]! << 8) | buf[3]!) !== PTYPE_IPV4) return { ok: false, reason: 'bad-ptype' };
-  if (buf[4] !== 6 || buf[5] !== 4) return { ok: false, reason: 'bad-lengths' };
-  const op = (buf[6]! << 8) | buf[7]!;
-  if (op !== OP_REQUEST && op !== OP_REPLY) return { ok: false, reason: 'bad-op' };
+  const r = decodeArpAt(buf, 0, buf.length);
+  return typeof r === 'string' ? { ok: false, reason: r } : { ok: true, frame: r };
+}
+
+/**
+ * decodeArp for a payload of `length` bytes at `offset` in `buf` (a receive record: no view of it
+ * is made), answering the frame or why it was refused, without a result wrapper. The sender MAC's
+ * text comes from the receive path's cache (mac.ts receivedMacs): the same bytes, the same string.
+ */
+export function decodeArpAt(buf: Uint8Array, offset: number, length: number): ReceivedArp | InvalidReason {
+  if (length < ARP_LENGTH || buf.length < offset + ARP_LENGTH) return 'truncated';
+  const o = offset;
+  if (((buf[o]! << 8) | buf[o + 1]!) !== HTYPE_ETHERNET) return 'bad-htype';
+  if (((buf[o + 2]! << 8) | buf[o + 3]!) !== PTYPE_IPV4) return 'bad-ptype';
+  if (buf[o + 4] !== 6 || buf[o + 5] !== 4) return 'bad-lengths';
+  const op = (buf[o + 6]! << 8) | buf[o + 7]!;
+  if (op !== OP_REQUEST && op !== OP_REPLY) return 'bad-op';
   // A group (multicast/broadcast) or all-zero sender hardware address is never a real station.
-  if ((buf[8]! & 1) === 1 || (buf[8]! | buf[9]! | buf[10]! | buf[11]! | buf[12]! | buf[13]!) === 0) {
-    return { ok: false, reason: 'bad-sender-mac' };
-  }
-  return {
-    ok: true,
-    frame: {
-      op,
-      senderMac: readMac(buf, 8),
-      senderIp: readIpv4(buf, 14),
-      targetIp: readIpv4(buf, 24),
-    },
-  };
+  if ((buf[o + 8]! & 1) === 1 || (buf[o + 8]! | buf[o + 9]! | buf[o + 10]! | buf[o + 11]! | buf[o + 12]! | buf[o + 13]!) === 0) return 'bad-sender-mac';
+  return { op, senderMac: receivedMacs.read(buf, o + 8), senderIp: readIpv4(buf, o + 14), targetIp: readIpv4(buf, o + 24) };
 }
 
 /**

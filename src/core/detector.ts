@@ -200,7 +200,7 @@ export class Detector {
     if (!iface) return 'unwatched';
     if (this.isOwn(iface, obs.mac) || (obs.kind === 'probe' && obs.nonce && this.nonces.has(obs.nonce))) return 'own';
     const entry = iface.entries.get(obs.address);
-    if (obs.kind === 'claim' && typeof obs.address === 'number' && !this.ignoreMacs.has(obs.mac) && this.proxies.setsAside(ifname, { ...obs, address: obs.address }, entry?.machine.role, now)) return 'proxied';
+    if (obs.kind === 'claim' && typeof obs.address === 'number' && !this.ignoreMacs.has(obs.mac) && this.proxies.setsAside(ifname, obs as { address: Ipv4; mac: Mac; reply: boolean }, entry?.machine.role, now)) return 'proxied';
     if (!entry) return 'unwatched';
     const from = { mac: obs.mac, ethernetSource };
     const m = entry.machine;

@@ -29,6 +29,41 @@ export function readMac(buf: Uint8Array, offset: number): Mac {
 }
 
 /**
+ * readMac, but the text of the last two distinct MACs read is handed out again when the same six
+ * bytes come back: most frames repeat their Ethernet source (a spoofing flood sends from one
+ * interface), and an ordinary frame's ARP sender is its Ethernet source, read just before. The
+ * same string again costs no allocation, and its hash is already computed for the Map lookups.
+ * Two slots: the one that did not answer last is replaced.
+ */
+export class MacCache {
+  private readonly bytes = new Uint8Array(12);
+  private readonly text: [Mac | null, Mac | null] = [null, null];
+  private last = 0;
+
+  read(buf: Uint8Array, offset: number): Mac {
+    for (let slot = 0; slot < 2; slot++) {
+      const t = this.text[slot];
+      if (t === null || t === undefined) continue;
+      const o = slot * 6;
+      const b = this.bytes;
+      if (b[o] === buf[offset] && b[o + 1] === buf[offset + 1] && b[o + 2] === buf[offset + 2] && b[o + 3] === buf[offset + 3] && b[o + 4] === buf[offset + 4] && b[o + 5] === buf[offset + 5]) {
+        this.last = slot;
+        return t;
+      }
+    }
+    const slot = this.last === 0 ? 1 : 0;
+    const mac = readMac(buf, offset);
+    for (let i = 0; i < 6; i++) this.bytes[slot * 6 + i] = buf[offset + i]!;
+    this.text[slot] = mac;
+    this.last = slot;
+    return mac;
+  }
+}
+
+/** The receive path's cache (one thread reads every frame: the Ethernet source, then the ARP sender). */
+export const receivedMacs = new MacCache();
+
+/**
  * The bytes of the few MACs frames are sent with (this host's, broadcast, zero, a defended
  * peer's), parsed once: every probe and announcement writes two of them. Bounded: emptied when
  * full. macBytes hands out copies; only macBytesShared hands out an entry, read-only by contract.

@@ -82,6 +82,7 @@ export interface ProxyEvent {
 type SentEvent = Extract<DetectorEvent, { type: 'sent' }>;
 
 interface Candidate {
+  /** Reassigned only when an evicted candidate is reused for a new MAC. */
   mac: Mac;
   /** Address → time of the latest reply for it. */
   replies: Map<Ipv4, number> | null;
@@ -96,6 +97,11 @@ interface Candidate {
 
 interface IfaceState {
   candidates: Map<Mac, Candidate>;
+  /**
+   * The same candidates in an array, scanned for the one to evict (iterating the Map allocates an
+   * iterator result per entry: a flood of new MACs evicts one per frame).
+   */
+  slots: Candidate[];
   canaries: Canary[];
   nextCanaryAt: number | null;
   proxies: number;
@@ -248,8 +254,21 @@ export class ProxyWatch {
     const s = this.state(ifname);
     let c = s.candidates.get(mac);
     if (!c) {
-      if (s.candidates.size >= MAX_CANDIDATES_PER_INTERFACE) this.evictOldest(s);
-      c = { mac, replies: null, claimed: [], lastSeen: now, finding: null };
+      // A flood of claims from new MACs makes a candidate per frame: the evicted one is reused, in its slot.
+      const evicted = s.candidates.size >= MAX_CANDIDATES_PER_INTERFACE ? this.evictOldest(s) : null;
+      if (evicted) {
+        c = evicted;
+        c.mac = mac;
+        c.replies?.clear();
+        // A claim's address is written over a list of one (emptying an array and pushing onto it
+        // makes a new backing store each time); a reply starts with none.
+        if (!reply && c.claimed.length === 1) c.claimed[0] = address;
+        else if (c.claimed.length !== 0) c.claimed.length = 0;
+        c.lastSeen = now;
+      } else {
+        c = { mac, replies: null, claimed: [], lastSeen: now, finding: null };
+        s.slots.push(c);
+      }
       s.candidates.set(mac, c);
     }
     c.lastSeen = now;
@@ -296,6 +315,7 @@ export class ProxyWatch {
         }
         if (!c.finding && now - c.lastSeen > this.opts.expireMs) s.candidates.delete(mac);
       }
+      if (s.slots.length !== s.candidates.size) s.slots = [...s.candidates.values()];
     }
   }
 
@@ -320,17 +340,25 @@ export class ProxyWatch {
     return [...(c.replies?.keys() ?? [])].sort((a, b) => a - b).map(formatIpv4);
   }
 
-  /** The least recently seen candidate without a finding goes (a flood from new MACs calls this per frame: no allocation). */
-  private evictOldest(s: IfaceState): void {
+  /**
+   * The least recently seen candidate without a finding goes (a flood from new MACs calls this per
+   * frame: no allocation); it is returned, still in its slot, for observe() to reuse. (At most
+   * MAX_PROXIES_PER_INTERFACE candidates have a finding, so there always is one without.)
+   */
+  private evictOldest(s: IfaceState): Candidate | null {
     let oldest: Candidate | null = null;
-    for (const c of s.candidates.values()) if (!c.finding && (!oldest || c.lastSeen < oldest.lastSeen)) oldest = c;
-    if (oldest) s.candidates.delete(oldest.mac);
-    else s.candidates.delete(s.candidates.keys().next().value!);
+    for (let i = 0; i < s.slots.length; i++) {
+      const c = s.slots[i]!;
+      if (!c.finding && (oldest === null || c.lastSeen < oldest.lastSeen)) oldest = c;
+    }
+    if (oldest === null) return null;
+    s.candidates.delete(oldest.mac);
+    return oldest;
   }
 
   private state(ifname: string): IfaceState {
     let s = this.ifaces.get(ifname);
-    if (!s) this.ifaces.set(ifname, (s = { candidates: new Map(), canaries: [], nextCanaryAt: null, proxies: 0 }));
+    if (!s) this.ifaces.set(ifname, (s = { candidates: new Map(), slots: [], canaries: [], nextCanaryAt: null, proxies: 0 }));
     return s;
   }
 }

@@ -30,8 +30,11 @@ export type Sighted = { kind: 'new'; sighting: MacSighting } | { kind: 'seen'; s
 /** One answer for every frame that does not fit: a spoofing flood allocates nothing here. */
 const OVERFLOW: Sighted = Object.freeze({ kind: 'overflow' });
 
+type Seen = { kind: 'seen'; sighting: MacSighting };
+
 export class Sightings {
-  private readonly list = new Map<Mac, MacSighting>();
+  /** Each listed MAC's answer for a frame from it again, made once: a repeated claim allocates nothing. */
+  private readonly list = new Map<Mac, Seen>();
 
   constructor(readonly tally: Tally) {}
 
@@ -56,9 +59,9 @@ export class Sightings {
   sight(mac: Mac, ethernetSource: Mac, now: number): Sighted {
     const seen = this.list.get(mac);
     if (seen) {
-      seen.lastSeen = now;
-      seen.frames++;
-      return { kind: 'seen', sighting: seen };
+      seen.sighting.lastSeen = now;
+      seen.sighting.frames++;
+      return seen;
     }
     if (this.full) {
       this.tally.macOverflow++;
@@ -67,7 +70,7 @@ export class Sightings {
     }
     const s: MacSighting = { mac, firstSeen: now, lastSeen: now, frames: 1 };
     if (ethernetSource !== mac) s.ethernetSource = ethernetSource;
-    this.list.set(mac, s);
+    this.list.set(mac, { kind: 'seen', sighting: s });
     return { kind: 'new', sighting: s };
   }
 
@@ -87,7 +90,7 @@ export class Sightings {
   /** A copy of another list (its sightings copied, the tally shared). */
   static copyOf(other: Sightings): Sightings {
     const s = other.emptied();
-    for (const [mac, v] of other.list) s.list.set(mac, { ...v });
+    for (const [mac, v] of other.list) s.list.set(mac, { kind: 'seen', sighting: { ...v.sighting } });
     return s;
   }
 
@@ -97,6 +100,6 @@ export class Sightings {
 
   /** Copies of the sightings, oldest first. */
   snapshot(): MacSighting[] {
-    return [...this.list.values()].map((m) => ({ ...m }));
+    return [...this.list.values()].map((m) => ({ ...m.sighting }));
   }
 }

@@ -10,6 +10,10 @@ import type { Observer } from './observer.js';
 
 export interface ReceivedFrame {
   payload: Uint8Array;
+  /** The payload in place, when it came from a receive record (frame-records.ts): no view made. */
+  bytes?: Uint8Array;
+  payloadOffset?: number;
+  payloadLength?: number;
   sourceMac: Mac;
   packetType: number;
   vlanId?: number;

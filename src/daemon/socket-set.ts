@@ -4,7 +4,7 @@
  * input (frames). The lifecycle (timers, host view, observers' attach/close) stays in daemon.ts.
  */
 import type { Logger } from 'pino';
-import { decodeArp } from '../core/arp.js';
+import { decodeArpAt } from '../core/arp.js';
 import type { BpfProgram } from '../core/bpf-insn.js';
 import type { Detector } from '../core/detector.js';
 import type { SendOutcome } from '../core/events.js';
@@ -160,9 +160,10 @@ export class SocketSet {
     if (this.stopped) return;
     const now = this.now();
     receiveBatch(ifname, frames, this.deps.observers, (f) => {
-      const r = decodeArp(f.payload);
-      if (!r.ok) return r.reason;
-      this.detector.handleFrame(ifname, r.frame, f.sourceMac, now);
+      // In place when the frame comes from a receive record (no payload view).
+      const r = f.bytes !== undefined ? decodeArpAt(f.bytes, f.payloadOffset!, f.payloadLength!) : decodeArpAt(f.payload, 0, f.payload.length);
+      if (typeof r === 'string') return r;
+      this.detector.handleFrame(ifname, r, f.sourceMac, now);
       return null;
     });
     this.pump();

@@ -3,7 +3,7 @@
  * the addon hands over fixed-size records, one per frame; decodeFrameRecords turns them into
  * ReceivedFrame objects. Pure: no I/O.
  */
-import { readMac, type Mac } from '../core/mac.js';
+import { receivedMacs, type Mac } from '../core/mac.js';
 
 
 // ---- receive record layout (must match native/dupip.h and native/receive.c) ------------------------------
@@ -25,7 +25,8 @@ import { readMac, type Mac } from '../core/mac.js';
  * ArpSocketStats.cutByRecord). Per batch of 64 frames that is 9 KiB copied, against 4 KiB with
  * the 48-byte records ARP alone needed: measured with both builds side by side in the lab (the raw
  * addon, a pass-all filter, 300,000 ARP frames at ~35,000/s), 5.0-6.3 µs of CPU per frame against
- * 6.4-6.7 µs before — no cost above the noise; recvmmsg batches are unchanged (64 per call).
+ * 6.4-6.7 µs before — no cost above the noise, with 64 frames per recvmmsg call then (128 since the
+ * burst pauses grew to 8 ms: native/dupip.h BATCH_SIZE).
  */
 export const RECORD_SIZE = 144;
 export const RECORD_PAYLOAD_OFFSET = 16;
@@ -44,7 +45,14 @@ export const PROTOCOL_NUMBERS: Readonly<Record<PacketProtocol, number>> = { arp:
 
 export interface ReceivedFrame {
   /** The payload from the ARP or IPv6 header on (at most RECORD_PAYLOAD_MAX bytes). */
-  payload: Uint8Array;
+  readonly payload: Uint8Array;
+  /**
+   * The same bytes without a view made of them: `payloadLength` bytes at `payloadOffset` in
+   * `bytes` (the batch's record buffer). The ARP decoder reads them in place (decodeArpAt).
+   */
+  readonly bytes: Uint8Array;
+  readonly payloadOffset: number;
+  readonly payloadLength: number;
   /** Ethernet source address (sll_addr). May differ from the ARP sender MAC. */
   sourceMac: Mac;
   /** PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST, PACKET_OTHERHOST or PACKET_OUTGOING. */
@@ -62,28 +70,43 @@ export interface ReceivedFrame {
   notArp?: boolean;
 }
 
+/** One record's frame: the payload view is made only when something asks for it (the ND decoder). */
+class RecordFrame implements ReceivedFrame {
+  vlanId: number | undefined = undefined;
+  notArp: boolean | undefined = undefined;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly payloadOffset: number,
+    readonly payloadLength: number,
+    public sourceMac: Mac,
+    public packetType: number,
+    public ifindex: number,
+    public length: number,
+  ) {}
+
+  get payload(): Uint8Array {
+    return this.bytes.subarray(this.payloadOffset, this.payloadOffset + this.payloadLength);
+  }
+}
+
 /**
  * Decodes `count` records (pure). Payloads are views into `records`, which the addon allocates
- * afresh for every batch, so they stay valid.
+ * afresh for every batch, so they stay valid. The Ethernet source's text is shared with earlier
+ * frames from the same MAC (mac.ts receivedMacs).
  */
 export function decodeFrameRecords(records: Uint8Array, count: number): ReceivedFrame[] {
   if (count < 0 || records.length < count * RECORD_SIZE) {
     throw new RangeError(`record buffer of ${records.length} bytes cannot hold ${count} records`);
   }
-  const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
   const frames: ReceivedFrame[] = [];
   for (let i = 0; i < count; i++) {
     const base = i * RECORD_SIZE;
-    const length = view.getUint16(base, true);
-    const flags = view.getUint8(base + 3);
-    const vid = view.getUint16(base + 14, true) & VLAN_VID_MASK;
-    const frame: ReceivedFrame = {
-      payload: new Uint8Array(records.buffer, records.byteOffset + base + RECORD_PAYLOAD_OFFSET, Math.min(length, RECORD_PAYLOAD_MAX)),
-      sourceMac: readMac(records, base + 8),
-      packetType: view.getUint8(base + 2),
-      ifindex: view.getUint32(base + 4, true),
-      length,
-    };
+    const length = records[base]! | (records[base + 1]! << 8);
+    const flags = records[base + 3]!;
+    const ifindex = (records[base + 4]! | (records[base + 5]! << 8) | (records[base + 6]! << 16) | (records[base + 7]! << 24)) >>> 0;
+    const frame = new RecordFrame(records, base + RECORD_PAYLOAD_OFFSET, Math.min(length, RECORD_PAYLOAD_MAX), receivedMacs.read(records, base + 8), records[base + 2]!, ifindex, length);
+    const vid = (records[base + 14]! | (records[base + 15]! << 8)) & VLAN_VID_MASK;
     if ((flags & RECORD_FLAG_VLAN_TAG) !== 0 && vid !== 0) frame.vlanId = vid;
     if ((flags & RECORD_FLAG_NOT_ARP) !== 0) frame.notArp = true;
     frames.push(frame);

@@ -234,16 +234,20 @@ class NativeArpSocket implements ArpSocket {
     // not ours. The socket is a tap (ETH_P_ALL), so the ethertype the filter tested is re-checked
     // (RECORD_FLAG_NOT_ARP: not the socket's protocol). VLAN-tagged frames are passed on with
     // vlanId set; the caller drops and counts them (ignored, "vlan-tagged").
-    const frames: ReceivedFrame[] = [];
-    for (const f of decodeFrameRecords(records, countOrErrno)) {
+    // The decoded array is kept and compacted in place (no second array per batch).
+    const frames = decodeFrameRecords(records, countOrErrno);
+    let kept = 0;
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
       if (f.ifindex !== this.ifindex) this.totals.otherDevice++;
       else if (f.notArp === true) this.totals.otherProtocol++;
       else {
         if (f.length > RECORD_PAYLOAD_MAX) this.totals.cutByRecord++;
-        frames.push(f);
+        frames[kept++] = f;
       }
     }
-    if (frames.length === 0) return;
+    if (kept === 0) return;
+    if (kept !== frames.length) frames.length = kept; // a runtime call: only when something was left out
     for (const listener of this.frameListeners) listener(frames);
   }
 

@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ARP_LENGTH, INVALID_REASONS, OP_REPLY, OP_REQUEST, decodeArp, encodeArp, observeArp, type ArpFrame, type DecodeResult } from '../../src/core/arp.js';
+import { ARP_LENGTH, INVALID_REASONS, OP_REPLY, OP_REQUEST, decodeArp, decodeArpAt, encodeArp, observeArp, type ArpFrame, type DecodeResult } from '../../src/core/arp.js';
+import { MacCache, readMac } from '../../src/core/mac.js';
 
 const SEED = Number(process.env.DUPIP_PROPERTY_SEED ?? 20261201);
 const RUNS = 5000;
@@ -69,5 +70,39 @@ describe(`ARP codec properties (seed ${SEED}, ${RUNS} frames each)`, () => {
         wellTyped(decodeArp(b));
       }) as fc.IProperty<[ArpFrame, number[][]]>,
     );
+  });
+
+  it('in place (a receive record: bytes around the payload) it decodes as the payload alone does', { timeout: 30_000 }, () => {
+    const placed = fc.tuple(fc.uint8Array({ maxLength: 48 }), fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 48 }));
+    const details = fc.check(
+      fc.property(fc.oneof(placed, frame.map((f) => [new Uint8Array(3), encodeArp(f), new Uint8Array(40)] as [Uint8Array, Uint8Array, Uint8Array])), ([before, payload, after]) => {
+        const record = new Uint8Array(before.length + payload.length + after.length);
+        record.set(before);
+        record.set(payload, before.length);
+        record.set(after, before.length + payload.length);
+        const r = decodeArpAt(record, before.length, payload.length);
+        expect(typeof r === 'string' ? { ok: false, reason: r } : { ok: true, frame: r }).toEqual(decodeArp(payload));
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+    if (details.failed) throw new Error(`in place (seed ${SEED}):\n${fc.defaultReportMessage(details)}`);
+  });
+
+  it('MacCache gives the text readMac gives, whatever it read before', { timeout: 30_000 }, () => {
+    const cache = new MacCache();
+    const reads = fc.array(fc.oneof(macBytes, fc.constant(new Uint8Array([2, 0, 0, 0, 0, 1]))), { minLength: 1, maxLength: 40 });
+    const details = fc.check(
+      fc.property(reads, (list) => {
+        for (const b of list) {
+          const buf = new Uint8Array(10);
+          buf.set(b, 3);
+          const text = cache.read(buf, 3);
+          expect(text).toBe(readMac(b, 0));
+          expect(cache.read(buf, 3)).toBe(text);
+        }
+      }),
+      { seed: SEED, numRuns: RUNS / 5 },
+    );
+    if (details.failed) throw new Error(`MacCache (seed ${SEED}):\n${fc.defaultReportMessage(details)}`);
   });
 });

@@ -99,6 +99,29 @@ describe('ProxyWatch', () => {
     expect(p.pullEvents()).toHaveLength(MAX_PROXIES_PER_INTERFACE);
   });
 
+  it('a candidate evicted by a flood of new MACs and reused for another carries nothing over', () => {
+    const p = watch({ proxyThreshold: 4 });
+    const flood = (from: number, n: number, at: number) => {
+      for (let i = from; i < from + n; i++) p.observe(IF, D[0]!, `02:00:00:01:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, false, at);
+    };
+    // HOST1 answers for three addresses and claims D[4] itself; then a flood of claims evicts it.
+    for (const a of D.slice(0, 3)) p.observe(IF, a, HOST1, true, 10);
+    p.observe(IF, D[4]!, HOST1, false, 10);
+    flood(0, 200, 20);
+    // Its candidate (reused meanwhile by flood MACs) is new again: three old replies are forgotten,
+    // and D[4] is no longer held by it, so four replies now make it a proxy.
+    for (const a of [D[0]!, D[1]!, D[2]!]) expect(p.observe(IF, a, HOST1, true, 30)).toBe(false);
+    expect(p.observe(IF, D[4]!, HOST1, true, 30)).toBe(true);
+    // A flood MAC whose slot once held HOST1's replies and claims holds only what it claimed itself.
+    flood(1000, 200, 40);
+    const m = '02:00:00:02:00:01';
+    p.observe(IF, D[5]!, m, false, 50);
+    for (const a of D.slice(0, 4)) p.observe(IF, a, m, true, 60);
+    expect(p.isProxy(IF, m)).toBe(true);
+    p.observe(IF, D[5]!, m, true, 70);
+    expect(p.findings().find((f) => f.mac === m)?.addresses).toEqual(D.slice(0, 4).map((a) => `192.0.2.${a & 255}`));
+  });
+
   it('a finding ends once the MAC has answered nothing for expireMs', () => {
     const o = proxyOptions({ probeIntervalMs: 1000 });
     const p = new ProxyWatch(o);
