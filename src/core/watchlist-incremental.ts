@@ -55,6 +55,13 @@ interface Entry {
 
 const NONE: InterfacePart = { watched: null, specs: [], problems: [] };
 
+/** The specs of each watched interface (every watched interface has an entry). */
+export function specsByInterface(list: WatchList): Map<string, WatchSpec[]> {
+  const specs = new Map(list.interfaces.map((i) => [i.name, [] as WatchSpec[]]));
+  for (const s of list.specs) specs.get(s.ifname)?.push(s);
+  return specs;
+}
+
 /** A link that, by its own facts, faces nothing and carries nothing: changing it moves no scope. */
 export function neutralLink(ifc: HostInterface, hasUpper: boolean): boolean {
   return !hasUpper && ifc.device !== true && ifc.defaultRoute !== true && (ifc.lowers?.length ?? 0) === 0 && ifc.kind !== undefined && ifc.kind !== 'bridge' && ifc.kind !== 'bond';
@@ -72,20 +79,27 @@ export class IncrementalWatchList {
   private uplinkFound = false;
   private delegates: { specs: WatchSpec[]; problems: string[] } = { specs: [], problems: [] };
   private cached: WatchList | null = null;
-  private readonly named: ReadonlySet<string>;
-  private readonly v6: Ipv6WatchPolicy;
-  private readonly v6Delegates: boolean;
-  private readonly delegateAddresses: ReadonlySet<unknown>;
+  private config!: WatchConfig;
+  private named!: ReadonlySet<string>;
+  private v6!: Ipv6WatchPolicy;
+  private v6Delegates!: boolean;
+  private delegateAddresses!: ReadonlySet<unknown>;
 
-  constructor(private readonly config: WatchConfig) {
+  constructor(config: WatchConfig) {
+    this.configure(config);
+  }
+
+  private configure(config: WatchConfig): void {
+    this.config = config;
     this.named = new Set(config.interfaces);
     this.v6 = config.ipv6 ?? DEFAULT_IPV6_POLICY;
     this.v6Delegates = config.delegates.some((d) => typeof d.address === 'string');
     this.delegateAddresses = new Set(config.delegates.map((d) => d.address));
   }
 
-  /** Derives everything from the whole host. */
-  reset(host: readonly HostInterface[]): void {
+  /** Derives everything from the whole host (with a new configuration, when given); the live sets stay the same objects. */
+  reset(host: readonly HostInterface[], config?: WatchConfig): void {
+    if (config) this.configure(config);
     for (const m of [this.entries, this.macCounts, this.ownMacs, this.heldCounts, this.held, this.scopes]) m.clear();
     const scopes = linkScopes(host);
     this.uplinkFound = host.some((i) => !i.loopback && scopes.get(i.name) === 'network');
@@ -108,10 +122,10 @@ export class IncrementalWatchList {
 
   /**
    * Re-derives the interfaces named in `touched` from their current facts (`lookup`: undefined for
-   * one that is gone). Returns the names whose part changed, or null when the change may reach
-   * beyond them (then reset() with the whole host; nothing was changed).
+   * one that is gone). Returns the interfaces whose part changed, with their previous part, or null
+   * when the change may reach beyond them (then reset() with the whole host; nothing was changed).
    */
-  update(touched: Iterable<string>, lookup: (name: string) => HostInterface | undefined, hasUpper: (name: string) => boolean): Set<string> | null {
+  update(touched: Iterable<string>, lookup: (name: string) => HostInterface | undefined, hasUpper: (name: string) => boolean): Map<string, InterfacePart> | null {
     if (this.config.delegates.length) return null;
     const fresh: Array<[string, HostInterface | undefined]> = [];
     for (const name of touched) {
@@ -119,14 +133,20 @@ export class IncrementalWatchList {
       if (this.entries.get(name)?.neutral === false || (ifc && !neutralLink(ifc, hasUpper(name)))) return null;
       fresh.push([name, ifc]);
     }
-    const changed = new Set<string>();
+    const changed = new Map<string, InterfacePart>();
     for (const [name, ifc] of fresh) {
       // A neutral link faces nothing: host-internal, unless no link faces the network (then all do).
       const scope: LinkScope = !ifc || ifc.loopback || this.uplinkFound ? 'host' : 'network';
-      if (this.put(name, ifc, scope, true)) changed.add(name);
+      const before = this.part(name);
+      if (this.put(name, ifc, scope, true) && !changed.has(name)) changed.set(name, before);
     }
     if (fresh.length) this.cached = null; // the own MACs or held addresses may have changed with no part
     return changed;
+  }
+
+  /** One interface's link scope (undefined: not an interface of the host). */
+  scopeOf(name: string): LinkScope | undefined {
+    return this.scopes.get(name);
   }
 
   /** One interface's part (NONE when it has none). */

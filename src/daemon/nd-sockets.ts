@@ -65,6 +65,8 @@ export class NdSockets {
   /** The IPv6 addresses this host holds now (usable): announcements and DAD probes only for these. */
   private held = new Set<Ipv6>();
   private dumpFailed = false;
+  /** Counts the dumps that changed something (a derivation from before one is stale). */
+  generation = 0;
 
   constructor(private readonly deps: NdSocketDeps) {}
 
@@ -88,6 +90,8 @@ export class NdSockets {
       by.set(a.ifindex, [...(by.get(a.ifindex) ?? []), a]);
       if (usable6(a)) held.add(a.address);
     }
+    const key = (m: Map<number, HostAddress6[]>) => JSON.stringify([...m].sort(([a], [b]) => a - b));
+    if (key(by) !== key(this.byIfindex)) this.generation++;
     this.byIfindex = by;
     this.held = held;
   }
@@ -102,6 +106,22 @@ export class NdSockets {
     return host.map((i) => ({ ...i, ipv6: this.byIfindex.get(i.ifindex) ?? [] }));
   }
 
+  /** One interface's IPv6 addresses. */
+  ipv6Of(ifindex: number): HostAddress6[] {
+    return this.byIfindex.get(ifindex) ?? [];
+  }
+
+  /** One interface's ND socket and groups after the detector took its part of the list (null: not watched). */
+  syncInterface(name: string, ifc: WatchedInterface | null): void {
+    const s = this.sockets.get(name);
+    const wanted = ifc !== null && this.deps.detector.watchedIpv6(name).length > 0 ? ifc : null;
+    if (s && wanted?.ifindex !== s.ifindex) {
+      this.close(s);
+      this.sockets.delete(name);
+    }
+    if (wanted) this.syncOne(wanted);
+  }
+
   /** Opens, closes and re-filters ND sockets and group memberships after the detector took `list`. */
   sync(list: WatchList): void {
     const wanted = new Map<string, WatchedInterface>();
@@ -111,18 +131,20 @@ export class NdSockets {
       this.close(s);
       this.sockets.delete(name);
     }
-    for (const ifc of wanted.values()) {
-      const s = this.sockets.get(ifc.name) ?? this.open(ifc);
-      if (!s) continue;
-      const watched = this.deps.detector.watchedIpv6(ifc.name);
-      const key = watched.map((w) => w.address).sort().join(',');
-      if (key !== s.filterKey) {
-        s.socket.setFilter(this.deps.platform.buildFilter(watched.map((w) => w.address), ifc.ifindex));
-        s.filterKey = key;
-        this.deps.logger.debug({ event: 'filter', interface: ifc.name, family: 'ipv6', addresses: watched.length }, `ND kernel filter for ${ifc.name}: ${watched.length} address(es)`);
-      }
-      this.syncGroups(ifc.name, s, watched.filter((w) => !w.held).map((w) => solicitedNodeGroup(w.address)));
+    for (const ifc of wanted.values()) this.syncOne(ifc);
+  }
+
+  private syncOne(ifc: WatchedInterface): void {
+    const s = this.sockets.get(ifc.name) ?? this.open(ifc);
+    if (!s) return;
+    const watched = this.deps.detector.watchedIpv6(ifc.name);
+    const key = watched.map((w) => w.address).sort().join(',');
+    if (key !== s.filterKey) {
+      s.socket.setFilter(this.deps.platform.buildFilter(watched.map((w) => w.address), ifc.ifindex));
+      s.filterKey = key;
+      this.deps.logger.debug({ event: 'filter', interface: ifc.name, family: 'ipv6', addresses: watched.length }, `ND kernel filter for ${ifc.name}: ${watched.length} address(es)`);
     }
+    this.syncGroups(ifc.name, s, watched.filter((w) => !w.held).map((w) => solicitedNodeGroup(w.address)));
   }
 
   /** Joins the solicited-node groups of delegates held elsewhere (our own ones the kernel joins itself). */
