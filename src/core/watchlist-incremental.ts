@@ -76,6 +76,8 @@ export class IncrementalWatchList {
   /** Every IPv4 address the host holds, on any interface (a live set). */
   readonly held = new Set<Ipv4>();
   private readonly scopes = new Map<string, LinkScope>();
+  /** The watched interfaces by ifindex. */
+  private readonly watchedIndexes = new Map<number, string>();
   private uplinkFound = false;
   private delegates: { specs: WatchSpec[]; problems: string[] } = { specs: [], problems: [] };
   private cached: WatchList | null = null;
@@ -100,7 +102,7 @@ export class IncrementalWatchList {
   /** Derives everything from the whole host (with a new configuration, when given); the live sets stay the same objects. */
   reset(host: readonly HostInterface[], config?: WatchConfig): void {
     if (config) this.configure(config);
-    for (const m of [this.entries, this.macCounts, this.ownMacs, this.heldCounts, this.held, this.scopes]) m.clear();
+    for (const m of [this.entries, this.macCounts, this.ownMacs, this.heldCounts, this.held, this.scopes, this.watchedIndexes]) m.clear();
     const scopes = linkScopes(host);
     this.uplinkFound = host.some((i) => !i.loopback && scopes.get(i.name) === 'network');
     if (!this.uplinkFound) for (const i of host) if (!i.loopback) scopes.set(i.name, 'network');
@@ -114,7 +116,8 @@ export class IncrementalWatchList {
     for (const name of this.named) if (!present.has(name)) this.put(name, undefined, 'host', true);
     this.delegates = { specs: [], problems: [] };
     if (this.config.delegates.length) {
-      const chosen = this.chosen().map((e) => host.find((i) => i.ifindex === e.ifindex)!);
+      const byIndex = new Map(host.map((i) => [i.ifindex, i]));
+      const chosen = this.chosen().map((e) => byIndex.get(e.ifindex)!);
       this.delegates.specs = delegateSpecsOf(this.config, host, chosen, new Set(chosen.map((i) => i.name)), this.delegates.problems);
     }
     this.cached = null;
@@ -154,19 +157,39 @@ export class IncrementalWatchList {
     return this.entries.get(name)?.part ?? NONE;
   }
 
-  /** The whole list, as deriveWatchList() gives it (built on demand, kept until the next change). */
+  /**
+   * The whole list, as deriveWatchList() gives it. Its fields are built when first read and kept
+   * until the next change: a netlink batch that only asks whether an interface is watched
+   * (`watching`) builds none of them.
+   */
   get list(): WatchList {
     if (this.cached) return this.cached;
-    const chosen = this.chosen();
-    const problems: string[] = [];
-    for (const e of this.entries.values()) problems.push(...e.part.problems);
+    const memo = <T>(f: () => T) => {
+      let v: T | undefined;
+      return () => (v ??= f());
+    };
+    const chosen = memo(() => this.chosen());
+    const interfaces = memo(() => chosen().map((e) => e.part.watched!));
+    const specs = memo(() => [...chosen().flatMap((e) => e.part.specs), ...this.delegates.specs]);
+    const ownMacs = memo(() => [...this.ownMacs].sort());
+    const problems = memo(() => [...[...this.entries.values()].flatMap((e) => e.part.problems), ...this.delegates.problems]);
+    const { entries, watchedIndexes } = this;
     this.cached = {
-      interfaces: chosen.map((e) => e.part.watched!),
-      specs: [...chosen.flatMap((e) => e.part.specs), ...this.delegates.specs],
-      ownMacs: [...this.ownMacs].sort(),
-      problems: [...problems, ...this.delegates.problems],
+      get interfaces() {
+        return interfaces();
+      },
+      get specs() {
+        return specs();
+      },
+      get ownMacs() {
+        return ownMacs();
+      },
+      get problems() {
+        return problems();
+      },
       scopes: this.scopes,
       uplinkFound: this.uplinkFound,
+      watching: (name, ifindex) => entries.get(name)?.part.watched != null || (ifindex !== undefined && watchedIndexes.has(ifindex)),
     };
     return this.cached;
   }
@@ -191,6 +214,7 @@ export class IncrementalWatchList {
       }
     } else chosen = ifc !== undefined && eligible(ifc, this.v6, this.v6Delegates) && !excluded && scope === 'network';
     if (old) {
+      if (old.part.watched && this.watchedIndexes.get(old.ifindex) === name) this.watchedIndexes.delete(old.ifindex);
       this.count(this.macCounts, this.ownMacs, old.mac === null ? [] : [old.mac], -1);
       this.count(this.heldCounts, this.held, old.held, -1);
     }
@@ -208,6 +232,7 @@ export class IncrementalWatchList {
     this.count(this.macCounts, this.ownMacs, mac === null ? [] : [mac], 1);
     this.count(this.heldCounts, this.held, held, 1);
     this.entries.set(name, { part, key, ifindex: ifc?.ifindex ?? 0, mac, held, neutral });
+    if (part.watched) this.watchedIndexes.set(part.watched.ifindex, name);
     return (old?.key ?? '') !== key;
   }
 

@@ -139,6 +139,8 @@ export interface WatchList {
   scopes?: Map<string, LinkScope>;
   /** False when no link faces the network and the default fell back to every interface. */
   uplinkFound?: boolean;
+  /** Whether an interface (by name, or by ifindex when given) is watched, without building `interfaces` (watchlist-incremental.ts). */
+  watching?: (name: string, ifindex?: number) => boolean;
 }
 
 /** IPv4, an own IPv6 address to watch, or (with IPv6 delegates configured) any on-link IPv6 prefix of its own. */

@@ -263,7 +263,7 @@ export function cannotMatter(ifc: HostInterface, c: Pick<DaemonConfig, 'interfac
   if (ifc.device || ifc.defaultRoute || (ifc.lowers?.length ?? 0) > 0 || ifc.kind === undefined) return false;
   if (ifc.kind === 'bridge' || ifc.kind === 'bond') return false; // its ports decide; re-derive
   if (c.interfaces.some((p) => matchesInterface(p, ifc.name))) return false;
-  if (list.interfaces.some((w) => w.name === ifc.name || w.ifindex === ifc.ifindex)) return false;
+  if (list.watching ? list.watching(ifc.name, ifc.ifindex) : list.interfaces.some((w) => w.name === ifc.name || w.ifindex === ifc.ifindex)) return false;
   if (c.delegates.length > 0 && ifc.addresses.some((a) => c.delegates.some((d) => d.address === a.address))) return false;
   if (ifc.master && list.scopes?.get(ifc.master) === 'network') return false; // a port of the uplink's bridge
   return !view.hasUpper(ifc.name);

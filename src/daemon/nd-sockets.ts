@@ -98,7 +98,7 @@ export class NdSockets {
 
   /** Whether rtnetlink changes call for a re-read: any IPv6 address but a link-local one elsewhere than on a watched interface. */
   concerned(c: Pick<HostChanges, 'ipv6' | 'ipv6LinkLocal'>, list: WatchList): boolean {
-    return c.ipv6 === true || (c.ipv6LinkLocal ?? []).some((i) => list.interfaces.some((w) => w.ifindex === i));
+    return c.ipv6 === true || (c.ipv6LinkLocal ?? []).some((i) => (list.watching ? list.watching('', i) : list.interfaces.some((w) => w.ifindex === i)));
   }
 
   /** The host's interfaces with their IPv6 addresses, for deriveWatchList. */

@@ -132,6 +132,10 @@ describe('the incremental watch list', () => {
             const full = deriveWatchList(config, host());
             expect(normal(w.list)).toEqual(normal(full));
             expect([...w.ownMacs].sort()).toEqual(full.ownMacs);
+            for (const i of h.values()) {
+              expect(w.list.watching!(i.name)).toBe(full.interfaces.some((x) => x.name === i.name));
+              expect(w.list.watching!('', i.ifindex)).toBe(full.interfaces.some((x) => x.ifindex === i.ifindex));
+            }
             expect([...w.held].sort()).toEqual([...new Set([...h.values()].flatMap((i) => i.addresses.map((a) => a.address)))].sort());
           }
         }),
