@@ -65,8 +65,8 @@ export class NdSockets {
   /** The IPv6 addresses this host holds now (usable): announcements and DAD probes only for these. */
   private held = new Set<Ipv6>();
   private dumpFailed = false;
-  /** Counts the dumps that changed something (a derivation from before one is stale). */
-  generation = 0;
+  /** Interfaces whose IPv6 addresses changed since takeTouched() (by ifindex). */
+  private touched = new Set<number>();
 
   constructor(private readonly deps: NdSocketDeps) {}
 
@@ -90,8 +90,7 @@ export class NdSockets {
       by.set(a.ifindex, [...(by.get(a.ifindex) ?? []), a]);
       if (usable6(a)) held.add(a.address);
     }
-    const key = (m: Map<number, HostAddress6[]>) => JSON.stringify([...m].sort(([a], [b]) => a - b));
-    if (key(by) !== key(this.byIfindex)) this.generation++;
+    for (const i of new Set([...by.keys(), ...this.byIfindex.keys()])) if (JSON.stringify(by.get(i)) !== JSON.stringify(this.byIfindex.get(i))) this.touched.add(i);
     this.byIfindex = by;
     this.held = held;
   }
@@ -104,6 +103,13 @@ export class NdSockets {
   /** The host's interfaces with their IPv6 addresses, for deriveWatchList. */
   withIpv6(host: HostInterface[]): HostInterface[] {
     return host.map((i) => ({ ...i, ipv6: this.byIfindex.get(i.ifindex) ?? [] }));
+  }
+
+  /** The interfaces (ifindexes) whose IPv6 addresses changed since the last call. */
+  takeTouched(): Set<number> {
+    const t = this.touched;
+    this.touched = new Set();
+    return t;
   }
 
   /** One interface's IPv6 addresses. */

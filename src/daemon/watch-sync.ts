@@ -3,8 +3,7 @@
  * in proportion to what changed (issue 11): after a netlink batch that touched a few interfaces,
  * only those are re-derived (core/watchlist-incremental.ts), and only the ones whose part changed
  * reach the detector (setInterfaceWatch), their socket and their filter. A full derivation is for
- * the start, a reload, a full re-read of the host, an IPv6 address dump that changed something,
- * proxy canaries (planned across interfaces) and changes that may move link scopes (a NIC, a
+ * the start, a reload, a full re-read of the host, proxy canaries (planned across interfaces) and changes that may move link scopes (a NIC, a
  * bridge with ports, a default route): the incremental list declines those.
  */
 import type { Detector } from '../core/detector.js';
@@ -32,7 +31,6 @@ const EMPTY: WatchList = { interfaces: [], specs: [], ownMacs: [], problems: [] 
 export class WatchSync {
   private derived: IncrementalWatchList | null = null;
   private config: DaemonConfig | null = null;
-  private ndGeneration = -1;
   private listKey = '';
   /** Proxy canaries per interface (their addresses pass the kernel filter too). */
   private canaryKeys: ReadonlyMap<string, string> = new Map();
@@ -68,8 +66,12 @@ export class WatchSync {
   /** After the host view changed: the touched interfaces only where that suffices, else everything. */
   sync(config: DaemonConfig): void {
     const touched = this.deps.hostView.takeTouched();
-    const ndGeneration = this.deps.nd?.generation ?? 0;
-    const canIncrement = this.derived && config === this.config && touched && ndGeneration === this.ndGeneration && config.proxyCanaries.length === 0;
+    // IPv6 address changes (a veth's link-local address comes with it) touch their interfaces too.
+    for (const i of this.deps.nd?.takeTouched() ?? []) {
+      const name = this.deps.hostView.byIfindex(i)?.name;
+      if (name !== undefined) touched?.add(name);
+    }
+    const canIncrement = this.derived && config === this.config && touched && config.proxyCanaries.length === 0;
     if (canIncrement && this.increment(this.derived!, touched)) return;
     this.full(config);
   }
@@ -98,7 +100,6 @@ export class WatchSync {
     const derived = (this.derived ??= new IncrementalWatchList(watch));
     derived.reset(host, watch);
     this.config = config;
-    this.ndGeneration = this.deps.nd?.generation ?? 0;
     const list = derived.list;
     const canaries = planCanaries(c.proxyCanaries, host, list.interfaces.map((i) => i.name));
     const key = JSON.stringify([list.interfaces, list.specs, list.ownMacs, canaries.canaries]);
