@@ -160,7 +160,8 @@ export class IncrementalWatchList {
   /**
    * The whole list, as deriveWatchList() gives it. Its fields are built when first read and kept
    * until the next change: a netlink batch that only asks whether an interface is watched
-   * (`watching`) builds none of them.
+   * (`watching`) builds none of them. A field first read after a later change is of that change's
+   * state: read the fields you keep before changing the list.
    */
   get list(): WatchList {
     if (this.cached) return this.cached;

@@ -95,7 +95,9 @@ export class WatchSync {
   private full(config: DaemonConfig): void {
     const c = config;
     const host = this.host();
-    const previous = this.list;
+    // What the sockets were synced to, read now: the list's fields are built on demand, from the state then.
+    const { interfaces, specs } = this.list;
+    const previous: WatchList = { ...EMPTY, interfaces, specs };
     const watch = { interfaces: c.interfaces, excludeInterfaces: c.excludeInterfaces, ownAddresses: c.ownAddresses, excludeAddresses: c.excludeAddresses, delegates: c.delegates, ipv6: ipv6Policy(c) };
     const derived = (this.derived ??= new IncrementalWatchList(watch));
     derived.reset(host, watch);

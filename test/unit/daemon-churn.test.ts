@@ -147,6 +147,11 @@ describe('the daemon on a container host', () => {
     await vi.advanceTimersByTimeAsync(200);
     expect(h.calls.open).toBe(22);
     expect(h.calls.filter).toBe(22);
+    // Then the uplink (a full derivation: it carries the default route) gets an address: its filter follows.
+    h.addUplinkAddress('192.0.2.11');
+    await vi.advanceTimersByTimeAsync(200);
+    expect(h.calls.open).toBe(22);
+    expect(h.calls.filter).toBe(23);
     await h.daemon.stop();
   });
 
