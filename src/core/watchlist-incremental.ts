@@ -76,6 +76,8 @@ export class IncrementalWatchList {
   /** Every IPv4 address the host holds, on any interface (a live set). */
   readonly held = new Set<Ipv4>();
   private readonly scopes = new Map<string, LinkScope>();
+  /** The scopes of the interfaces the latest change removed (what the events of that change are about). */
+  private gone = new Map<string, LinkScope>();
   /** The watched interfaces by ifindex. */
   private readonly watchedIndexes = new Map<number, string>();
   private uplinkFound = false;
@@ -102,6 +104,7 @@ export class IncrementalWatchList {
   /** Derives everything from the whole host (with a new configuration, when given); the live sets stay the same objects. */
   reset(host: readonly HostInterface[], config?: WatchConfig): void {
     if (config) this.configure(config);
+    this.gone = new Map(this.scopes);
     for (const m of [this.entries, this.macCounts, this.ownMacs, this.heldCounts, this.held, this.scopes, this.watchedIndexes]) m.clear();
     const scopes = linkScopes(host);
     this.uplinkFound = host.some((i) => !i.loopback && scopes.get(i.name) === 'network');
@@ -137,6 +140,7 @@ export class IncrementalWatchList {
       fresh.push([name, ifc]);
     }
     const changed = new Map<string, InterfacePart>();
+    this.gone = new Map();
     for (const [name, ifc] of fresh) {
       // A neutral link faces nothing: host-internal, unless no link faces the network (then all do).
       const scope: LinkScope = !ifc || ifc.loopback || this.uplinkFound ? 'host' : 'network';
@@ -147,9 +151,9 @@ export class IncrementalWatchList {
     return changed;
   }
 
-  /** One interface's link scope (undefined: not an interface of the host). */
+  /** One interface's link scope, or the one it had when the latest change removed it (undefined: not an interface of the host). */
   scopeOf(name: string): LinkScope | undefined {
-    return this.scopes.get(name);
+    return this.scopes.get(name) ?? this.gone.get(name);
   }
 
   /** One interface's part (NONE when it has none). */
@@ -219,8 +223,9 @@ export class IncrementalWatchList {
       this.count(this.macCounts, this.ownMacs, old.mac === null ? [] : [old.mac], -1);
       this.count(this.heldCounts, this.held, old.held, -1);
     }
-    if (!ifc) this.scopes.delete(name);
-    else this.scopes.set(name, scope);
+    const was = this.scopes.get(name);
+    if (ifc) this.scopes.set(name, scope);
+    else if (was !== undefined && this.scopes.delete(name)) this.gone.set(name, was);
     if (!ifc && problems.length === 0) {
       this.entries.delete(name);
       return old !== undefined && old.key !== '';

@@ -66,9 +66,8 @@ export class ChurnLog {
   quieting(log: (e: DetectorEvent) => void, scopeOf: (ifname: string) => LinkScope | undefined): (e: DetectorEvent) => void {
     return (e) => {
       const ifname = e.type === 'watch' || e.type === 'state' ? e.entry.interface : e.type === 'interface' ? e.interface : null;
-      // Gone already (scope unknown) counts as host-internal only for a removal: the link went with its container.
-      const scope = ifname === null ? undefined : scopeOf(ifname);
-      const internal = scope === 'host' || (scope === undefined && ifname !== null && (e.type === 'watch' || (e.type === 'state' && e.to === 'unknown')));
+      // A link the change removed has the scope it had (a container's veth gone: still host-internal).
+      const internal = ifname !== null && scopeOf(ifname) === 'host';
       if (internal && e.type === 'watch') return void this.quieted.watch++;
       if (internal && e.type === 'interface') return void this.quieted.link++;
       if (internal && e.type === 'state' && (e.to === 'unknown' || (e.to === 'ok' && e.from === 'unknown'))) return void this.quieted.state++;

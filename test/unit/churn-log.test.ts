@@ -18,7 +18,7 @@ function setup() {
   });
   const churn = new ChurnLog(pino({ level: 'info' }, sink), 60_000);
   const logged: DetectorEvent[] = [];
-  const scopes = new Map([['eth0', 'network' as const], ['s-1', 'host' as const]]);
+  const scopes = new Map([['eth0', 'network' as const], ['s-1', 'host' as const], ['s-9', 'host' as const]]);
   const log = churn.quieting((e) => logged.push(e), (n) => scopes.get(n));
   return { churn, lines, logged, log };
 }
@@ -29,7 +29,7 @@ describe('the churn log', () => {
   it('counts the watch, down/up and unknown/ok changes of host-internal links, logs everything else', () => {
     const { churn, lines, logged, log } = setup();
     log({ type: 'watch', at: 0, entry: entry('s-1'), change: 'added' });
-    log({ type: 'watch', at: 0, entry: entry('s-9'), change: 'removed' }); // gone already with its container
+    log({ type: 'watch', at: 0, entry: entry('s-9'), change: 'removed' }); // gone with its container (the scope it had)
     log({ type: 'interface', at: 0, interface: 's-1', up: false });
     log({ type: 'state', at: 0, entry: entry('s-1'), from: 'unknown', to: 'ok', reason: '' });
     log({ type: 'state', at: 0, entry: entry('s-9'), from: 'ok', to: 'unknown', reason: 'no longer monitored' });
@@ -37,8 +37,9 @@ describe('the churn log', () => {
     const conflict: DetectorEvent = { type: 'state', at: 0, entry: entry('s-1', 'conflict'), from: 'ok', to: 'conflict', reason: 'claimed' };
     const uplink: DetectorEvent = { type: 'interface', at: 0, interface: 'eth0', up: false };
     const uplinkState: DetectorEvent = { type: 'state', at: 0, entry: entry('eth0'), from: 'unknown', to: 'ok', reason: '' };
-    for (const e of [conflict, uplink, uplinkState]) log(e);
-    expect(logged).toEqual([conflict, uplink, uplinkState]);
+    const unknownLink: DetectorEvent = { type: 'watch', at: 0, entry: entry('eth7'), change: 'removed' }; // no scope known: logged
+    for (const e of [conflict, uplink, uplinkState, unknownLink]) log(e);
+    expect(logged).toEqual([conflict, uplink, uplinkState, unknownLink]);
 
     churn.interfaceProblems([], ['interface s-1 does not exist'], 0);
     churn.interfaceProblems(['interface s-1 does not exist'], [], 10);

@@ -118,6 +118,7 @@ describe('the incremental watch list', () => {
           expect(normal(w.list)).toEqual(normal(deriveWatchList(config, host())));
           for (const c of cmds) {
             const before = new Map([...h.keys()].map((n) => [n, JSON.stringify(w.part(n))]));
+            const beforeScopes = new Map([...h.keys()].map((n) => [n, w.scopeOf(n)]));
             const touched = apply(h, c, () => ifindex++);
             const uppers = new Set([...h.values()].flatMap((i) => [...(i.master ? [i.master] : []), ...(i.lowers ?? [])]));
             const changed = w.update(touched, (n) => h.get(n), (n) => uppers.has(n));
@@ -132,6 +133,7 @@ describe('the incremental watch list', () => {
             const full = deriveWatchList(config, host());
             expect(normal(w.list)).toEqual(normal(full));
             expect([...w.ownMacs].sort()).toEqual(full.ownMacs);
+            for (const n of touched) if (!h.has(n) && beforeScopes.has(n)) expect(w.scopeOf(n)).toBe(beforeScopes.get(n)); // a removed link keeps its scope for the change's events
             for (const i of h.values()) {
               expect(w.list.watching!(i.name)).toBe(full.interfaces.some((x) => x.name === i.name));
               expect(w.list.watching!('', i.ifindex)).toBe(full.interfaces.some((x) => x.ifindex === i.ifindex));
