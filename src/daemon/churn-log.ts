@@ -4,7 +4,7 @@
  * and a problem that comes and goes with churn (a named interface missing for a moment) logged at
  * most once per interval. With `interfaces:` naming container veths, what their churn makes the
  * detector say (watching an address on a veth or not, the veth down or up, its address unknown
- * until its first probe round, then ok) is counted in the summary too, not logged per veth: only
+ * until its first probe round, then ok, a probe sent as the veth went down) is counted in the summary too, not logged per veth: only
  * for host-internal links, and never a conflict.
  */
 import type { Logger } from 'pino';
@@ -25,7 +25,7 @@ export class ChurnLog {
   /** When each problem was last logged. */
   private readonly loggedAt = new Map<string, number>();
   /** Detector events of host-internal links counted instead of logged, and named interfaces that went missing; reset by each summary. */
-  private quieted = { watch: 0, link: 0, state: 0, missing: 0 };
+  private quieted = { watch: 0, link: 0, state: 0, missing: 0, sendFailed: 0 };
 
   constructor(
     private readonly logger: Logger,
@@ -65,11 +65,12 @@ export class ChurnLog {
    */
   quieting(log: (e: DetectorEvent) => void, scopeOf: (ifname: string) => LinkScope | undefined): (e: DetectorEvent) => void {
     return (e) => {
-      const ifname = e.type === 'watch' || e.type === 'state' ? e.entry.interface : e.type === 'interface' ? e.interface : null;
+      const ifname = e.type === 'watch' || e.type === 'state' ? e.entry.interface : e.type === 'interface' || e.type === 'sent' ? e.interface : null;
       // A link the change removed has the scope it had (a container's veth gone: still host-internal).
       const internal = ifname !== null && scopeOf(ifname) === 'host';
       if (internal && e.type === 'watch') return void this.quieted.watch++;
       if (internal && e.type === 'interface') return void this.quieted.link++;
+      if (internal && e.type === 'sent' && e.outcome === 'interface-down') return void this.quieted.sendFailed++; // a probe as its veth went
       if (internal && e.type === 'state' && (e.to === 'unknown' || (e.to === 'ok' && e.from === 'unknown'))) return void this.quieted.state++;
       log(e);
     };
@@ -87,14 +88,14 @@ export class ChurnLog {
       addressChanges: c.addressChanges - l.addressChanges,
       socketsOpened: this.sockets.opened,
       socketsClosed: this.sockets.closed,
-      ...(q.watch || q.link || q.state || q.missing ? { watchChanges: q.watch, linkStateChanges: q.link, stateChanges: q.state, namedMissing: q.missing, missingNow: missingNow.slice(0, MISSING_NAMED), missingNowCount: missingNow.length } : {}),
+      ...(q.watch || q.link || q.state || q.missing || q.sendFailed ? { watchChanges: q.watch, linkStateChanges: q.link, stateChanges: q.state, sendsOnLinksGone: q.sendFailed, namedMissing: q.missing, missingNow: missingNow.slice(0, MISSING_NAMED), missingNowCount: missingNow.length } : {}),
     };
     this.logged = { ...c };
     this.sockets.opened = this.sockets.closed = 0;
-    this.quieted = { watch: 0, link: 0, state: 0, missing: 0 };
+    this.quieted = { watch: 0, link: 0, state: 0, missing: 0, sendFailed: 0 };
     if (!d.linksAdded && !d.linksRemoved && !d.linksChanged && !d.addressChanges && !d.socketsOpened && !d.socketsClosed && !d.watchChanges && !d.namedMissing) return;
     const quiet = d.watchChanges !== undefined
-      ? `; on host-internal links ${d.watchChanges} watch change(s), ${d.linkStateChanges} down/up, ${d.stateChanges} unknown/ok change(s), named interfaces missing for a while: ${d.namedMissing}${missingNow.length ? `, missing now: ${missingNow.slice(0, MISSING_NAMED).join(', ')}${missingNow.length > MISSING_NAMED ? ` and ${missingNow.length - MISSING_NAMED} more` : ''}` : ''}`
+      ? `; on host-internal links ${d.watchChanges} watch change(s), ${d.linkStateChanges} down/up, ${d.stateChanges} unknown/ok change(s), ${d.sendsOnLinksGone} send(s) on a link gone down, named interfaces missing for a while: ${d.namedMissing}${missingNow.length ? `, missing now: ${missingNow.slice(0, MISSING_NAMED).join(', ')}${missingNow.length > MISSING_NAMED ? ` and ${missingNow.length - MISSING_NAMED} more` : ''}` : ''}`
       : '';
     this.logger.info(
       { event: 'interfaces-changed', ...d, watched },

@@ -33,6 +33,7 @@ describe('the churn log', () => {
     log({ type: 'interface', at: 0, interface: 's-1', up: false });
     log({ type: 'state', at: 0, entry: entry('s-1'), from: 'unknown', to: 'ok', reason: '' });
     log({ type: 'state', at: 0, entry: entry('s-9'), from: 'ok', to: 'unknown', reason: 'no longer monitored' });
+    log({ type: 'sent', at: 0, interface: 's-1', kind: 'probe', address: '203.0.113.1', outcome: 'interface-down' });
     expect(logged).toEqual([]);
     const conflict: DetectorEvent = { type: 'state', at: 0, entry: entry('s-1', 'conflict'), from: 'ok', to: 'conflict', reason: 'claimed' };
     const uplink: DetectorEvent = { type: 'interface', at: 0, interface: 'eth0', up: false };
@@ -47,7 +48,7 @@ describe('the churn log', () => {
     churn.interfaceProblems([], ['interface s-3 does not use ARP'], 20);
     expect(lines.map((l) => l.msg)).toEqual(['interface s-3 does not use ARP']);
     churn.summary(zeroChurn(), 3);
-    expect(lines[1]).toMatchObject({ event: 'interfaces-changed', watchChanges: 2, linkStateChanges: 1, stateChanges: 2, namedMissing: 2, missingNow: ['s-2'], missingNowCount: 1 });
+    expect(lines[1]).toMatchObject({ event: 'interfaces-changed', watchChanges: 2, linkStateChanges: 1, stateChanges: 2, sendsOnLinksGone: 1, namedMissing: 2, missingNow: ['s-2'], missingNowCount: 1 });
     churn.summary(zeroChurn(), 3); // nothing since: no line
     expect(lines.length).toBe(2);
   });
