@@ -22,7 +22,8 @@ import { ANNOUNCE_WAIT_MS } from './rfc5227.js';
 import { TickGrid } from './grid.js';
 import { Outbox } from './outbox.js';
 import { DeadlineHeap } from './timing.js';
-import type { WatchList, WatchSpec } from './watchlist.js';
+import type { WatchList, WatchSpec, WatchedInterface } from './watchlist.js';
+import { specsByInterface } from './watchlist-incremental.js';
 
 export type { AnyTransmission, DetectorOptions, FrameVerdict, Transmission, Transmission6 } from './entry.js';
 
@@ -34,7 +35,7 @@ export class Detector {
   private readonly timers = new DeadlineHeap<Timer>();
   /** The send queues' drains; a tick's frames go out together at its end. */
   private readonly outbox: Outbox;
-  private ownMacs = new Set<Mac>();
+  private ownMacs: ReadonlySet<Mac> = new Set<Mac>();
   private ignoreMacs: Set<Mac>;
   private events: DetectorEvent[] = [];
   private started = false;
@@ -65,41 +66,41 @@ export class Detector {
 
   // ---------------------------------------------------------------- topology
 
-  /** Applies a new watch list (from configuration and the host's interfaces). */
-  setWatchList(list: WatchList, now: number): void {
-    this.ownMacs = new Set(list.ownMacs);
-    const initial = !this.started;
-    this.started = true;
+  /** Applies a new watch list (from configuration and the host's interfaces); `ownMacs`: its own MACs as a live set. */
+  setWatchList(list: WatchList, now: number, ownMacs: ReadonlySet<Mac> = new Set(list.ownMacs)): void {
+    const initial = this.begin(now, ownMacs);
+    const specs = specsByInterface(list);
+    for (const name of [...this.ifaces.keys()]) if (!specs.has(name)) this.setInterfaceWatch(name, null, [], now, undefined, initial);
+    for (const ifc of list.interfaces) this.setInterfaceWatch(ifc.name, ifc, specs.get(ifc.name)!, now, undefined, initial);
+  }
+
+  private begin(now: number, ownMacs: ReadonlySet<Mac> = this.ownMacs): boolean {
+    this.ownMacs = ownMacs;
     if (this.summaryAt === null) this.schedule({ kind: 'summary', at: (this.summaryAt = now + this.opts.summaryIntervalMs) });
+    return !this.started && (this.started = true);
+  }
 
-    const wantIfaces = new Set(list.interfaces.map((i) => i.name));
-    for (const ifc of list.interfaces) {
-      const iface = this.ifaces.get(ifc.name);
-      if (!iface) {
-        this.ifaces.set(ifc.name, newIface(ifc, this.opts));
-      } else {
-        Object.assign(iface, { mac: ifc.mac, addresses: ifc.hostAddresses, linkLocal: ifc.linkLocal ?? null });
-        if (iface.up !== ifc.up) this.setLink(iface, ifc.up, now);
-      }
+  /** One interface's part of the watch list (null: no longer watched), the others left alone; `ownMacs`: a live set the caller keeps. */
+  setInterfaceWatch(name: string, ifc: WatchedInterface | null, specs: readonly WatchSpec[], now: number, ownMacs?: ReadonlySet<Mac>, initial = this.begin(now, ownMacs)): void {
+    let iface = this.ifaces.get(name);
+    if (!ifc) {
+      for (const e of iface?.entries.values() ?? []) this.removeEntry(e, now);
+      return void (this.ifaces.delete(name), this.proxies.forget(name));
     }
-
-    const wanted = new Map<string, WatchSpec>();
-    for (const s of list.specs) if (wantIfaces.has(s.ifname)) wanted.set(keyOf(s.ifname, s.address), s);
-    for (const [key, entry] of this.entries) if (!wanted.has(key)) this.removeEntry(entry, now);
-    for (const [key, spec] of wanted) {
-      const entry = this.entries.get(key);
-      if (!entry) this.addEntry(key, spec, initial, now);
+    if (!iface) this.ifaces.set(name, (iface = newIface(ifc, this.opts)));
+    else {
+      Object.assign(iface, { mac: ifc.mac, addresses: ifc.hostAddresses, linkLocal: ifc.linkLocal ?? null });
+      if (iface.up !== ifc.up) this.setLink(iface, ifc.up, now);
+    }
+    const wanted = new Map(specs.map((s) => [s.address, s]));
+    for (const [address, entry] of iface.entries) if (!wanted.has(address)) this.removeEntry(entry, now);
+    for (const [address, spec] of wanted) {
+      const entry = this.entries.get(keyOf(name, address));
+      if (!entry) this.addEntry(keyOf(name, address), spec, initial, now);
       else this.updateEntry(entry, spec, now);
     }
-    for (const [name, iface] of this.ifaces) {
-      if (!wantIfaces.has(name)) {
-        for (const e of iface.entries.values()) this.removeEntry(e, now);
-        this.ifaces.delete(name);
-      } else {
-        iface.delegates = new Set([...iface.entries.values()].filter((e) => e.role === 'delegate').map((e) => e.ip));
-        this.checkCapacity(iface, now);
-      }
-    }
+    iface.delegates = new Set([...iface.entries.values()].filter((e) => e.role === 'delegate').map((e) => e.ip));
+    this.checkCapacity(iface, now);
   }
 
   /** The IPv4 addresses whose frames an interface's ARP kernel filter must pass. */

@@ -319,6 +319,11 @@ export class ProxyWatch {
     }
   }
 
+  /** Forgets one interface no longer watched (its findings end silently with it). */
+  forget(ifname: string): void {
+    this.ifaces.delete(ifname);
+  }
+
   /** Forgets interfaces no longer watched (their findings end silently with them). */
   retain(ifnames: readonly string[]): void {
     for (const name of [...this.ifaces.keys()]) if (!ifnames.includes(name)) this.ifaces.delete(name);

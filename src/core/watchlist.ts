@@ -139,10 +139,12 @@ export interface WatchList {
   scopes?: Map<string, LinkScope>;
   /** False when no link faces the network and the default fell back to every interface. */
   uplinkFound?: boolean;
+  /** Whether an interface (by name, or by ifindex when given) is watched, without building `interfaces` (watchlist-incremental.ts). */
+  watching?: (name: string, ifindex?: number) => boolean;
 }
 
 /** IPv4, an own IPv6 address to watch, or (with IPv6 delegates configured) any on-link IPv6 prefix of its own. */
-function eligible(ifc: HostInterface, policy: Ipv6WatchPolicy, v6Delegates: boolean): boolean {
+export function eligible(ifc: HostInterface, policy: Ipv6WatchPolicy, v6Delegates: boolean): boolean {
   if (ifc.loopback || ifc.noArp) return false;
   const v6 = ifc.ipv6 ?? [];
   return ifc.addresses.length > 0 || v6.some((a) => ownIpv6Status(a, policy) !== 'skip') || (v6Delegates && v6.some((a) => usable6(a) && a.scope === 'global'));
@@ -160,7 +162,7 @@ export function deriveWatchList(config: WatchConfig, host: HostInterface[]): Wat
   let chosen: HostInterface[];
   if (config.interfaces.length) {
     chosen = [];
-    for (const name of config.interfaces) {
+    for (const name of new Set(config.interfaces)) {
       const ifc = byName.get(name);
       if (excluded(name)) continue;
       if (!ifc) problems.push(`interface ${name} does not exist`);
@@ -181,29 +183,53 @@ export function deriveWatchList(config: WatchConfig, host: HostInterface[]): Wat
     ),
   ].sort();
 
+  const specs: WatchSpec[] = [];
+  if (config.ownAddresses) {
+    const delegateAddresses = new Set(config.delegates.map((d) => d.address));
+    for (const ifc of chosen) specs.push(...ownSpecsOf(config, v6, delegateAddresses, ifc, problems));
+  }
+  specs.push(...delegateSpecsOf(config, host, chosen, chosenNames, problems));
+  return {
+    interfaces: chosen.map((i) => watchedOf(i, scopes.get(i.name) ?? 'host')),
+    specs,
+    ownMacs,
+    problems,
+    scopes,
+    uplinkFound,
+  };
+}
+
+/** How a chosen interface appears in the watch list. */
+export function watchedOf(i: HostInterface, scope: LinkScope): WatchedInterface {
+  return { name: i.name, ifindex: i.ifindex, mac: i.mac, up: i.up, scope, hostAddresses: i.addresses, linkLocal: linkLocal6(i.ipv6 ?? []) };
+}
+
+/** The own addresses watched on one chosen interface (with ownAddresses on); dadfailed ones add a problem. */
+export function ownSpecsOf(config: WatchConfig, v6: Ipv6WatchPolicy, delegateAddresses: ReadonlySet<IpAddress>, ifc: HostInterface, problems: string[]): WatchSpec[] {
+  const specs: WatchSpec[] = [];
+  for (const a of ifc.addresses) {
+    if (delegateAddresses.has(a.address)) continue;
+    if (config.excludeAddresses.some((x) => inSubnet(a.address, x.prefix, x.length))) continue;
+    specs.push({ address: a.address, ifname: ifc.name, role: 'own', held: true, allowedMacs: [] });
+  }
+  for (const a of ifc.ipv6 ?? []) {
+    const status = delegateAddresses.has(a.address) ? 'skip' : ownIpv6Status(a, v6);
+    if (status === 'held') specs.push({ address: a.address, ifname: ifc.name, role: 'own', held: true, allowedMacs: [] });
+    if (status !== 'dadfailed') continue;
+    specs.push({ address: a.address, ifname: ifc.name, role: 'own', held: true, allowedMacs: [], dadFailed: true });
+    problems.push(`${formatAddress(a.address)} on ${ifc.name}: the kernel's duplicate address detection failed (dadfailed): another host has it; remove it here (ip -6 addr del) or from the other host, then add it again`);
+  }
+  return specs;
+}
+
+/** Where each delegate is watched (it may live on any interface of the host: this reads them all). */
+export function delegateSpecsOf(config: WatchConfig, host: readonly HostInterface[], chosen: readonly HostInterface[], chosenNames: ReadonlySet<string>, problems: string[]): WatchSpec[] {
+  if (config.delegates.length === 0) return [];
   // Where each address is held: any interface of the host counts (the kernel answers for any local address).
   const heldOn = new Map<IpAddress, string>();
   for (const ifc of host) for (const a of ifc.addresses) if (!heldOn.has(a.address)) heldOn.set(a.address, ifc.name);
   for (const ifc of host) for (const a of ifc.ipv6 ?? []) if (usable6(a) && !heldOn.has(a.address)) heldOn.set(a.address, ifc.name);
-
-  const delegateAddresses = new Set(config.delegates.map((d) => d.address));
   const specs: WatchSpec[] = [];
-  if (config.ownAddresses) {
-    for (const ifc of chosen) {
-      for (const a of ifc.addresses) {
-        if (delegateAddresses.has(a.address)) continue;
-        if (config.excludeAddresses.some((x) => inSubnet(a.address, x.prefix, x.length))) continue;
-        specs.push({ address: a.address, ifname: ifc.name, role: 'own', held: true, allowedMacs: [] });
-      }
-      for (const a of ifc.ipv6 ?? []) {
-        const status = delegateAddresses.has(a.address) ? 'skip' : ownIpv6Status(a, v6);
-        if (status === 'held') specs.push({ address: a.address, ifname: ifc.name, role: 'own', held: true, allowedMacs: [] });
-        if (status !== 'dadfailed') continue;
-        specs.push({ address: a.address, ifname: ifc.name, role: 'own', held: true, allowedMacs: [], dadFailed: true });
-        problems.push(`${formatAddress(a.address)} on ${ifc.name}: the kernel's duplicate address detection failed (dadfailed): another host has it; remove it here (ip -6 addr del) or from the other host, then add it again`);
-      }
-    }
-  }
   for (const d of config.delegates) {
     const holder = heldOn.get(d.address);
     let ifname = d.interface;
@@ -221,14 +247,7 @@ export function deriveWatchList(config: WatchConfig, host: HostInterface[]): Wat
     }
     specs.push({ address: d.address, ifname, role: 'delegate', held: holder !== undefined, allowedMacs: d.allowedMacs });
   }
-  return {
-    interfaces: chosen.map((i) => ({ name: i.name, ifindex: i.ifindex, mac: i.mac, up: i.up, scope: scopes.get(i.name) ?? 'host', hostAddresses: i.addresses, linkLocal: linkLocal6(i.ipv6 ?? []) })),
-    specs,
-    ownMacs,
-    problems,
-    scopes,
-    uplinkFound,
-  };
+  return specs;
 }
 
 function onLink4(addresses: readonly HostAddress[], address: Ipv4): boolean {

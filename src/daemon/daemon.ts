@@ -9,8 +9,7 @@ import { type AnyTransmission, Detector } from '../core/detector.js';
 import type { DetectorEvent, SendOutcome } from '../core/events.js';
 import type { Ipv4 } from '../core/ipv4.js';
 import type { Mac } from '../core/mac.js';
-import { planCanaries } from '../core/proxy-watch.js';
-import { type HostInterface, type WatchList, deriveWatchList, linkScopesOf } from '../core/watchlist.js';
+import { type HostInterface, type WatchList, linkScopesOf } from '../core/watchlist.js';
 import type { DaemonConfig } from '../config/index.js';
 import type { HostChanges } from '../platform/netlink.js';
 import { socketErrorKind } from '../platform/socket-error.js';
@@ -20,11 +19,12 @@ import { eventLog } from './event-log.js';
 import { Guard, Retrying, isolateObservers } from './guard.js';
 import { type LinkWatch, HostChangeQueue } from './host-changes.js';
 import { HostView, type LinkFacts, cannotMatter } from './host-view.js';
-import { type NdPlatform, NdSockets, ipv6Policy } from './nd-sockets.js';
+import { type NdPlatform, NdSockets } from './nd-sockets.js';
 import type { DaemonView, Observer } from './observer.js';
 import { type DaemonSocket, SocketSet } from './socket-set.js';
 import { Transmitter } from './transmitter.js';
 import { WallClock } from './wall-clock.js';
+import { WatchSync } from './watch-sync.js';
 
 export type { DaemonSocket } from './socket-set.js';
 
@@ -69,12 +69,8 @@ export class Daemon {
   private readonly now: () => number;
   private readonly socketSet: SocketSet;
   private readonly nd: NdSockets | null;
-  private list: WatchList = { interfaces: [], specs: [], ownMacs: [], problems: [] };
-  private heldNow = new Set<Ipv4>();
+  private readonly watch: WatchSync;
   private readonly hostView: HostView;
-  private listKey = '';
-  /** Proxy canaries per interface (their addresses pass the kernel filter too). */
-  private canaryKeys: ReadonlyMap<string, string> = new Map();
   private churnTimer: NodeJS.Timeout | null = null;
   private readonly churnLog: ChurnLog;
   private timer: NodeJS.Timeout | null = null;
@@ -111,7 +107,7 @@ export class Daemon {
       stopped: () => this.stopped,
     });
     this.hostView = new HostView({ readHost: deps.readHost, readInterface: deps.readInterface, readDefaultRoutes: deps.readDefaultRoutes });
-    this.log = this.guard.wrap('log', eventLog(deps.logger, (t) => this.toWallClock(t)));
+    this.log = this.guard.wrap('log', this.churnLog.quieting(eventLog(deps.logger, (t) => this.toWallClock(t)), (n) => this.watch.scopeOf(n)));
     // A refresh that threw may have stopped half-way through re-arming the timer: re-arm it after the hold.
     this.refresher = new Retrying(this.guard, 'refresh', () => this.refresh(), undefined, () => this.holdTimer());
     this.drops = new DropAccount(deps.logger, this.guard, (ifname, n) => {
@@ -148,6 +144,15 @@ export class Daemon {
       recover: () => this.recover(),
     });
     this.nd = deps.nd ? new NdSockets({ platform: deps.nd, logger: deps.logger, observers: this.deps.observers, guard: this.guard, detector: this.detector, now: this.now, stopped: () => this.stopped, pump: () => this.pump(), recover: () => this.recover() }) : null;
+    this.watch = new WatchSync({ detector: this.detector, sockets: this.socketSet, nd: this.nd, hostView: this.hostView, churnLog: this.churnLog, now: this.now });
+  }
+
+  /** The watch list now (watch-sync.ts keeps it); the IPv4 addresses the host holds, on any interface. */
+  private get list(): WatchList {
+    return this.watch.list;
+  }
+  private get heldNow(): ReadonlySet<Ipv4> {
+    return this.watch.held;
   }
 
   /** The host's interfaces with their IPv6 addresses (sorted on demand: churn that cannot matter never sorts). */
@@ -237,35 +242,13 @@ export class Daemon {
   }
 
   /**
-   * Derives the watch list from the host view (pure and cheap); the detector, the sockets and
-   * the filters hear about it only when it changed, and only for the interfaces that changed.
+   * Brings the watch list up to date with the host view: the interfaces that changed only, where
+   * that suffices (watch-sync.ts); the detector, the sockets and the filters hear of what changed.
    */
   private rederive(): void {
     if (this.stopped) return;
-    const host = this.host;
-    const c = this.config;
-    const list = deriveWatchList(
-      { interfaces: c.interfaces, excludeInterfaces: c.excludeInterfaces, ownAddresses: c.ownAddresses, excludeAddresses: c.excludeAddresses, delegates: c.delegates, ipv6: ipv6Policy(c) },
-      host,
-    );
-    this.heldNow = new Set(host.flatMap((i) => i.addresses.map((a) => a.address)));
-    this.withdrawn.clear();
-    const canaries = planCanaries(c.proxyCanaries, host, list.interfaces.map((i) => i.name));
-    const key = JSON.stringify([list.interfaces, list.specs, list.ownMacs, canaries.canaries]);
-    const previous = this.list;
-    const previousCanaries = this.canaryKeys;
-    this.list = list;
-    const canaryKeys = new Map<string, string>();
-    for (const k of canaries.canaries) canaryKeys.set(k.ifname, `${canaryKeys.get(k.ifname) ?? ''}|${k.address}`);
-    this.canaryKeys = canaryKeys;
-    this.churnLog.problems([...list.problems, ...canaries.problems], this.now());
-    if (key === this.listKey) return;
-    this.listKey = key;
-    this.detector.setWatchList(list, this.now());
-    this.detector.proxies.retain(list.interfaces.map((i) => i.name));
-    this.detector.proxies.setCanaries(canaries.canaries, this.now());
-    this.socketSet.syncSockets(previous, list, previousCanaries, this.canaryKeys);
-    this.nd?.sync(list);
+    this.watch.sync(this.config);
+    this.withdrawn.clear(); // the watch list now says what the host holds
     this.pump();
   }
 

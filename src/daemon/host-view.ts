@@ -38,6 +38,8 @@ const MESSAGE_KINDS = new Map<string, LinkKind>([
   ['veth', 'veth'],
   ['tun', 'tun'],
 ]);
+/** Touched names kept between two derivations at most (default settings skip most churn without a derivation). */
+const MAX_TOUCHED = 4096;
 const IFF_UP = 0x1;
 const IFF_LOOPBACK = 0x8;
 const IFF_NOARP = 0x80;
@@ -72,6 +74,8 @@ export class HostView {
   /** How many links name each link as their master or a lower link (hasUpper without a scan). */
   private readonly uppers = new Map<string, number>();
   private cached: HostInterface[] | null = [];
+  /** Names touched since takeTouched(); null after a full read (or too many to keep: then as after one). */
+  private touchedNames: Set<string> | null = null;
   readonly churn: ChurnCounts = zeroChurn();
 
   constructor(private readonly deps: HostViewDeps) {}
@@ -118,6 +122,7 @@ export class HostView {
     this.uppers.clear();
     for (const i of fresh) this.set(i);
     this.cached = null;
+    this.touchedNames = null;
     this.churn.fullReads++;
     return this.interfaces();
   }
@@ -200,7 +205,30 @@ export class HostView {
       }
     }
     if (changed) this.cached = null;
+    if (this.touchedNames) for (const i of touched) this.touchedNames.add(i.name);
+    if ((this.touchedNames?.size ?? 0) > MAX_TOUCHED) this.touchedNames = null;
     return { changed, touched };
+  }
+
+  /**
+   * The names of the interfaces changed since the last call (before and after: a rename names
+   * both), or null when the whole host was re-read since (or more changed than is worth tracking).
+   */
+  takeTouched(): Set<string> | null {
+    const t = this.touchedNames;
+    this.touchedNames = new Set();
+    return t;
+  }
+
+  /** One interface by name. */
+  get(name: string): HostInterface | undefined {
+    const i = this.byName.get(name);
+    return i === undefined ? undefined : this.byIndex.get(i);
+  }
+
+  /** One interface by ifindex. */
+  byIfindex(ifindex: number): HostInterface | undefined {
+    return this.byIndex.get(ifindex);
   }
 
   /** Whether some interface is stacked on `name` (lists it among its lower links). */
@@ -235,7 +263,7 @@ export function cannotMatter(ifc: HostInterface, c: Pick<DaemonConfig, 'interfac
   if (ifc.device || ifc.defaultRoute || (ifc.lowers?.length ?? 0) > 0 || ifc.kind === undefined) return false;
   if (ifc.kind === 'bridge' || ifc.kind === 'bond') return false; // its ports decide; re-derive
   if (c.interfaces.some((p) => matchesInterface(p, ifc.name))) return false;
-  if (list.interfaces.some((w) => w.name === ifc.name || w.ifindex === ifc.ifindex)) return false;
+  if (list.watching ? list.watching(ifc.name, ifc.ifindex) : list.interfaces.some((w) => w.name === ifc.name || w.ifindex === ifc.ifindex)) return false;
   if (c.delegates.length > 0 && ifc.addresses.some((a) => c.delegates.some((d) => d.address === a.address))) return false;
   if (ifc.master && list.scopes?.get(ifc.master) === 'network') return false; // a port of the uplink's bridge
   return !view.hasUpper(ifc.name);

@@ -65,6 +65,8 @@ export class NdSockets {
   /** The IPv6 addresses this host holds now (usable): announcements and DAD probes only for these. */
   private held = new Set<Ipv6>();
   private dumpFailed = false;
+  /** Interfaces whose IPv6 addresses changed since takeTouched() (by ifindex). */
+  private touched = new Set<number>();
 
   constructor(private readonly deps: NdSocketDeps) {}
 
@@ -88,18 +90,42 @@ export class NdSockets {
       by.set(a.ifindex, [...(by.get(a.ifindex) ?? []), a]);
       if (usable6(a)) held.add(a.address);
     }
+    for (const i of new Set([...by.keys(), ...this.byIfindex.keys()])) if (JSON.stringify(by.get(i)) !== JSON.stringify(this.byIfindex.get(i))) this.touched.add(i);
     this.byIfindex = by;
     this.held = held;
   }
 
   /** Whether rtnetlink changes call for a re-read: any IPv6 address but a link-local one elsewhere than on a watched interface. */
   concerned(c: Pick<HostChanges, 'ipv6' | 'ipv6LinkLocal'>, list: WatchList): boolean {
-    return c.ipv6 === true || (c.ipv6LinkLocal ?? []).some((i) => list.interfaces.some((w) => w.ifindex === i));
+    return c.ipv6 === true || (c.ipv6LinkLocal ?? []).some((i) => (list.watching ? list.watching('', i) : list.interfaces.some((w) => w.ifindex === i)));
   }
 
   /** The host's interfaces with their IPv6 addresses, for deriveWatchList. */
   withIpv6(host: HostInterface[]): HostInterface[] {
     return host.map((i) => ({ ...i, ipv6: this.byIfindex.get(i.ifindex) ?? [] }));
+  }
+
+  /** The interfaces (ifindexes) whose IPv6 addresses changed since the last call. */
+  takeTouched(): Set<number> {
+    const t = this.touched;
+    this.touched = new Set();
+    return t;
+  }
+
+  /** One interface's IPv6 addresses. */
+  ipv6Of(ifindex: number): HostAddress6[] {
+    return this.byIfindex.get(ifindex) ?? [];
+  }
+
+  /** One interface's ND socket and groups after the detector took its part of the list (null: not watched). */
+  syncInterface(name: string, ifc: WatchedInterface | null): void {
+    const s = this.sockets.get(name);
+    const wanted = ifc !== null && this.deps.detector.watchedIpv6(name).length > 0 ? ifc : null;
+    if (s && wanted?.ifindex !== s.ifindex) {
+      this.close(s);
+      this.sockets.delete(name);
+    }
+    if (wanted) this.syncOne(wanted);
   }
 
   /** Opens, closes and re-filters ND sockets and group memberships after the detector took `list`. */
@@ -111,18 +137,20 @@ export class NdSockets {
       this.close(s);
       this.sockets.delete(name);
     }
-    for (const ifc of wanted.values()) {
-      const s = this.sockets.get(ifc.name) ?? this.open(ifc);
-      if (!s) continue;
-      const watched = this.deps.detector.watchedIpv6(ifc.name);
-      const key = watched.map((w) => w.address).sort().join(',');
-      if (key !== s.filterKey) {
-        s.socket.setFilter(this.deps.platform.buildFilter(watched.map((w) => w.address), ifc.ifindex));
-        s.filterKey = key;
-        this.deps.logger.debug({ event: 'filter', interface: ifc.name, family: 'ipv6', addresses: watched.length }, `ND kernel filter for ${ifc.name}: ${watched.length} address(es)`);
-      }
-      this.syncGroups(ifc.name, s, watched.filter((w) => !w.held).map((w) => solicitedNodeGroup(w.address)));
+    for (const ifc of wanted.values()) this.syncOne(ifc);
+  }
+
+  private syncOne(ifc: WatchedInterface): void {
+    const s = this.sockets.get(ifc.name) ?? this.open(ifc);
+    if (!s) return;
+    const watched = this.deps.detector.watchedIpv6(ifc.name);
+    const key = watched.map((w) => w.address).sort().join(',');
+    if (key !== s.filterKey) {
+      s.socket.setFilter(this.deps.platform.buildFilter(watched.map((w) => w.address), ifc.ifindex));
+      s.filterKey = key;
+      this.deps.logger.debug({ event: 'filter', interface: ifc.name, family: 'ipv6', addresses: watched.length }, `ND kernel filter for ${ifc.name}: ${watched.length} address(es)`);
     }
+    this.syncGroups(ifc.name, s, watched.filter((w) => !w.held).map((w) => solicitedNodeGroup(w.address)));
   }
 
   /** Joins the solicited-node groups of delegates held elsewhere (our own ones the kernel joins itself). */

@@ -115,21 +115,29 @@ export class SocketSet {
     const after = signature(list);
     for (const ifc of list.interfaces) {
       const untouched = before.get(ifc.name) === after.get(ifc.name) && previousCanaries.get(ifc.name) === canaries.get(ifc.name);
-      if (this.sockets.has(ifc.name) && untouched) continue;
-      let s = this.sockets.get(ifc.name);
-      if (!s) {
-        const opened = this.open(ifc);
-        if (!opened) continue;
-        s = opened;
-      }
-      const watched = this.detector.watchedAddresses(ifc.name);
-      const key = `${ifc.mac}|${watched.join(',')}`;
-      if (key !== s.filterKey) {
-        const { program, strategy } = this.deps.buildFilter(ifc.mac, watched, ifc.ifindex);
-        s.socket.setFilter(program);
-        s.filterKey = key;
-        this.deps.logger.debug({ event: 'filter', interface: ifc.name, addresses: watched.length, strategy }, `kernel filter for ${ifc.name}: ${watched.length} address(es), ${strategy}`);
-      }
+      if (!this.sockets.has(ifc.name) || !untouched) this.syncInterface(ifc.name, ifc);
+    }
+  }
+
+  /** One interface's socket: opened, closed (ifc null, or another ifindex) or re-filtered as the detector now watches it. */
+  syncInterface(name: string, ifc: WatchedInterface | null): void {
+    let s = this.sockets.get(name);
+    if (s && (!ifc || ifc.ifindex !== s.ifindex)) {
+      s.socket.close();
+      this.sockets.delete(name);
+      this.churnLog.sockets.closed++;
+      s = undefined;
+    }
+    if (!ifc) return;
+    s ??= this.open(ifc) ?? undefined;
+    if (!s) return;
+    const watched = this.detector.watchedAddresses(ifc.name);
+    const key = `${ifc.mac}|${watched.join(',')}`;
+    if (key !== s.filterKey) {
+      const { program, strategy } = this.deps.buildFilter(ifc.mac, watched, ifc.ifindex);
+      s.socket.setFilter(program);
+      s.filterKey = key;
+      this.deps.logger.debug({ event: 'filter', interface: ifc.name, addresses: watched.length, strategy }, `kernel filter for ${ifc.name}: ${watched.length} address(es), ${strategy}`);
     }
   }
 

@@ -82,13 +82,32 @@ function harness(veths: number, interfaces: string[] = []) {
     c.addresses.push({ ifindex: n, address: ip('203.0.113.1'), prefixLength: 32, deleted: false });
     onChange!(c);
   };
+  /** Removes veth `i` (its own batch: the daemon sees it missing for a while). */
+  const remove = (i: number) => {
+    const old = [...links.values()].find((l) => l.name === `s-${i}`)!;
+    links.delete(old.ifindex);
+    const c = emptyChanges();
+    c.links.set(old.ifindex, { name: old.name, deleted: true });
+    onChange!(c);
+  };
+  /** Creates veth `i` again with a new ifindex, addressed and up. */
+  const create = (i: number) => {
+    const n = next++;
+    const f = facts(`s-${i}`, n);
+    links.set(n, f);
+    addrs.set(n, ['203.0.113.1']);
+    const c = emptyChanges();
+    c.links.set(n, { name: `s-${i}`, deleted: false, message: { flags: 0x1003, mac: f.mac, kind: 'veth', master: 0, link: 0, operstate: 6 } });
+    c.addresses.push({ ifindex: n, address: ip('203.0.113.1'), prefixLength: 32, deleted: false });
+    onChange!(c);
+  };
   const addUplinkAddress = (a: string) => {
     addrs.set(2, [...addrs.get(2)!, a]);
     const c = emptyChanges();
     c.addresses.push({ ifindex: 2, address: ip(a), prefixLength: 24, deleted: false });
     onChange!(c);
   };
-  return { daemon, calls, lines, replace, addUplinkAddress };
+  return { daemon, calls, lines, replace, remove, create, addUplinkAddress };
 }
 
 describe('the daemon on a container host', () => {
@@ -128,6 +147,40 @@ describe('the daemon on a container host', () => {
     await vi.advanceTimersByTimeAsync(200);
     expect(h.calls.open).toBe(22);
     expect(h.calls.filter).toBe(22);
+    // Then the uplink (a full derivation: it carries the default route) gets an address: its filter follows.
+    h.addUplinkAddress('192.0.2.11');
+    await vi.advanceTimersByTimeAsync(200);
+    expect(h.calls.open).toBe(22);
+    expect(h.calls.filter).toBe(23);
+    await h.daemon.stop();
+  });
+
+  it('interfaces naming 250 veths: a veth gone and back touches its own socket and filter only, reads nothing, and is counted in the summary, not logged', async () => {
+    const names = Array.from({ length: 250 }, (_, i) => `s-${i}`);
+    const h = harness(250, ['eth0', ...names]);
+    await h.daemon.start();
+    await vi.advanceTimersByTimeAsync(5000); // the start-up probe rounds
+    expect(h.calls).toMatchObject({ readHost: 1, open: 251, filter: 251 });
+    const before = h.lines.length;
+    for (let k = 0; k < 100; k++) {
+      h.remove(k);
+      await vi.advanceTimersByTimeAsync(100); // its own batch: missing for a moment
+      h.create(k);
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    await vi.advanceTimersByTimeAsync(5000); // the new veths' first probe rounds
+    expect(h.calls.readHost).toBe(1);
+    expect(h.calls.readInterface).toBe(0);
+    expect(h.calls.open).toBe(251 + 100); // one new socket per veth that came back
+    expect(h.calls.filter).toBe(251 + 100); // and its filter; nobody else's
+    await vi.advanceTimersByTimeAsync(60_000);
+    const churnLines = h.lines.slice(before).filter((l) => !(l.event === 'state' && l.interface === 'eth0'));
+    expect(churnLines.map((l) => l.event)).toEqual(['interfaces-changed']);
+    expect(churnLines[0]).toMatchObject({ linksAdded: 100, linksRemoved: 100, socketsOpened: 100, socketsClosed: 100, namedMissing: 100, missingNowCount: 0, watched: 251 });
+    expect(churnLines[0]!.watchChanges).toBeGreaterThanOrEqual(200); // each gateway address unwatched and watched again
+    const st = h.daemon.view().addresses();
+    expect(st.filter((a) => a.interface.startsWith('s-')).length).toBe(250);
+    expect(st.filter((a) => a.interface.startsWith('s-') && a.state === 'ok').length).toBe(250);
     await h.daemon.stop();
   });
 });
