@@ -124,30 +124,29 @@ static bool start_resume_timer(dp_handle *h) {
   return uv_timer_start(&h->resume, on_resume_after_pause, h->burst_pause_ms, 0) == 0;
 }
 
+/* The socket is open and JS still wants its frames. */
+static bool receiving(const dp_handle *h) { return h->polling && h->fd >= 0 && h->poll_initialised; }
+
 static void resume_polling(dp_handle *h) {
   h->burst_pause_ms = 0;
-  if (!h->polling || h->fd < 0 || !h->poll_initialised) return;
+  if (!receiving(h)) return;
   (void)uv_poll_start(&h->poll, UV_READABLE, on_packet_readable);
 }
 
 static void on_resume_after_pause(uv_timer_t *timer) {
   dp_handle *h = (dp_handle *)timer->data;
-  if (!h->polling || h->fd < 0 || !h->poll_initialised) {
-    h->burst_pause_ms = 0;
-    return;
-  }
   /*
    * What queued during the pause, now; still a burst: stay off the poll, pause again (longer). A
    * read that stopped at MAX_BATCHES_PER_WAKEUP left frames queued: back to polling at once (the
    * level-triggered poll comes back for them after other work), so pauses never cap the rate.
    */
-  int n = drain_packets(h);
-  if (n >= BURST_FRAMES && n < DRAIN_CAP && h->polling && h->fd >= 0 && h->poll_initialised && start_resume_timer(h)) return;
+  int n = receiving(h) ? drain_packets(h) : 0;
+  if (n >= BURST_FRAMES && n < DRAIN_CAP && receiving(h) && start_resume_timer(h)) return;
   resume_polling(h);
 }
 
 static void pause_after_burst(dp_handle *h) {
-  if (!h->polling || h->fd < 0 || !h->poll_initialised) return;
+  if (!receiving(h)) return;
   h->burst_pause_ms = 0;
   if (!start_resume_timer(h)) return;
   uv_poll_stop(&h->poll);

@@ -22,8 +22,7 @@ import { ANNOUNCE_WAIT_MS } from './rfc5227.js';
 import { TickGrid } from './grid.js';
 import { Outbox } from './outbox.js';
 import { DeadlineHeap } from './timing.js';
-import type { WatchList, WatchSpec, WatchedInterface } from './watchlist.js';
-import { specsByInterface } from './watchlist-incremental.js';
+import { type WatchList, type WatchSpec, type WatchedInterface, specsByInterface } from './watchlist.js';
 
 export type { AnyTransmission, DetectorOptions, FrameVerdict, Transmission, Transmission6 } from './entry.js';
 
@@ -95,7 +94,7 @@ export class Detector {
     const wanted = new Map(specs.map((s) => [s.address, s]));
     for (const [address, entry] of iface.entries) if (!wanted.has(address)) this.removeEntry(entry, now);
     for (const [address, spec] of wanted) {
-      const entry = this.entries.get(keyOf(name, address));
+      const entry = iface.entries.get(address);
       if (!entry) this.addEntry(keyOf(name, address), spec, initial, now);
       else this.updateEntry(entry, spec, now);
     }
@@ -294,7 +293,7 @@ export class Detector {
       this.schedule({ kind: 'probe', entry, at: entry.probeDueAt });
       return;
     }
-    this.outbox.probeDue(iface, now);
+    this.outbox.probeDue(iface);
     this.enqueue(entry, 'probe', now);
   }
 

@@ -66,9 +66,8 @@ export class Outbox {
   }
 
   /** A probe of an address on `iface` fell due (only ever inside tick()). */
-  probeDue(iface: Iface, now: number): void {
-    if (this.depth > 0) this.probed.add(iface);
-    else for (const e of this.d.proxies.probeTick(iface.name, iface.mac, now, this.d.opts.transmit)) this.d.emit(e);
+  probeDue(iface: Iface): void {
+    this.probed.add(iface);
   }
 
   /** Queues a frame; it goes out now, or at the end of the tick under way. */

@@ -255,16 +255,14 @@ export class ProxyWatch {
     let c = s.candidates.get(mac);
     if (!c) {
       // A flood of claims from new MACs makes a candidate per frame: the evicted one is reused, in its slot.
-      const evicted = s.candidates.size >= MAX_CANDIDATES_PER_INTERFACE ? this.evictOldest(s) : null;
-      if (evicted) {
-        c = evicted;
+      if (s.candidates.size >= MAX_CANDIDATES_PER_INTERFACE) {
+        c = this.evictOldest(s);
         c.mac = mac;
         c.replies?.clear();
         // A claim's address is written over a list of one (emptying an array and pushing onto it
         // makes a new backing store each time); a reply starts with none.
         if (!reply && c.claimed.length === 1) c.claimed[0] = address;
         else if (c.claimed.length !== 0) c.claimed.length = 0;
-        c.lastSeen = now;
       } else {
         c = { mac, replies: null, claimed: [], lastSeen: now, finding: null };
         s.slots.push(c);
@@ -324,11 +322,6 @@ export class ProxyWatch {
     this.ifaces.delete(ifname);
   }
 
-  /** Forgets interfaces no longer watched (their findings end silently with them). */
-  retain(ifnames: readonly string[]): void {
-    for (const name of [...this.ifaces.keys()]) if (!ifnames.includes(name)) this.ifaces.delete(name);
-  }
-
   findings(): ProxyFinding[] {
     const out: ProxyFinding[] = [];
     for (const s of this.ifaces.values()) for (const c of s.candidates.values()) if (c.finding) out.push({ ...c.finding, addresses: [...c.finding.addresses] });
@@ -350,15 +343,14 @@ export class ProxyWatch {
    * frame: no allocation); it is returned, still in its slot, for observe() to reuse. (At most
    * MAX_PROXIES_PER_INTERFACE candidates have a finding, so there always is one without.)
    */
-  private evictOldest(s: IfaceState): Candidate | null {
+  private evictOldest(s: IfaceState): Candidate {
     let oldest: Candidate | null = null;
     for (let i = 0; i < s.slots.length; i++) {
       const c = s.slots[i]!;
       if (!c.finding && (oldest === null || c.lastSeen < oldest.lastSeen)) oldest = c;
     }
-    if (oldest === null) return null;
-    s.candidates.delete(oldest.mac);
-    return oldest;
+    s.candidates.delete(oldest!.mac);
+    return oldest!;
   }
 
   private state(ifname: string): IfaceState {

@@ -13,6 +13,7 @@
  * test/unit/watchlist-incremental.test.ts checks update() against deriveWatchList() after random
  * sequences of changes.
  */
+import type { IpAddress } from './address.js';
 import type { Ipv4 } from './ipv4.js';
 import { type Mac, ZERO_MAC } from './mac.js';
 import { DEFAULT_IPV6_POLICY, type Ipv6WatchPolicy } from './watchlist6.js';
@@ -55,15 +56,8 @@ interface Entry {
 
 const NONE: InterfacePart = { watched: null, specs: [], problems: [] };
 
-/** The specs of each watched interface (every watched interface has an entry). */
-export function specsByInterface(list: WatchList): Map<string, WatchSpec[]> {
-  const specs = new Map(list.interfaces.map((i) => [i.name, [] as WatchSpec[]]));
-  for (const s of list.specs) specs.get(s.ifname)?.push(s);
-  return specs;
-}
-
 /** A link that, by its own facts, faces nothing and carries nothing: changing it moves no scope. */
-export function neutralLink(ifc: HostInterface, hasUpper: boolean): boolean {
+function neutralLink(ifc: HostInterface, hasUpper: boolean): boolean {
   return !hasUpper && ifc.device !== true && ifc.defaultRoute !== true && (ifc.lowers?.length ?? 0) === 0 && ifc.kind !== undefined && ifc.kind !== 'bridge' && ifc.kind !== 'bond';
 }
 
@@ -87,7 +81,7 @@ export class IncrementalWatchList {
   private named!: ReadonlySet<string>;
   private v6!: Ipv6WatchPolicy;
   private v6Delegates!: boolean;
-  private delegateAddresses!: ReadonlySet<unknown>;
+  private delegateAddresses!: ReadonlySet<IpAddress>;
 
   constructor(config: WatchConfig) {
     this.configure(config);
@@ -230,7 +224,7 @@ export class IncrementalWatchList {
       this.entries.delete(name);
       return old !== undefined && old.key !== '';
     }
-    const specs = chosen && this.config.ownAddresses ? ownSpecsOf(this.config, this.v6, this.delegateAddresses as ReadonlySet<never>, ifc!, problems) : [];
+    const specs = chosen && this.config.ownAddresses ? ownSpecsOf(this.config, this.v6, this.delegateAddresses, ifc!, problems) : [];
     const part: InterfacePart = { watched: chosen ? watchedOf(ifc!, scope) : null, specs, problems };
     const key = part.watched || problems.length ? JSON.stringify([part.watched, specs, problems]) : '';
     const mac = ifc && !ifc.loopback && ifc.mac !== ZERO_MAC && (scope === 'network' || chosen) ? ifc.mac : null;

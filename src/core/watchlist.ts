@@ -253,3 +253,10 @@ export function delegateSpecsOf(config: WatchConfig, host: readonly HostInterfac
 function onLink4(addresses: readonly HostAddress[], address: Ipv4): boolean {
   return addresses.some((a) => a.address !== address && inSubnet(address, a.address, a.prefixLength));
 }
+
+/** The specs of each watched interface (every watched interface has an entry). */
+export function specsByInterface(list: WatchList): Map<string, WatchSpec[]> {
+  const specs = new Map(list.interfaces.map((i) => [i.name, [] as WatchSpec[]]));
+  for (const s of list.specs) specs.get(s.ifname)?.push(s);
+  return specs;
+}

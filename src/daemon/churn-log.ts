@@ -93,7 +93,7 @@ export class ChurnLog {
     this.logged = { ...c };
     this.sockets.opened = this.sockets.closed = 0;
     this.quieted = { watch: 0, link: 0, state: 0, missing: 0, sendFailed: 0 };
-    if (!d.linksAdded && !d.linksRemoved && !d.linksChanged && !d.addressChanges && !d.socketsOpened && !d.socketsClosed && !d.watchChanges && !d.namedMissing) return;
+    if (!d.linksAdded && !d.linksRemoved && !d.linksChanged && !d.addressChanges && !d.socketsOpened && !d.socketsClosed && d.watchChanges === undefined) return;
     const quiet = d.watchChanges !== undefined
       ? `; on host-internal links ${d.watchChanges} watch change(s), ${d.linkStateChanges} down/up, ${d.stateChanges} unknown/ok change(s), ${d.sendsOnLinksGone} send(s) on a link gone down, named interfaces missing for a while: ${d.namedMissing}${missingNow.length ? `, missing now: ${missingNow.slice(0, MISSING_NAMED).join(', ')}${missingNow.length > MISSING_NAMED ? ` and ${missingNow.length - MISSING_NAMED} more` : ''}` : ''}`
       : '';

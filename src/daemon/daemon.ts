@@ -5,8 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { BpfProgram } from '../core/bpf-insn.js';
-import { type AnyTransmission, Detector } from '../core/detector.js';
-import type { DetectorEvent, SendOutcome } from '../core/events.js';
+import { Detector } from '../core/detector.js';
+import type { DetectorEvent } from '../core/events.js';
 import type { Ipv4 } from '../core/ipv4.js';
 import type { Mac } from '../core/mac.js';
 import { type HostInterface, type WatchList, linkScopesOf } from '../core/watchlist.js';
@@ -126,7 +126,7 @@ export class Daemon {
     this.detector = new Detector({
       ...this.detectorOptions(deps.config),
       random: deps.random ?? Math.random,
-      transmit: (t) => this.transmit(t),
+      transmit: (t) => this.transmitter.one(t), // transmitter.ts: the checks, the send, its failures
       transmitBatch: (ts) => this.transmitter.batch(ts), // one sendmmsg per socket for a drain's frames
     });
     this.socketSet = new SocketSet({
@@ -157,7 +157,7 @@ export class Daemon {
 
   /** The host's interfaces with their IPv6 addresses (sorted on demand: churn that cannot matter never sorts). */
   private get host(): HostInterface[] {
-    return this.nd ? this.nd.withIpv6(this.hostView.interfaces()) : this.hostView.interfaces();
+    return this.watch.host();
   }
 
   private detectorOptions(c: DaemonConfig) {
@@ -250,10 +250,6 @@ export class Daemon {
     this.watch.sync(this.config);
     this.withdrawn.clear(); // the watch list now says what the host holds
     this.pump();
-  }
-
-  private transmit(t: AnyTransmission): SendOutcome {
-    return this.transmitter.one(t); // transmitter.ts: the checks, the send, its failures
   }
 
   /** Delivers queued detector events to the log and observers, then re-arms the timer. */

@@ -38,6 +38,8 @@ export class HostChangeQueue {
   /** The pending batch holds a change that must be applied before the next send. */
   private urgent = false;
   private watch: LinkWatch | null = null;
+  /** The socket was read in this turn of the event loop (a tick's flush): a peek would read it again. */
+  private fresh = false;
 
   constructor(private readonly o: HostChangeQueueOptions) {}
 
@@ -74,7 +76,7 @@ export class HostChangeQueue {
    * removes a held address (or changes IPv6 addresses); other changes keep their settle delay.
    */
   flush(): void {
-    this.watch?.flush?.();
+    this.read();
     if (!this.urgent) return;
     if (this.settle) clearTimeout(this.settle);
     this.settle = null;
@@ -83,7 +85,13 @@ export class HostChangeQueue {
 
   /** Reads what is queued without applying it: removed addresses are withdrawn (a frame-driven send). */
   peek(): void {
+    if (!this.fresh) this.read();
+  }
+
+  private read(): void {
     this.watch?.flush?.();
+    this.fresh = true;
+    queueMicrotask(() => (this.fresh = false)); // once the tick (or frame batch) that read it is over
   }
 
   close(): void {

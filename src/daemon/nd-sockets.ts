@@ -6,7 +6,6 @@
  * their NAs and NSs to this host), the frame loop (ndp.ts decode → observation → the same
  * detector as ARP) and the send path of IPv6 transmissions.
  */
-import type { Logger } from 'pino';
 import { formatAddress } from '../core/address.js';
 import type { BpfProgram } from '../core/bpf-insn.js';
 import type { Detector, Transmission6 } from '../core/detector.js';
@@ -19,9 +18,7 @@ import { type HostAddress6, type Ipv6WatchPolicy, usable6 } from '../core/watchl
 import type { DaemonConfig } from '../config/index.js';
 import type { HostChanges } from '../platform/netlink.js';
 import { type ReceivedFrame, receiveBatch } from './frame-loop.js';
-import type { Guard } from './guard.js';
-import type { Observer } from './observer.js';
-import type { DaemonSocket } from './socket-set.js';
+import type { DaemonSocket, FrameDeps } from './socket-set.js';
 
 /** What the platform gives the IPv6 side (src/cli/daemon.ts wires the real ones). */
 export interface NdPlatform {
@@ -34,16 +31,9 @@ export interface NdPlatform {
   joinGroup?: (group: Ipv6, ifname: string) => { leave(): void };
 }
 
-export interface NdSocketDeps {
+export interface NdSocketDeps extends FrameDeps {
   platform: NdPlatform;
-  logger: Logger;
-  observers: Observer[];
-  guard: Guard;
   detector: Pick<Detector, 'watchedIpv6' | 'handleObservation'>;
-  now: () => number;
-  stopped: () => boolean;
-  pump: () => void;
-  recover: () => void;
 }
 
 interface NdSocket {
@@ -87,7 +77,9 @@ export class NdSockets {
     const by = new Map<number, HostAddress6[]>();
     const held = new Set<Ipv6>();
     for (const a of dump) {
-      by.set(a.ifindex, [...(by.get(a.ifindex) ?? []), a]);
+      const l = by.get(a.ifindex);
+      if (l) l.push(a);
+      else by.set(a.ifindex, [a]);
       if (usable6(a)) held.add(a.address);
     }
     for (const i of new Set([...by.keys(), ...this.byIfindex.keys()])) if (JSON.stringify(by.get(i)) !== JSON.stringify(this.byIfindex.get(i))) this.touched.add(i);

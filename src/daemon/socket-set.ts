@@ -40,17 +40,11 @@ export interface OpenSocket {
   filterKey: string;
 }
 
-/** What the socket set needs of the daemon. */
-export interface SocketSetDeps {
-  openSocket: (ifindex: number) => DaemonSocket;
-  /** Builds the kernel filter program for one interface. */
-  buildFilter: (ownMac: Mac, watched: Ipv4[], ifindex: number) => { program: BpfProgram; strategy: string };
+/** What a set of receiving sockets (ARP here, ND in nd-sockets.ts) needs of the daemon. */
+export interface FrameDeps {
   logger: Logger;
   observers: Observer[];
   guard: Guard;
-  drops: DropAccount;
-  churnLog: ChurnLog;
-  detector: Pick<Detector, 'watchedAddresses' | 'handleFrame'>;
   now: () => number;
   /** True once the daemon stopped: frames still queued are ignored. */
   stopped: () => boolean;
@@ -58,6 +52,16 @@ export interface SocketSetDeps {
   pump: () => void;
   /** After a batch threw: deliver the events of the frames before the fault, re-arm the timer. */
   recover: () => void;
+}
+
+/** What the socket set needs of the daemon. */
+export interface SocketSetDeps extends FrameDeps {
+  openSocket: (ifindex: number) => DaemonSocket;
+  /** Builds the kernel filter program for one interface. */
+  buildFilter: (ownMac: Mac, watched: Ipv4[], ifindex: number) => { program: BpfProgram; strategy: string };
+  drops: DropAccount;
+  churnLog: ChurnLog;
+  detector: Pick<Detector, 'watchedAddresses' | 'handleFrame'>;
 }
 
 export class SocketSet {

@@ -26,8 +26,8 @@ export interface TransmitterDeps {
    * Before frames other than probes: reads the host's pending changes (host-changes.ts peek), after
    * which `withdrawn` names a held address removed a moment ago: not sent, and no error either.
    */
-  refresh?(): void;
-  withdrawn?(address: Ipv4): boolean;
+  refresh(): void;
+  withdrawn(address: Ipv4): boolean;
   /** An IPv6 frame through the ND sockets (may throw). */
   nd(t: Transmission6): SendOutcome;
   /** A probe went out. */
@@ -41,20 +41,24 @@ export class Transmitter {
     if (t.family === 'ipv6') return this.sending(t.interface, t.kind, () => this.d.nd(t));
     const s = this.d.socket(t.interface);
     if (!s) return 'interface-down';
-    if (t.kind !== 'probe') this.d.refresh?.();
+    if (t.kind !== 'probe') this.d.refresh();
     return this.refused(t) ?? this.sending(t.interface, t.kind, () => s.send(encodeArp(t.frame), t.destination));
   }
 
   batch(ts: readonly AnyTransmission[]): SendOutcome[] {
     const out = new Array<SendOutcome>(ts.length);
-    if (ts.some((t) => t.kind !== 'probe')) this.d.refresh?.();
+    if (ts.some((t) => t.kind !== 'probe')) this.d.refresh();
     const groups = new Map<DaemonSocket, number[]>(); // per ARP socket: its frames that passed the check
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i]!;
       const s = t.family === 'ipv6' ? undefined : this.d.socket(t.interface);
-      const refused = s?.sendBatch && t.family !== 'ipv6' ? this.refused(t) : null;
-      if (!s?.sendBatch || refused !== null) {
-        out[i] = refused ?? this.one(t);
+      if (!s?.sendBatch) {
+        out[i] = this.one(t);
+        continue;
+      }
+      const refused = this.refused(t as Transmission);
+      if (refused !== null) {
+        out[i] = refused;
         continue;
       }
       const g = groups.get(s);
@@ -84,7 +88,7 @@ export class Transmitter {
   /** null when the frame may go; else it is refused (and logged): the detector only announces held addresses. */
   private refused(t: Transmission): SendOutcome | null {
     if (t.kind === 'probe') return null;
-    if (this.d.withdrawn?.(t.address)) return 'dropped'; // the watch list follows at once
+    if (this.d.withdrawn(t.address)) return 'dropped'; // the watch list follows at once
     if (this.d.holds(t.address)) return null;
     this.d.logger.error({ event: 'refused-send', address: formatIpv4(t.address), kind: t.kind }, `refused to announce ${formatIpv4(t.address)}: this host does not hold it`);
     return 'dropped';

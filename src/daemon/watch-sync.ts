@@ -53,7 +53,7 @@ export class WatchSync {
   }
 
   /** The host's interfaces with their IPv6 addresses, the whole of it (a full derivation). */
-  private host(): HostInterface[] {
+  host(): HostInterface[] {
     const { hostView, nd } = this.deps;
     return nd ? nd.withIpv6(hostView.interfaces()) : hostView.interfaces();
   }
@@ -115,7 +115,6 @@ export class WatchSync {
     this.listKey = key;
     const { detector } = this.deps;
     detector.setWatchList(list, now, derived.ownMacs);
-    detector.proxies.retain(list.interfaces.map((i) => i.name));
     detector.proxies.setCanaries(canaries.canaries, now);
     this.deps.sockets.syncSockets(previous, list, previousCanaries, this.canaryKeys);
     this.deps.nd?.sync(list);

@@ -16,7 +16,7 @@ const SEP = '\u0000';
 export class Counts<L extends string> {
   private readonly values = new Map<string, number>();
 
-  constructor(private readonly labelNames: readonly L[]) {}
+  constructor(readonly labelNames: readonly L[]) {}
 
   /** Called per received batch and per sent frame: no intermediate array. */
   private key(labels: Labels<L>): string {
@@ -57,9 +57,15 @@ export class Counts<L extends string> {
     return this.values.size;
   }
 
-  /** Series sorted by label values (numerically where they are numbers or addresses), for a stable exposition. */
-  sorted(): Array<{ labels: Labels<L>; value: number }> {
-    return [...this.values].map(([k, value]) => ({ labels: this.labelsOf(k), value })).sort((a, b) => compareLabels(this.labelNames, a.labels, b.labels));
+  /** Series as label values in the order of labelNames, sorted by them (numerically where they are numbers or addresses), for a stable exposition. */
+  sorted(): Array<[values: string[], value: number]> {
+    return [...this.values].map(([k, value]): [string[], number] => [k.split(SEP), value]).sort(([a], [b]) => {
+      for (let i = 0; i < a.length; i++) {
+        const c = compareNatural(a[i]!, b[i]!);
+        if (c !== 0) return c;
+      }
+      return 0;
+    });
   }
 }
 
@@ -71,15 +77,10 @@ export function compareLabels<L extends string>(names: readonly L[], a: Labels<L
   return 0;
 }
 
-/** Puts labels in the order of `names`, for Samples. */
-export function valuesOf<L extends string>(names: readonly L[], labels: Labels<L>): string[] {
-  return names.map((n) => labels[n]);
-}
-
 /** A counter family that shows `counts` at each scrape; `before` runs first (pruning, initialising). */
-export function countsCounter<L extends string>(registry: Registry, name: string, help: string, counts: Counts<L>, labelNames: readonly L[], before?: () => void): void {
-  registry.counter(name, help, labelNames, (s: Samples) => {
+export function countsCounter<L extends string>(registry: Registry, name: string, help: string, counts: Counts<L>, before?: () => void): void {
+  registry.counter(name, help, counts.labelNames, (s: Samples) => {
     before?.();
-    for (const { labels, value } of counts.sorted()) s.inc(valuesOf(labelNames, labels), value);
+    for (const [values, value] of counts.sorted()) s.inc(values, value);
   });
 }

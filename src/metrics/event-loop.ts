@@ -24,17 +24,6 @@ import type { Registry } from './registry.js';
  */
 export const SAMPLE_MS = 5000;
 
-export const EVENT_LOOP_LAG_METRICS = [
-  'nodejs_eventloop_lag_seconds',
-  'nodejs_eventloop_lag_min_seconds',
-  'nodejs_eventloop_lag_max_seconds',
-  'nodejs_eventloop_lag_mean_seconds',
-  'nodejs_eventloop_lag_stddev_seconds',
-  'nodejs_eventloop_lag_p50_seconds',
-  'nodejs_eventloop_lag_p90_seconds',
-  'nodejs_eventloop_lag_p99_seconds',
-] as const;
-
 /** Statistics in seconds of a histogram of lateness in nanoseconds (all 0 when it is empty). */
 export function lagStatistics(h: Pick<RecordableHistogram, 'min' | 'max' | 'mean' | 'stddev' | 'percentile' | 'count'>) {
   const s = (ns: number) => (h.count > 0 && Number.isFinite(ns) ? ns / 1e9 : 0);

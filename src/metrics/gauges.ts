@@ -28,7 +28,6 @@ export function delegateHolders(e: EntrySnapshot): number | null {
 export interface GaugeWriter<L extends string> {
   set(labels: Record<L, string>, value: number): void;
   set(value: number): void;
-  inc(labels: Record<L, string>, value: number): void;
 }
 
 /** Adapts Samples to label objects, in the order of `labelNames`. */
@@ -39,7 +38,6 @@ export function writer<L extends string>(s: Samples, labelNames: readonly L[]): 
       if (typeof labels === 'number') s.set([], labels);
       else s.set(values(labels), value!);
     },
-    inc: (labels, value) => s.inc(values(labels), value),
   } as GaugeWriter<L>;
 }
 

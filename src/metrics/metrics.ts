@@ -60,28 +60,28 @@ export class DupipMetrics implements Observer {
     registerHoldingGauges(this.registry, source);
     const r = this.registry;
     const sync = () => this.sync();
-    countsCounter(r, 'dupip_conflicts_total', 'Conflict and split-brain episodes started on a monitored address.', this.conflicts, ['address', 'interface', 'role'], sync);
+    countsCounter(r, 'dupip_conflicts_total', 'Conflict and split-brain episodes started on a monitored address.', this.conflicts, sync);
     // Computed at scrape time: the detector counts overflow per monitored address, for as long as it is monitored.
     r.counter('dupip_conflict_macs_overflow_total', 'Foreign MACs seen for an address beyond the 8 that are listed (a spoofing flood, proxy ARP).', ['address'], (s) => {
       const view = source();
       if (!view) return;
       for (const e of sortedAddresses(view)) s.inc([e.address], e.macOverflow);
     });
-    countsCounter(r, 'dupip_delegate_failovers_total', 'Times a delegate address moved to another MAC.', this.failovers, ['address']);
-    countsCounter(r, 'dupip_probes_sent_total', 'ARP probes sent.', this.probes, ['interface']);
-    countsCounter(r, 'dupip_announcements_sent_total', 'Gratuitous ARP announcements sent for held addresses.', this.announcements, ['interface']);
-    countsCounter(r, 'dupip_defences_sent_total', 'Defensive ARP announcements sent in reply to a conflicting claim.', this.defences, ['interface']);
-    countsCounter(r, 'dupip_frames_received_total', 'ARP frames received through the kernel filter.', this.received, ['interface']);
-    countsCounter(r, 'dupip_frames_dropped_total', 'ARP frames the kernel dropped because the receive queue was full (PACKET_STATISTICS).', this.dropped, ['interface']);
+    countsCounter(r, 'dupip_delegate_failovers_total', 'Times a delegate address moved to another MAC.', this.failovers);
+    countsCounter(r, 'dupip_probes_sent_total', 'ARP probes sent.', this.probes);
+    countsCounter(r, 'dupip_announcements_sent_total', 'Gratuitous ARP announcements sent for held addresses.', this.announcements);
+    countsCounter(r, 'dupip_defences_sent_total', 'Defensive ARP announcements sent in reply to a conflicting claim.', this.defences);
+    countsCounter(r, 'dupip_frames_received_total', 'ARP frames received through the kernel filter.', this.received);
+    countsCounter(r, 'dupip_frames_dropped_total', 'ARP frames the kernel dropped because the receive queue was full (PACKET_STATISTICS).', this.dropped);
     r.counter('dupip_internal_errors_total', 'Exceptions caught and isolated at an entry point of the daemon (the daemon carried on), by place.', ['where'], (s) => {
       const view = source();
       if (!view) return;
       const counts = view.internalErrors?.() ?? FAULT_PLACES.map((where) => ({ where, count: 0 }));
       for (const { where, count } of counts) s.inc([where], count);
     });
-    countsCounter(r, 'dupip_frames_invalid_total', 'Received ARP frames refused as malformed, by reason.', this.invalid, ['interface', 'reason']);
-    countsCounter(r, 'dupip_frames_ignored_total', 'Received ARP frames left out of detection, by reason (vlan-tagged: tagged for another VLAN).', this.ignored, ['interface', 'reason']);
-    countsCounter(r, 'dupip_send_errors_total', 'Frames that could not be sent, by reason.', this.sendErrors, ['interface', 'reason']);
+    countsCounter(r, 'dupip_frames_invalid_total', 'Received ARP frames refused as malformed, by reason.', this.invalid);
+    countsCounter(r, 'dupip_frames_ignored_total', 'Received ARP frames left out of detection, by reason (vlan-tagged: tagged for another VLAN).', this.ignored);
+    countsCounter(r, 'dupip_send_errors_total', 'Frames that could not be sent, by reason.', this.sendErrors);
     r.counter(
       'dupip_journal_write_errors_total',
       'Conflict history journal failures: records not written (the path unusable, a write or rotation failed; history is off meanwhile) and failed flushes.',
@@ -90,7 +90,7 @@ export class DupipMetrics implements Observer {
     );
     registerServerMetrics(r, this.servers);
     for (const outcome of ['ok', ...NOTIFY_FAILURES]) this.notifyRuns.touch({ outcome });
-    countsCounter(r, 'dupip_notify_total', 'Notify command runs (notify.command) by outcome: ok, exit (non-zero status), timeout (killed), spawn (could not start), dropped (queue full).', this.notifyRuns, ['outcome']);
+    countsCounter(r, 'dupip_notify_total', 'Notify command runs (notify.command) by outcome: ok, exit (non-zero status), timeout (killed), spawn (could not start), dropped (queue full).', this.notifyRuns);
     if (opts.processMetrics ?? true) {
       registerProcessMetrics(r);
       registerEventLoopLag(r);

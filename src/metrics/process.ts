@@ -38,13 +38,14 @@ const readOr = (path: string) => {
 
 export function registerProcessMetrics(registry: Registry): void {
   const startTime = Math.round(Date.now() / 1000 - process.uptime());
-  const cpu = () => process.cpuUsage();
-  registry.counter('process_cpu_user_seconds_total', 'Total user CPU time spent in seconds.', [], (s) => s.set([], cpu().user / 1e6));
-  registry.counter('process_cpu_system_seconds_total', 'Total system CPU time spent in seconds.', [], (s) => s.set([], cpu().system / 1e6));
-  registry.counter('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.', [], (s) => {
-    const c = cpu();
-    s.set([], (c.user + c.system) / 1e6);
+  // One read per scrape, shared by the three families (collected in registration order): the total is user + system.
+  let c = process.cpuUsage();
+  registry.counter('process_cpu_user_seconds_total', 'Total user CPU time spent in seconds.', [], (s) => {
+    c = process.cpuUsage();
+    s.set([], c.user / 1e6);
   });
+  registry.counter('process_cpu_system_seconds_total', 'Total system CPU time spent in seconds.', [], (s) => s.set([], c.system / 1e6));
+  registry.counter('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.', [], (s) => s.set([], (c.user + c.system) / 1e6));
   registry.gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.', [], (s) => s.set([], startTime));
 
   let memory: ReturnType<typeof readStatusMemory> = {};

@@ -80,10 +80,6 @@ export class Registry {
     this.register(name, help, 'gauge', labelNames, collect);
   }
 
-  has(name: string): boolean {
-    return this.families.has(name);
-  }
-
   /** The exposition: every family collected in registration order, one after the other. */
   async metrics(): Promise<string> {
     const out: string[] = [];

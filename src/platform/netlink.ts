@@ -9,7 +9,7 @@
  */
 import { endianness } from 'node:os';
 import type { Ipv4 } from '../core/ipv4.js';
-import type { Mac } from '../core/mac.js';
+import { type Mac, readMac } from '../core/mac.js';
 import { loadNative, type NativeBinding } from './native.js';
 
 const RTM_NEWLINK = 16;
@@ -94,7 +94,6 @@ function attribute(b: Buffer, start: number, end: number, type: number): number 
   return -1;
 }
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const cString = (b: Buffer, o: number, len: number) => {
   let e = o;
   while (e < o + len && b[e] !== 0) e++;
@@ -115,7 +114,7 @@ function linkMessage(b: Buffer, body: number, end: number): { name: string | nul
         name = cString(b, p, n);
         break;
       case IFLA_ADDRESS:
-        if (n === 6) m.mac = `${HEX[b[p]!]}:${HEX[b[p + 1]!]}:${HEX[b[p + 2]!]}:${HEX[b[p + 3]!]}:${HEX[b[p + 4]!]}:${HEX[b[p + 5]!]}`;
+        if (n === 6) m.mac = readMac(b, p);
         break;
       case IFLA_MASTER:
         if (n >= 4) m.master = u32(b, p);

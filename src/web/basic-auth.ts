@@ -47,7 +47,8 @@ export interface BasicAuthOptions {
 }
 
 export class BasicAuth {
-  private readonly key = crypto().randomBytes(32);
+  private readonly crypto = crypto(); // node:crypto, required once: BasicAuth exists only with users configured
+  private readonly key = this.crypto.randomBytes(32);
   private readonly users: Array<{ id: Buffer; hash: string }>;
   /** The hash an unknown user is compared against; its cost is the highest configured. */
   readonly dummy: string;
@@ -61,7 +62,7 @@ export class BasicAuth {
   constructor(users: ReadonlyMap<string, string>, opts: BasicAuthOptions = {}) {
     this.users = [...users].map(([user, hash]) => ({ id: this.digest(user), hash }));
     const cost = Math.max(4, ...this.users.map((u) => bcryptCost(u.hash)));
-    this.dummy = `$2b$${String(cost).padStart(2, '0')}$${Array.from({ length: 53 }, () => BCRYPT_ALPHABET[crypto().randomInt(64)]).join('')}`;
+    this.dummy = `$2b$${String(cost).padStart(2, '0')}$${Array.from({ length: 53 }, () => BCRYPT_ALPHABET[this.crypto.randomInt(64)]).join('')}`;
     this.verifier = this.users.length ? (opts.verifier ?? new BcryptWorker()) : null;
     this.now = opts.now ?? (() => performance.now());
   }
@@ -71,7 +72,7 @@ export class BasicAuth {
   }
 
   private digest(...parts: string[]): Buffer {
-    return crypto().createHmac('sha256', this.key).update(parts.join('\u0000')).digest();
+    return this.crypto.createHmac('sha256', this.key).update(parts.join('\u0000')).digest();
   }
 
   /** `client`: the connection's remote address (clientKey()), for the per-client budget. */
@@ -85,7 +86,7 @@ export class BasicAuth {
     let known = false;
     for (const u of this.users) {
       // No early exit, no string comparison: the time does not depend on which user, if any, matched.
-      const match = crypto().timingSafeEqual(u.id, id);
+      const match = this.crypto.timingSafeEqual(u.id, id);
       if (match) hash = u.hash;
       known ||= match;
     }
