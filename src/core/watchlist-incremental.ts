@@ -15,7 +15,7 @@
  */
 import type { IpAddress } from './address.js';
 import type { Ipv4 } from './ipv4.js';
-import { type Mac, ZERO_MAC } from './mac.js';
+import type { Mac } from './mac.js';
 import { DEFAULT_IPV6_POLICY, type Ipv6WatchPolicy } from './watchlist6.js';
 import {
   type HostInterface,
@@ -24,11 +24,12 @@ import {
   type WatchList,
   type WatchSpec,
   type WatchedInterface,
+  chooseInterface,
   delegateSpecsOf,
-  eligible,
-  linkScopes,
-  matchesInterface,
+  hasV6Delegates,
+  ownMacOf,
   ownSpecsOf,
+  scopesOf,
   watchedOf,
 } from './watchlist.js';
 
@@ -91,7 +92,7 @@ export class IncrementalWatchList {
     this.config = config;
     this.named = new Set(config.interfaces);
     this.v6 = config.ipv6 ?? DEFAULT_IPV6_POLICY;
-    this.v6Delegates = config.delegates.some((d) => typeof d.address === 'string');
+    this.v6Delegates = hasV6Delegates(config);
     this.delegateAddresses = new Set(config.delegates.map((d) => d.address));
   }
 
@@ -100,9 +101,8 @@ export class IncrementalWatchList {
     if (config) this.configure(config);
     this.gone = new Map(this.scopes);
     for (const m of [this.entries, this.macCounts, this.ownMacs, this.heldCounts, this.held, this.scopes, this.watchedIndexes]) m.clear();
-    const scopes = linkScopes(host);
-    this.uplinkFound = host.some((i) => !i.loopback && scopes.get(i.name) === 'network');
-    if (!this.uplinkFound) for (const i of host) if (!i.loopback) scopes.set(i.name, 'network');
+    const { scopes, uplinkFound } = scopesOf(host);
+    this.uplinkFound = uplinkFound;
     const uppers = new Set<string>();
     for (const i of host) for (const l of i.master ? [i.master, ...(i.lowers ?? [])] : (i.lowers ?? [])) uppers.add(l);
     const present = new Set<string>();
@@ -203,15 +203,7 @@ export class IncrementalWatchList {
   private put(name: string, ifc: HostInterface | undefined, scope: LinkScope, neutral: boolean): boolean {
     const old = this.entries.get(name);
     const problems: string[] = [];
-    let chosen = false;
-    const excluded = (this.config.excludeInterfaces ?? []).some((p) => matchesInterface(p, name));
-    if (this.named.size) {
-      if (this.named.has(name) && !excluded) {
-        if (!ifc) problems.push(`interface ${name} does not exist`);
-        else if (ifc.loopback || ifc.noArp) problems.push(`interface ${name} does not use ARP`);
-        else chosen = true;
-      }
-    } else chosen = ifc !== undefined && eligible(ifc, this.v6, this.v6Delegates) && !excluded && scope === 'network';
+    const chosen = chooseInterface(this.config, this.v6, this.v6Delegates, this.named, name, ifc, scope, problems);
     if (old) {
       if (old.part.watched && this.watchedIndexes.get(old.ifindex) === name) this.watchedIndexes.delete(old.ifindex);
       this.count(this.macCounts, this.ownMacs, old.mac === null ? [] : [old.mac], -1);
@@ -227,7 +219,7 @@ export class IncrementalWatchList {
     const specs = chosen && this.config.ownAddresses ? ownSpecsOf(this.config, this.v6, this.delegateAddresses, ifc!, problems) : [];
     const part: InterfacePart = { watched: chosen ? watchedOf(ifc!, scope) : null, specs, problems };
     const key = part.watched || problems.length ? JSON.stringify([part.watched, specs, problems]) : '';
-    const mac = ifc && !ifc.loopback && ifc.mac !== ZERO_MAC && (scope === 'network' || chosen) ? ifc.mac : null;
+    const mac = ifc ? ownMacOf(ifc, scope, chosen) : null;
     const held = ifc ? ifc.addresses.map((a) => a.address) : [];
     this.count(this.macCounts, this.ownMacs, mac === null ? [] : [mac], 1);
     this.count(this.heldCounts, this.held, held, 1);

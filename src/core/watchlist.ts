@@ -6,7 +6,7 @@
 import { type IpAddress, formatAddress } from './address.js';
 import { type Ipv4, inSubnet } from './ipv4.js';
 import type { Ipv6 } from './ipv6.js';
-import type { Mac } from './mac.js';
+import { type Mac, ZERO_MAC } from './mac.js';
 import { DEFAULT_IPV6_POLICY, type HostAddress6, type Ipv6WatchPolicy, linkLocal6, onLink6, ownIpv6Status, usable6 } from './watchlist6.js';
 
 export type Role = 'own' | 'delegate';
@@ -72,9 +72,43 @@ export function linkScopes(host: readonly HostInterface[]): Map<string, LinkScop
 
 /** linkScopes, and where no link faces the network, every link counts as facing it (deriveWatchList's default). */
 export function linkScopesOf(host: readonly HostInterface[]): Map<string, LinkScope> {
+  return scopesOf(host).scopes;
+}
+
+/** linkScopesOf, and whether some link faces the network (false: the fallback made them all). */
+export function scopesOf(host: readonly HostInterface[]): { scopes: Map<string, LinkScope>; uplinkFound: boolean } {
   const scopes = linkScopes(host);
-  if (!host.some((i) => !i.loopback && scopes.get(i.name) === 'network')) for (const i of host) if (!i.loopback) scopes.set(i.name, 'network');
-  return scopes;
+  const uplinkFound = host.some((i) => !i.loopback && scopes.get(i.name) === 'network');
+  // Where nothing faces the network, the links there are are this namespace's network.
+  if (!uplinkFound) for (const i of host) if (!i.loopback) scopes.set(i.name, 'network');
+  return { scopes, uplinkFound };
+}
+
+/** IPv6 delegates are configured (an interface with only a global IPv6 prefix is then eligible). */
+export const hasV6Delegates = (config: WatchConfig): boolean => config.delegates.some((d) => typeof d.address === 'string');
+
+/**
+ * Whether interface `name` is watched (`ifc`: its facts, undefined when it does not exist): when
+ * interfaces are named, a named one that is not excluded, with a problem when it cannot be; else
+ * an eligible one facing the network, not excluded.
+ */
+export function chooseInterface(config: WatchConfig, v6: Ipv6WatchPolicy, v6Delegates: boolean, named: ReadonlySet<string>, name: string, ifc: HostInterface | undefined, scope: LinkScope | undefined, problems: string[]): boolean {
+  if ((config.excludeInterfaces ?? []).some((p) => matchesInterface(p, name))) return false;
+  if (named.size === 0) return ifc !== undefined && eligible(ifc, v6, v6Delegates) && scope === 'network';
+  if (!named.has(name)) return false;
+  if (!ifc) problems.push(`interface ${name} does not exist`);
+  else if (ifc.loopback || ifc.noArp) problems.push(`interface ${name} does not use ARP`);
+  else return true;
+  return false;
+}
+
+/**
+ * The MAC of `ifc` whose frames are the host's own, or null. Host-internal links only count where
+ * they are watched: their MACs never appear on an uplink, and following them would re-derive the
+ * list on every veth.
+ */
+export function ownMacOf(ifc: HostInterface, scope: LinkScope | undefined, chosen: boolean): Mac | null {
+  return !ifc.loopback && ifc.mac !== ZERO_MAC && (scope === 'network' || chosen) ? ifc.mac : null;
 }
 
 /** `name` matches a pattern: the exact name, or a prefix ending in `*` ("veth*"). */
@@ -154,34 +188,14 @@ export function deriveWatchList(config: WatchConfig, host: HostInterface[]): Wat
   const problems: string[] = [];
   const v6 = config.ipv6 ?? DEFAULT_IPV6_POLICY;
   const byName = new Map(host.map((i) => [i.name, i]));
-  const scopes = linkScopes(host);
-  const uplinkFound = host.some((i) => !i.loopback && scopes.get(i.name) === 'network');
-  // Where nothing faces the network, the links there are are this namespace's network (linkScopesOf).
-  if (!uplinkFound) for (const i of host) if (!i.loopback) scopes.set(i.name, 'network');
-  const excluded = (name: string) => (config.excludeInterfaces ?? []).some((p) => matchesInterface(p, name));
-  let chosen: HostInterface[];
-  if (config.interfaces.length) {
-    chosen = [];
-    for (const name of new Set(config.interfaces)) {
-      const ifc = byName.get(name);
-      if (excluded(name)) continue;
-      if (!ifc) problems.push(`interface ${name} does not exist`);
-      else if (ifc.loopback || ifc.noArp) problems.push(`interface ${name} does not use ARP`);
-      else chosen.push(ifc);
-    }
-  } else {
-    chosen = host.filter((i) => eligible(i, v6, config.delegates.some((d) => typeof d.address === 'string')) && !excluded(i.name) && scopes.get(i.name) === 'network');
-  }
+  const { scopes, uplinkFound } = scopesOf(host);
+  const named = new Set(config.interfaces);
+  const v6Delegates = hasV6Delegates(config);
+  const choose = (name: string, ifc: HostInterface | undefined) => chooseInterface(config, v6, v6Delegates, named, name, ifc, scopes.get(name), problems);
+  const chosen = named.size ? [...named].filter((n) => choose(n, byName.get(n))).map((n) => byName.get(n)!) : host.filter((i) => choose(i.name, i));
   const chosenNames = new Set(chosen.map((i) => i.name));
-  // Frames from these MACs are the host's own. Host-internal links only count where they are watched:
-  // their MACs never appear on an uplink, and following them would re-derive the list on every veth.
-  const ownMacs = [
-    ...new Set(
-      host
-        .filter((i) => !i.loopback && i.mac !== '00:00:00:00:00:00' && (scopes.get(i.name) === 'network' || chosenNames.has(i.name)))
-        .map((i) => i.mac),
-    ),
-  ].sort();
+  // Frames from these MACs are the host's own.
+  const ownMacs = [...new Set(host.map((i) => ownMacOf(i, scopes.get(i.name), chosenNames.has(i.name))).filter((m): m is Mac => m !== null))].sort();
 
   const specs: WatchSpec[] = [];
   if (config.ownAddresses) {
