@@ -5,8 +5,9 @@
  */
 import type { Logger } from 'pino';
 import type { BpfProgram } from '../core/bpf-insn.js';
-import { Detector } from '../core/detector.js';
-import type { DetectorEvent } from '../core/events.js';
+import type { IpAddress } from '../core/address.js';
+import { Detector, type Transmission6 } from '../core/detector.js';
+import type { DetectorEvent, SendOutcome } from '../core/events.js';
 import type { Ipv4 } from '../core/ipv4.js';
 import type { Mac } from '../core/mac.js';
 import { type HostInterface, type WatchList, linkScopesOf } from '../core/watchlist.js';
@@ -78,7 +79,7 @@ export class Daemon {
   private poll: NodeJS.Timeout | null = null;
   private readonly changes: HostChangeQueue;
   /** Held addresses whose removal was read but not yet applied to the watch list: never sent for. */
-  private withdrawn = new Set<Ipv4>();
+  private withdrawn = new Set<IpAddress>();
   private lastProbeAt: number | null = null;
   private stopped = false;
   private readonly wallClock: WallClock;
@@ -120,7 +121,7 @@ export class Daemon {
       holds: (address) => this.heldNow.has(address),
       refresh: () => this.changes.peek(), // an address removed a moment ago is withdrawn, not announced
       withdrawn: (address) => this.withdrawn.has(address),
-      nd: (t) => this.nd?.transmit(t) ?? 'interface-down',
+      nd: (t) => this.sendNd(t),
       probeSent: () => (this.lastProbeAt = this.toWallClock(this.now())),
     });
     this.detector = new Detector({
@@ -231,6 +232,19 @@ export class Daemon {
       return true;
     });
     if (!ok) this.refresher.run();
+  }
+
+  /**
+   * An IPv6 frame: outside a tick (whose flush applied the host's changes already) the pending
+   * netlink messages are read first; an IPv6 address change among them makes the IPv6 side re-read
+   * its addresses now, and one that went is withdrawn (dropped without an error, as for IPv4).
+   */
+  private sendNd(t: Transmission6): SendOutcome {
+    if (!this.nd) return 'interface-down';
+    this.changes.peek();
+    if (this.changes.takeIpv6()) for (const a of this.nd.readAddresses()) this.withdrawn.add(a);
+    if (this.withdrawn.has(t.address)) return 'dropped';
+    return this.nd.transmit(t);
   }
 
   /** Re-reads the whole host, updates the watch list, sockets and kernel filters. */

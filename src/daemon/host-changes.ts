@@ -8,7 +8,9 @@
  * the queue (1) reads the socket synchronously before each probe tick (`flush()`, the addon's
  * flushWatch) and applies a removal of a held address at once, and (2) for a frame-driven send
  * (a defence) marks the removed address withdrawn as soon as its message is read, so that the
- * daemon's last-line check refuses it even before the watch list is re-derived.
+ * daemon's last-line check refuses it even before the watch list is re-derived. For IPv6 the
+ * daemon re-reads the IPv6 addresses at once when a peek found a change of them (takeIpv6), and
+ * withdraws those no longer usable the same way.
  */
 import type { Ipv4 } from '../core/ipv4.js';
 import type { HostChanges } from '../platform/netlink.js';
@@ -40,6 +42,8 @@ export class HostChangeQueue {
   private watch: LinkWatch | null = null;
   /** The socket was read in this turn of the event loop (a tick's flush): a peek would read it again. */
   private fresh = false;
+  /** An IPv6 address change was read and not yet asked for by takeIpv6() nor applied. */
+  private ipv6 = false;
 
   constructor(private readonly o: HostChangeQueueOptions) {}
 
@@ -58,7 +62,7 @@ export class HostChangeQueue {
       }
     }
     // An IPv6 address that went or failed DAD: the IPv6 side refuses by its own list, re-read now.
-    if (c.ipv6) this.urgent = true;
+    if (c.ipv6) this.urgent = this.ipv6 = true;
     this.pending = this.pending ? mergeChanges(this.pending, c) : c;
     if (this.settle) {
       if (!this.urgent) return;
@@ -88,6 +92,16 @@ export class HostChangeQueue {
     if (!this.fresh) this.read();
   }
 
+  /**
+   * After a peek: whether an IPv6 address change was read since the last call and is not applied
+   * yet (the IPv6 side then re-reads its addresses before a frame-driven send). True once per change.
+   */
+  takeIpv6(): boolean {
+    const v = this.ipv6;
+    this.ipv6 = false;
+    return v;
+  }
+
   private read(): void {
     this.watch?.flush?.();
     this.fresh = true;
@@ -105,7 +119,7 @@ export class HostChangeQueue {
   private applyPending(): void {
     const p = this.pending;
     this.pending = null;
-    this.urgent = false;
+    this.urgent = this.ipv6 = false;
     if (p && !this.o.stopped()) this.o.apply(p);
   }
 }

@@ -62,9 +62,10 @@ export class NdSockets {
 
   /**
    * Re-reads the host's IPv6 addresses. A failed dump (a kernel without IPv6, an old addon) keeps
-   * the last good view and is said once: IPv4 monitoring must not depend on it.
+   * the last good view and is said once: IPv4 monitoring must not depend on it. Returns the
+   * addresses that were held before and are not now (removed, or DAD failed).
    */
-  readAddresses(): void {
+  readAddresses(): Ipv6[] {
     let dump: ReturnType<NdPlatform['readAddresses']>;
     try {
       dump = this.deps.platform.readAddresses();
@@ -72,7 +73,7 @@ export class NdSockets {
     } catch (err) {
       if (!this.dumpFailed) this.deps.logger.warn({ event: 'ipv6-addresses', err: (err as Error).message }, `cannot read the IPv6 addresses, IPv6 is not monitored: ${(err as Error).message}`);
       this.dumpFailed = true;
-      return;
+      return [];
     }
     const by = new Map<number, HostAddress6[]>();
     const held = new Set<Ipv6>();
@@ -84,7 +85,10 @@ export class NdSockets {
     }
     for (const i of new Set([...by.keys(), ...this.byIfindex.keys()])) if (JSON.stringify(by.get(i)) !== JSON.stringify(this.byIfindex.get(i))) this.touched.add(i);
     this.byIfindex = by;
+    const gone: Ipv6[] = [];
+    for (const a of this.held) if (!held.has(a)) gone.push(a);
     this.held = held;
+    return gone;
   }
 
   /** Whether rtnetlink changes call for a re-read: any IPv6 address but a link-local one elsewhere than on a watched interface. */

@@ -9,18 +9,37 @@ import { defaultConfig } from '../../src/config/index.js';
 import { OP_REQUEST, decodeArp, encodeArp } from '../../src/core/arp.js';
 import { dropAllProgram } from '../../src/core/bpf.js';
 import { formatIpv4 } from '../../src/core/ipv4.js';
+import { TYPE_NEIGHBOR_ADVERTISEMENT, decodeNd, unsolicitedAdvertisement } from '../../src/core/ndp.js';
+import type { HostAddress6 } from '../../src/core/watchlist6.js';
 import type { HostInterface } from '../../src/core/watchlist.js';
 import { Daemon, type DaemonSocket } from '../../src/daemon/daemon.js';
 import { emptyChanges, type HostChanges } from '../../src/platform/netlink.js';
-import { ip } from '../support/fake-world.js';
+import { ip, ip6 } from '../support/fake-world.js';
 
 const OWN = '02:00:00:00:00:01';
 const INTRUDER = '02:00:00:00:00:99';
 const A = '192.0.2.10';
 const B = '192.0.2.20';
+const A6 = '2001:db8::10';
+const B6 = '2001:db8::20';
 
 function harness() {
   const addresses = new Set([A, B]);
+  const addresses6 = new Set(['fe80::1', A6, B6]);
+  const a6 = (address: string): HostAddress6 & { ifindex: number } => ({ ifindex: 2, address: ip6(address), prefixLength: 64, scope: address.startsWith('fe80') ? 'link' : 'global', tentative: false, dadFailed: false, optimistic: false, temporary: false, deprecated: false });
+  const advertised: string[] = []; // targets of the NAs this host sent
+  let frames6: ((f: Array<{ payload: Uint8Array; sourceMac: string; packetType: number }>) => void) | null = null;
+  const socket6: DaemonSocket = {
+    setFilter() {},
+    send: (payload) => {
+      const d = decodeNd(payload);
+      if (d.ok && d.frame.type === TYPE_NEIGHBOR_ADVERTISEMENT) advertised.push(d.frame.target);
+      return 'sent';
+    },
+    onFrames: (l) => void (frames6 = l),
+    onError() {},
+    close() {},
+  };
   const host = (): HostInterface[] => [
     { name: 'eth0', ifindex: 2, mac: OWN, up: true, loopback: false, noArp: false, addresses: [...addresses].map((a) => ({ address: ip(a), prefixLength: 24 })) },
   ];
@@ -62,6 +81,11 @@ function harness() {
         },
       };
     },
+    nd: {
+      openSocket: () => socket6,
+      buildFilter: () => dropAllProgram(),
+      readAddresses: () => [...addresses6].map(a6),
+    },
     logger: pino({ level: 'debug' }, sink),
     observers: [],
     now: () => Date.now(),
@@ -74,11 +98,20 @@ function harness() {
     c.addresses.push({ ifindex: 2, address: ip(B), prefixLength: 24, deleted: true });
     queued.push(c);
   };
+  /** The same for B6: an RTM_DELADDR of an IPv6 address. */
+  const removeB6 = () => {
+    addresses6.delete(B6);
+    const c = emptyChanges();
+    c.ipv6 = true;
+    queued.push(c);
+  };
+  /** Another host's unsolicited NA (override) for an IPv6 address: a claim, answered by a defence. */
+  const claim6 = (address: string) => frames6!([{ payload: unsolicitedAdvertisement(INTRUDER, ip6(address)).payload, sourceMac: INTRUDER, packetType: 1 }]);
   const claim = (address: string) => {
     const payload = encodeArp({ op: OP_REQUEST, senderMac: INTRUDER, senderIp: ip(address), targetMac: '00:00:00:00:00:00', targetIp: ip('192.0.2.254') });
     frames!([{ payload, sourceMac: INTRUDER, packetType: 1 }]);
   };
-  return { daemon, sent, lines, removeB, claim, flushes: () => flushes };
+  return { daemon, sent, advertised, lines, removeB, removeB6, claim, claim6, flushes: () => flushes };
 }
 
 const about = (s: { senderIp: string; targetIp: string }, a: string) => s.senderIp === a || s.targetIp === a;
@@ -116,6 +149,23 @@ describe('an address removed while the netlink watch is still coalescing', () =>
     const before = h.sent.length;
     h.claim(A);
     expect(h.sent.slice(before).filter((s) => s.senderIp === A && s.targetIp === A)).toHaveLength(1);
+    await h.daemon.stop();
+  });
+
+  it('an IPv6 address is read before a defence too: a claim for it right after the removal is not answered', async () => {
+    const h = harness();
+    await h.daemon.start();
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(h.advertised.filter((t) => t === ip6(B6)).length).toBeGreaterThan(0); // B6 announced while held
+    h.removeB6();
+    const mark = h.advertised.length;
+    h.claim6(B6); // before any tick and before the IPv6 side re-read its addresses
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(h.advertised.slice(mark).filter((t) => t === ip6(B6))).toEqual([]);
+    expect(h.lines.filter((l) => l.event === 'refused-send')).toEqual([]); // withdrawn, not refused
+    const before = h.advertised.length;
+    h.claim6(A6); // still held: defended at once
+    expect(h.advertised.slice(before).filter((t) => t === ip6(A6))).toHaveLength(1);
     await h.daemon.stop();
   });
 });
