@@ -211,7 +211,7 @@ function chattySection(c: ChattyResult): string[] {
       't0 = tcpdump timestamp of the claim on the intruder\'s bridge port.',
     '',
     DIST_HEAD,
-    distRow('dupip: conflict line, its own timestamp + 1 ms (the log has truncated milliseconds: an upper bound)', c.dupipLogged),
+    distRow('dupip: conflict line, its own timestamp (microseconds)', c.dupipLogged),
     distRow('dupip: conflict line read by the harness', c.dupipRead),
     distRow('dupip: `dupip_conflict` = 1 on /metrics (scrape answered)', c.metricFlip),
     distRow('dupip: state `conflict` in `dupip status` (control socket answered)', c.statusFlip),

@@ -8,8 +8,8 @@
  *   h1  the intruder: bench/tools/arp-send.mjs sends one claim per trial, at random gaps
  *   br  tcpdump on the intruder's bridge port p1: the wire time of each claim (t0)
  *
- * Per trial: t0 → dupip's 'state … to conflict' line (its own timestamp + 1 ms, since the log has
- * truncated milliseconds; and when the harness read it), → arpwatch's report (when read), → the flip of dupip_conflict on /metrics (even trials) or
+ * Per trial: t0 → dupip's 'state … to conflict' line (its own timestamp, which has microseconds;
+ * and when the harness read it), → arpwatch's report (when read), → the flip of dupip_conflict on /metrics (even trials) or
  * of the address's state in `dupip status` over the control socket (odd trials), polled back to
  * back from inside h0 as soon as the sender confirms the frame went out.
  */
@@ -121,9 +121,9 @@ export async function runChatty(opts: { quick: boolean }): Promise<ChattyResult>
       const t0 = t.wireAt ?? t.sentAt;
       const d = daemon.find((l) => l.event === 'state' && l.address === t.address && l.to === 'conflict');
       if (d) {
-        // The log has whole milliseconds, truncated: the line was written in [loggedAt, loggedAt + 1).
-        // The upper end is used, so the figure never flatters dupip (it reads up to 1 ms high).
-        t.dupipLoggedMs = round(d.loggedAt + 1 - t0, 3);
+        // The line's own time (microseconds; a baseline build whose log has whole milliseconds is read
+        // at the upper end of its millisecond, so that figure reads up to 1 ms high: loggedBy).
+        t.dupipLoggedMs = round(d.loggedBy - t0, 3);
         t.dupipReadMs = round(d.readAt - t0, 3);
       }
       const a = firstReport.get(t.address);

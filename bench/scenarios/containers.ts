@@ -11,7 +11,7 @@
  * churn window in which test/lab/containers.ts replaces veths (delete, create, address, up) at the
  * rate, then, with the churn going on, h1 claims a fresh address every 150–250 ms. Measured: dupip's CPU and RSS in both
  * windows, its open fds, its log lines in the churn window (per minute, before the claims), and the latency of each
- * claim from the sender's clock right before send() to dupip's conflict line (its timestamp + 1 ms).
+ * claim from the sender's clock right before send() to dupip's conflict line (its own timestamp, in microseconds).
  * A baseline run with no veths at all is the quiet host the RSS is compared with.
  */
 import { readdirSync } from 'node:fs';
@@ -83,7 +83,7 @@ async function oneHost(opts: { veths: number; configs: Array<{ mode: 'default' |
       let missed = 0;
       for (const s of sent) {
         const l = d.find((x) => x.event === 'state' && x.address === s.address && x.to === 'conflict', from);
-        if (l) latencies.push(round(l.loggedAt + 1 - s.at, 3));
+        if (l) latencies.push(round(l.loggedBy - s.at, 3));
         else missed++;
       }
       return { trials: sent.length, detected: distribution(latencies), missed };
@@ -201,7 +201,7 @@ export function containersSection(r: ContainersResult, fmtMs: (v: number | null 
       `${r.warmS ? `A warm-up of ${r.warmS} s after start-up (its probes, JIT and first major GC are not churn), a` : 'A'} quiet window of ${r.quietS} s, then a churn window (40 s for 250 veths at 5/s, else ${r.churnS} s) (CPU, RSS, fds and log lines are of this window), followed by the intruder's claims of h0's uplink addresses, one every 150–250 ms, while the churn goes on. ` +
       `Quiet host (eth0 only, no veths): ${q.quiet.schedCorePercent.toFixed(2)} % of a core, RSS ${q.quiet.rssMaxMb} MB, ${q.fds} fds` +
       (q.detected ? `; the same claims without churn: ${(q.trials ?? 0) - (q.missed ?? 0)}/${q.trials} detected, p50 ${fmtMs(q.detected.p50)}, p99 ${fmtMs(q.detected.p99)}, max ${fmtMs(q.detected.max)} (the machine's floor for the latency columns).` : '.') +
-      ` Latency: sender's clock right before send() → dupip's conflict line (its timestamp + 1 ms). CPU: schedstat, percent of one core.`,
+      ` Latency: sender's clock right before send() → dupip's conflict line (its own timestamp, in microseconds). CPU: schedstat, percent of one core.`,
     '',
     '| veths | dupip | churn /s (achieved) | CPU quiet | CPU churn | RSS max in churn (vs quiet host) | fds quiet / churn | log lines /min | uplink claims detected | p50 | p99 | max |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',

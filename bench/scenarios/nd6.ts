@@ -4,8 +4,8 @@
  *
  *   chatty6  h0 holds 2001:db8::1 and one fresh trial address per trial (nodad); h1 claims each with
  *            one unsolicited NA (S=0, O=1, its TLLA, to all-nodes: what keepalived or `ip` with
- *            ndisc_notify send), at random gaps. Latency = dupip's conflict line (its timestamp
- *            + 1 ms: the log truncates milliseconds) − the NA's time on the wire (tcpdump on the bridge).
+ *            ndisc_notify send), at random gaps. Latency = dupip's conflict line (its own
+ *            timestamp, in microseconds) − the NA's time on the wire (tcpdump on the bridge).
  *   silent6  dupip --probe-interval 1 s on h0, holding the trial addresses; h1 adds each (nodad: a
  *            host that holds it and says nothing) at a random moment, so only dupip's DAD probe
  *            (NS from ::) can find it: h1's kernel defends with an NA. Latency = the conflict line −
@@ -66,7 +66,7 @@ async function chatty6(trials: number): Promise<Nd6Result['chatty']> {
         missed++;
         continue;
       }
-      raw.push(round(d.loggedAt + 1 - w.time * 1000, 3));
+      raw.push(round(d.loggedBy - w.time * 1000, 3));
     }
     await daemon.stop();
     return { trials, dupip: distribution(raw), missed, over10ms: raw.filter((v) => v > 10).length, raw };
@@ -99,7 +99,7 @@ async function silent6(trials: number, intervalMs: number): Promise<Nd6Result['s
     for (const a of addresses) {
       const d = daemon.find((l) => l.event === 'state' && l.address === a && l.to === 'conflict');
       if (!d) missed++;
-      else raw.push(round(d.loggedAt + 1 - addedAt.get(a)!, 3));
+      else raw.push(round(d.loggedBy - addedAt.get(a)!, 3));
     }
     await daemon.stop();
     const targetMs = 1.2 * intervalMs;

@@ -13,6 +13,7 @@ import { openArpSocket, socketErrorKind } from '../platform/packet-socket.js';
 import { ndPlatform } from './nd-platform.js';
 import { DAEMON_HELP, VERSION } from './help.js';
 import type { Io } from './io.js';
+import { microsecondIsoTime } from './log-time.js';
 import { createObservers } from './observers.js';
 
 /** Log lines buffered while stdout is slow; beyond this they are dropped rather than held in memory. */
@@ -52,7 +53,7 @@ export async function daemonCommand(argv: string[], io: Io): Promise<number> {
   // Asynchronous: a slow reader of stdout (a pipe to a log shipper) must never stall frame
   // handling; the buffer is bounded, and flushed before the process exits.
   const destination = pino.destination({ fd: 1, sync: false, maxLength: LOG_BUFFER_BYTES });
-  const logger = pino({ level: loaded.config.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  const logger = pino({ level: loaded.config.logLevel, base: { pid: process.pid }, timestamp: microsecondIsoTime() }, destination);
   // Exceptions at the entry points are isolated (src/daemon/guard.ts); one anywhere else exits 70.
   const removeCrashPolicy = installCrashPolicy(logger, () => destination.flushSync());
   try {

@@ -35,8 +35,11 @@ describe.skipIf(need.skip)(need.title('daemon driver'), () => {
     const i = d.indexOf(d.state(A, 'ok'));
     const t = d.timed[i]!;
     expect(t.line).toBe(d.lines[i]);
-    // the line was read after it was logged (pino truncates to the millisecond; a little slack for the two clocks)
+    // the line was read after it was logged (a little slack for the two clocks); its time has microseconds
     expect(t.readAt).toBeGreaterThanOrEqual(t.loggedAt - 50);
+    expect(t.line.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect(t.loggedBy).toBe(t.loggedAt);
+    expect(d.timed.every((x, k) => k === 0 || x.loggedAt >= d.timed[k - 1]!.loggedAt - 1)).toBe(true); // in order
     expect(d.events('started')).toHaveLength(1);
     await d.close();
     expect(d.child.exitCode).toBe(0);

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { delay, exited, now, terminate } from '../lab/exec.js';
 import type { LabHost } from '../lab/lab.js';
 import { BIN } from './dupip.js';
+import { parseLogTime } from '../../src/cli/log-time.js';
 
 export interface LogLine {
   level: number;
@@ -26,8 +27,13 @@ export interface TimedLine<L extends LogLine = LogLine> {
   /** harness clock (exec.ts now()) when the line was read from the daemon's stdout: an upper bound
    *  on when the event was visible to a log shipper */
   readAt: number;
-  /** the line's own timestamp (pino isoTime: milliseconds, truncated) */
+  /** the line's own timestamp (milliseconds since the epoch; fractional: the log has microseconds) */
   loggedAt: number;
+  /**
+   * When the line was written at the latest: its timestamp, or its timestamp + 1 ms for a daemon
+   * whose log has whole milliseconds only (a baseline build older than the microsecond log time).
+   */
+  loggedBy: number;
 }
 
 export interface DaemonStartOptions {
@@ -72,7 +78,8 @@ export class DaemonProc {
         this.stderr.push(`(stdout) ${text}`);
         return;
       }
-      const t: TimedLine = { line, readAt, loggedAt: Date.parse(line.time) };
+      const loggedAt = parseLogTime(line.time);
+      const t: TimedLine = { line, readAt, loggedAt, loggedBy: /\.\d{6}Z$/.test(line.time) ? loggedAt : loggedAt + 1 };
       this.lines.push(line);
       this.timed.push(t);
       for (const l of this.listeners) l(t);
@@ -219,4 +226,4 @@ export class DaemonProc {
 }
 
 /** Sentinel passed to listeners when stdout has ended and the process has exited. */
-const CLOSED: TimedLine = { line: { level: 0, time: '', msg: '' }, readAt: 0, loggedAt: 0 };
+const CLOSED: TimedLine = { line: { level: 0, time: '', msg: '' }, readAt: 0, loggedAt: 0, loggedBy: 0 };
