@@ -213,6 +213,7 @@ function chattySection(c: ChattyResult): string[] {
     DIST_HEAD,
     distRow('dupip: conflict line, its own timestamp (microseconds)', c.dupipLogged),
     distRow('dupip: conflict line read by the harness', c.dupipRead),
+    ...(c.floor ? [distRow('floor: a C reader in h0 that only polls and reads (bench/tools/wake-floor.c), frame read', c.floor)] : []),
     distRow('dupip: `dupip_conflict` = 1 on /metrics (scrape answered)', c.metricFlip),
     distRow('dupip: state `conflict` in `dupip status` (control socket answered)', c.statusFlip),
     distRow('arpwatch: report read (stdout, line-buffered)', c.arpwatch),
@@ -220,6 +221,8 @@ function chattySection(c: ChattyResult): string[] {
     `arpwatch reports: ${Object.entries(c.arpwatchKinds).map(([k, n]) => `${n} × "${k}"`).join(', ') || 'none'}. ` +
       `dupip trials over 10 ms: ${c.over10ms ?? '—'} of ${c.trials}. Not detected: dupip ${c.missed.dupip}, arpwatch ${c.missed.arpwatch}; flips not seen: metric ${c.missed.metric}, status ${c.missed.status}; claims not seen by tcpdump: ${c.missed.wire} (it reports ${c.witnessDropped ?? '?'} lost). ` +
       `Sender timestamp → wire: p50 ${fmtMs(c.sendToWire?.p50)}, max ${fmtMs(c.sendToWire?.max)}.`,
+    '',
+    'The floor row is the machine, not dupip: a process that does nothing but wait in poll() and read the frame, woken by the same claim beside dupip (its time is taken right after recv()). dupip\'s row adds to it the batch\'s callback into JavaScript, the decode, the detector, the defence it sends and the log line.',
     '',
     'The metric and status flips are polled back to back from inside the host as soon as the sender has sent the frame (even trials: /metrics, odd trials: status); each figure includes one scrape or status round trip.',
     '',

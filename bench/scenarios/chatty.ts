@@ -7,6 +7,8 @@
  *       (database pre-filled with h0's MAC for every address)
  *   h1  the intruder: bench/tools/arp-send.mjs sends one claim per trial, at random gaps
  *   br  tcpdump on the intruder's bridge port p1: the wire time of each claim (t0)
+ *   h0  also bench/tools/wake-floor.c: a C reader that only polls and reads ARP frames, the floor
+ *       for "claim on the wire → a process has read it" on this machine, beside dupip
  *
  * Per trial: t0 → dupip's 'state … to conflict' line (its own timestamp, which has microseconds;
  * and when the harness read it), → arpwatch's report (when read), → the flip of dupip_conflict on /metrics (even trials) or
@@ -18,6 +20,7 @@ import { Arpwatch, type ArpwatchReport } from '../lib/arpwatch.js';
 import { BenchDaemon } from '../lib/daemon.js';
 import { addAddresses, ArpSender, Poller, range } from '../lib/lab-extra.js';
 import { delay, distribution, progress, round, uniform, type Distribution } from '../lib/util.js';
+import { WakeFloor } from '../lib/wake-floor.js';
 import { Wire, type WireFrame } from '../lib/wire.js';
 
 export interface ChattyTrial {
@@ -28,6 +31,8 @@ export interface ChattyTrial {
   sentAt: number;
   dupipLoggedMs: number | null;
   dupipReadMs: number | null;
+  /** wire → the minimal C reader's read (the machine's floor) */
+  floorMs?: number | null;
   arpwatchMs: number | null;
   arpwatchKind: string | null;
   flipKind: 'metric' | 'status';
@@ -41,6 +46,8 @@ export interface ChattyResult {
   gapMs: [number, number];
   dupipLogged: Distribution | null;
   dupipRead: Distribution | null;
+  /** the minimal C reader beside dupip: claim on the wire → read */
+  floor?: Distribution | null;
   metricFlip: Distribution | null;
   statusFlip: Distribution | null;
   arpwatch: Distribution | null;
@@ -74,6 +81,7 @@ export async function runChatty(opts: { quick: boolean }): Promise<ChattyResult>
     arpwatch.subscribe((r) => {
       if (!firstReport.has(r.ip)) firstReport.set(r.ip, r);
     });
+    const floor = await WakeFloor.start(h0);
     const daemon = await BenchDaemon.start(h0, { args: ['--interface', h0.ifname] });
     progress(`chatty: dupip watching ${addresses.length + 1} addresses; waiting for the first probe round`);
     if (!opts.quick) await daemon.waitStates(addresses, 'ok', 20_000);
@@ -94,6 +102,7 @@ export async function runChatty(opts: { quick: boolean }): Promise<ChattyResult>
         sentAt,
         dupipLoggedMs: null,
         dupipReadMs: null,
+        floorMs: null,
         arpwatchMs: null,
         arpwatchKind: null,
         flipKind: i % 2 === 0 ? 'metric' : 'status',
@@ -126,6 +135,8 @@ export async function runChatty(opts: { quick: boolean }): Promise<ChattyResult>
         t.dupipLoggedMs = round(d.loggedBy - t0, 3);
         t.dupipReadMs = round(d.readAt - t0, 3);
       }
+      const f = floor.firstRead.get(t.address);
+      if (f !== undefined && t.wireAt !== null) t.floorMs = round(f - t.wireAt, 3);
       const a = firstReport.get(t.address);
       if (a) {
         t.arpwatchMs = round(a.readAt - t0, 3);
@@ -134,6 +145,7 @@ export async function runChatty(opts: { quick: boolean }): Promise<ChattyResult>
       if (t.flipMs !== null) t.flipMs = round(t.flipMs - t0, 3);
     }
     await Promise.all([daemon.stop(), arpwatch.stop()]);
+    floor.stop();
     poller.close();
     sender.close();
 
@@ -147,6 +159,7 @@ export async function runChatty(opts: { quick: boolean }): Promise<ChattyResult>
       gapMs: gap,
       dupipLogged: distribution(pick((t) => t.dupipLoggedMs)),
       dupipRead: distribution(pick((t) => t.dupipReadMs)),
+      floor: distribution(pick((t) => t.floorMs ?? null)),
       metricFlip: distribution(pick((t) => t.flipMs, (t) => t.flipKind === 'metric')),
       statusFlip: distribution(pick((t) => t.flipMs, (t) => t.flipKind === 'status')),
       arpwatch: distribution(pick((t) => t.arpwatchMs)),

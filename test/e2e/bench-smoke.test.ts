@@ -57,7 +57,8 @@ describe.skipIf(need.skip)(need.title('bench --quick'), () => {
     expect(chatty!.raw).toHaveLength(chatty!.trials);
     expect(chatty!.missed.wire).toBe(0);
     expect(chatty!.dupipLogged?.n).toBe(chatty!.trials);
-    for (const d of [chatty!.dupipRead, chatty!.arpwatch, chatty!.metricFlip, chatty!.statusFlip]) {
+    expect(chatty!.floor?.n).toBe(chatty!.trials); // the C reader beside dupip read every claim
+    for (const d of [chatty!.dupipRead, chatty!.floor, chatty!.arpwatch, chatty!.metricFlip, chatty!.statusFlip]) {
       expect(d?.n).toBeGreaterThan(0);
       for (const k of ['min', 'p50', 'p99', 'max'] as const) expect(finite(d![k])).toBe(true);
     }
