@@ -94,13 +94,17 @@ export class Daemon {
   private timerHeld = false;
   /** The deadline timer's callback, made once (not a closure per tick). */
   private readonly onDeadline: () => void;
+  private readonly traceSends: boolean; // the log level needs a restart
+  private readonly eventHooks: readonly Observer[];
 
   constructor(private readonly deps: DaemonDeps) {
     this.guard = deps.guard ?? new Guard(deps.logger);
     this.deps = { ...deps, observers: isolateObservers(deps.observers, this.guard) };
+    this.eventHooks = this.deps.observers.filter((o) => o.event);
     this.config = deps.config;
     this.now = deps.now ?? monotonicNow;
     this.wallClock = new WallClock(this.now);
+    this.traceSends = deps.logger.isLevelEnabled('trace');
     this.churnLog = new ChurnLog(deps.logger, CHURN_SUMMARY_MS);
     this.churnTimer = new ChurnSummaryTimer(this.guard, CHURN_SUMMARY_MS, () => {
       const c = this.hostView.churn;
@@ -279,16 +283,18 @@ export class Daemon {
   /** Delivers queued detector events to the log and observers, then re-arms the timer. */
   private pump(): void {
     const events = this.detector.pullEvents();
-    for (const e of events) this.deliver(e);
+    for (let i = 0; i < events.length; i++) this.deliver(events[i]!);
     this.arm();
   }
 
   private deliver(e: DetectorEvent): void {
-    this.log(e);
+    // A frame sent (most events at idle) makes a log line only at trace (event-log.ts, quieting: none).
+    if (e.type !== 'sent' || e.outcome !== 'sent' || this.traceSends) this.log(e);
     if (e.type === 'sent' && e.outcome !== 'sent') {
       for (const o of this.deps.observers) o.sendError?.(e.interface, e.outcome);
     }
-    for (const o of this.deps.observers) o.event?.(e);
+    const hooks = this.eventHooks; // per event: no iterator, no observer without the hook
+    for (let i = 0; i < hooks.length; i++) hooks[i]!.event!(e);
   }
 
   private arm(): void {
