@@ -13,9 +13,11 @@ import type { Mac } from '../core/mac.js';
 import { type HostInterface, type WatchList, linkScopesOf } from '../core/watchlist.js';
 import type { DaemonConfig } from '../config/index.js';
 import type { HostChanges } from '../platform/netlink.js';
+import { lateTimeout } from '../metrics/event-loop.js';
 import { socketErrorKind } from '../platform/socket-error.js';
 import { ChurnLog } from './churn-log.js';
-import { DROP_POLL_MS, DropAccount } from './drops.js';
+import { ChurnSummaryTimer } from './churn-summary.js';
+import { DropAccount } from './drops.js';
 import { eventLog } from './event-log.js';
 import { Guard, Retrying, isolateObservers } from './guard.js';
 import { type LinkWatch, HostChangeQueue } from './host-changes.js';
@@ -72,7 +74,7 @@ export class Daemon {
   private readonly nd: NdSockets | null;
   private readonly watch: WatchSync;
   private readonly hostView: HostView;
-  private churnTimer: NodeJS.Timeout | null = null;
+  private readonly churnTimer: ChurnSummaryTimer; // runs only while interfaces churn
   private readonly churnLog: ChurnLog;
   private timer: NodeJS.Timeout | null = null;
   private armedAt: number | null = null;
@@ -90,16 +92,25 @@ export class Daemon {
   private readonly refresher: Retrying;
   private readonly drops: DropAccount;
   private readonly transmitter: Transmitter;
-  private dropPoll: NodeJS.Timeout | null = null;
   private timerHeld = false;
+  /** The deadline timer's callback, made once (not a closure per tick). */
+  private readonly onDeadline: () => void;
+  private readonly traceSends: boolean; // the log level needs a restart
+  private readonly eventHooks: readonly Observer[];
 
   constructor(private readonly deps: DaemonDeps) {
     this.guard = deps.guard ?? new Guard(deps.logger);
     this.deps = { ...deps, observers: isolateObservers(deps.observers, this.guard) };
+    this.eventHooks = this.deps.observers.filter((o) => o.event);
     this.config = deps.config;
     this.now = deps.now ?? monotonicNow;
     this.wallClock = new WallClock(this.now);
+    this.traceSends = deps.logger.isLevelEnabled('trace');
     this.churnLog = new ChurnLog(deps.logger, CHURN_SUMMARY_MS);
+    this.churnTimer = new ChurnSummaryTimer(this.guard, CHURN_SUMMARY_MS, () => {
+      const c = this.hostView.churn;
+      return c.linksAdded + c.linksRemoved + c.linksChanged + c.addressChanges + this.churnLog.sockets.opened + this.churnLog.sockets.closed;
+    }, () => this.churnLog.summary(this.hostView.churn, this.list.interfaces.length));
     this.changes = new HostChangeQueue({
       settleMs: LINK_SETTLE_MS,
       apply: (p) => this.applyChanges(p),
@@ -113,6 +124,19 @@ export class Daemon {
     this.refresher = new Retrying(this.guard, 'refresh', () => this.refresh(), undefined, () => this.holdTimer());
     this.drops = new DropAccount(deps.logger, this.guard, (ifname, n) => {
       for (const o of this.deps.observers) o.framesDropped?.(ifname, n);
+    });
+    this.onDeadline = this.guard.wrap('timer', () => {
+      const d = this.armedAt ?? this.now();
+      this.timer = null;
+      this.armedAt = null;
+      this.changes.flush(); // an address removed a moment ago leaves the watch list before anything is sent
+      // libuv's millisecond clock may fire a hair before `d` on ours: that is the deadline,
+      // not a reason for a second wake-up a millisecond later.
+      this.detector.handleTimeout(Math.max(this.now(), d));
+      this.pump();
+    }, () => {
+      this.holdTimer();
+      this.pump();
     });
     this.transmitter = new Transmitter({
       logger: deps.logger,
@@ -182,9 +206,7 @@ export class Daemon {
     this.churnLog.sockets.opened = 0; // the summary is about churn, not the start
     for (const o of this.deps.observers) await o.attach?.(this.view());
     this.poll = setInterval(() => this.refresher.run(), HOST_POLL_MS);
-    this.dropPoll = setInterval(this.guard.wrap('timer', () => this.drops.poll()), DROP_POLL_MS);
-    this.churnTimer = setInterval(this.guard.wrap('timer', () => this.churnLog.summary(this.hostView.churn, this.list.interfaces.length)), CHURN_SUMMARY_MS);
-    this.churnTimer.unref?.();
+    this.churnTimer.baseline();
     this.deps.logger.info(
       { event: 'started', interfaces: this.list.interfaces.map((i) => i.name), addresses: this.list.specs.length },
       `dupip monitoring ${this.list.specs.length} address(es) on ${this.list.interfaces.map((i) => i.name).join(', ') || 'no interface'}`,
@@ -205,7 +227,9 @@ export class Daemon {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    for (const t of [this.poll, this.dropPoll, this.churnTimer]) if (t) clearInterval(t);
+    if (this.poll) clearInterval(this.poll);
+    this.churnTimer.stop();
+    this.drops.stop();
     this.refresher.stop();
     this.changes.close();
     this.socketSet.closeAll();
@@ -232,13 +256,10 @@ export class Daemon {
       return true;
     });
     if (!ok) this.refresher.run();
+    if (!this.stopped) this.churnTimer.check();
   }
 
-  /**
-   * An IPv6 frame: outside a tick (whose flush applied the host's changes already) the pending
-   * netlink messages are read first; an IPv6 address change among them makes the IPv6 side re-read
-   * its addresses now, and one that went is withdrawn (dropped without an error, as for IPv4).
-   */
+  /** An IPv6 frame: pending netlink read first; an IPv6 change re-reads the addresses, one that went is withdrawn. */
   private sendNd(t: Transmission6): SendOutcome {
     if (!this.nd) return 'interface-down';
     this.changes.peek();
@@ -253,6 +274,7 @@ export class Daemon {
     this.hostView.readAll();
     this.nd?.readAddresses();
     this.rederive();
+    if (!this.stopped) this.churnTimer.check();
   }
 
   /**
@@ -269,16 +291,18 @@ export class Daemon {
   /** Delivers queued detector events to the log and observers, then re-arms the timer. */
   private pump(): void {
     const events = this.detector.pullEvents();
-    for (const e of events) this.deliver(e);
+    for (let i = 0; i < events.length; i++) this.deliver(events[i]!);
     this.arm();
   }
 
   private deliver(e: DetectorEvent): void {
-    this.log(e);
+    // A frame sent (most events at idle) makes a log line only at trace (event-log.ts, quieting: none).
+    if (e.type !== 'sent' || e.outcome !== 'sent' || this.traceSends) this.log(e);
     if (e.type === 'sent' && e.outcome !== 'sent') {
       for (const o of this.deps.observers) o.sendError?.(e.interface, e.outcome);
     }
-    for (const o of this.deps.observers) o.event?.(e);
+    const hooks = this.eventHooks; // per event: no iterator, no observer without the hook
+    for (let i = 0; i < hooks.length; i++) hooks[i]!.event!(e);
   }
 
   private arm(): void {
@@ -289,18 +313,8 @@ export class Daemon {
     this.timer = null;
     this.armedAt = d;
     if (d === null) return;
-    this.timer = setTimeout(this.guard.wrap('timer', () => {
-      this.timer = null;
-      this.armedAt = null;
-      this.changes.flush(); // an address removed a moment ago leaves the watch list before anything is sent
-      // libuv's millisecond clock may fire a hair before `d` on ours: that is the deadline,
-      // not a reason for a second wake-up a millisecond later.
-      this.detector.handleTimeout(Math.max(this.now(), d));
-      this.pump();
-    }, () => {
-      this.holdTimer();
-      this.pump();
-    }), Math.max(0, Math.ceil(d - this.now())));
+    // lateTimeout: its lateness feeds nodejs_eventloop_lag_* (metrics/event-loop.ts), no sampler wake-up of its own.
+    this.timer = lateTimeout(this.onDeadline, Math.max(0, Math.ceil(d - this.now())));
   }
 
   /** After a fault: deliver the events of what was done before it and re-arm; if that throws too, hold the timer. */

@@ -2,9 +2,11 @@
  * Frames the kernel dropped because a socket's receive queue was full (PACKET_STATISTICS
  * tp_drops, which the kernel resets on every read; the socket accumulates them). Read when frames
  * arrive (the kernel drops only while frames arrive): at most every READ_MS, and at once after a
- * batch that shows a backlog (the queue may have overflowed); every DROP_POLL_MS whatever happens
- * (the last drops of a burst followed by silence); and when a socket closes. An idle daemon thus
- * wakes for them every DROP_POLL_MS, not every READ_MS. The new drops go to the observers
+ * batch that shows a backlog (the queue may have overflowed); DROP_POLL_MS after frames that
+ * arrived without a read (the last drops of a burst followed by silence); and when a socket
+ * closes; and while drops wait for their log line. A daemon that receives nothing is never woken
+ * for them: the kernel drops only frames that arrive, and those are followed by a read within
+ * DROP_POLL_MS. The new drops go to the observers
  * (dupip_frames_dropped_total) and to the log, at warn, at most one line per interface per
  * LOG_WINDOW_MS with the count since the previous line.
  */
@@ -39,6 +41,8 @@ interface Tracked {
 export class DropAccount {
   private readonly tracked = new Map<string, Tracked>();
   private toldSmallBuffer = false;
+  /** The safety-net poll, armed while frames arrived that no read followed. */
+  private safety: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly logger: Logger,
@@ -88,9 +92,13 @@ export class DropAccount {
     const t = this.tracked.get(ifname);
     if (!t || t.source !== source) return;
     const since = this.now() - t.readAt;
-    if (since < READ_MS && (count < BACKLOG_FRAMES || since < BACKLOG_READ_MS)) return;
+    if (since < READ_MS && (count < BACKLOG_FRAMES || since < BACKLOG_READ_MS)) {
+      this.safety ??= this.armSafety();
+      return;
+    }
     this.collect(ifname, t);
     this.flushLog(ifname, t, false);
+    if (t.pending > 0) this.safety ??= this.armSafety(); // its line is logged once the window ends
   }
 
   /** Takes the socket's last drops, then forgets it (the socket is closing). */
@@ -112,8 +120,24 @@ export class DropAccount {
         first ??= err;
       }
       this.flushLog(ifname, t, false);
+      if (t.pending > 0) this.safety ??= this.armSafety();
     }
     if (first !== null) throw first;
+  }
+
+  /** Stops the safety-net poll (the daemon stops). */
+  stop(): void {
+    if (this.safety) clearTimeout(this.safety);
+    this.safety = null;
+  }
+
+  private armSafety(): NodeJS.Timeout {
+    const timer = setTimeout(this.guard.wrap('timer', () => {
+      this.safety = null;
+      this.poll();
+    }), DROP_POLL_MS);
+    timer.unref?.();
+    return timer;
   }
 
   private collect(ifname: string, t: Tracked): void {

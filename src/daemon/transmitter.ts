@@ -49,9 +49,12 @@ export class Transmitter {
     const out = new Array<SendOutcome>(ts.length);
     if (ts.some((t) => t.kind !== 'probe')) this.d.refresh();
     const groups = new Map<DaemonSocket, number[]>(); // per ARP socket: its frames that passed the check
+    let ifname: string | null = null; // a drain's frames share one interface: one socket look-up
+    let socket: DaemonSocket | undefined;
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i]!;
-      const s = t.family === 'ipv6' ? undefined : this.d.socket(t.interface);
+      if (t.family !== 'ipv6' && t.interface !== ifname) socket = this.d.socket((ifname = t.interface));
+      const s = t.family === 'ipv6' ? undefined : socket;
       if (!s?.sendBatch) {
         out[i] = this.one(t);
         continue;

@@ -4,7 +4,7 @@
  * for the drops of a burst followed by silence, so an idle daemon wakes for it rarely.
  */
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BACKLOG_FRAMES, DROP_POLL_MS, DropAccount, READ_MS } from '../../src/daemon/drops.js';
 import { Guard } from '../../src/daemon/guard.js';
 
@@ -65,6 +65,28 @@ describe('drop counter reads', () => {
     expect(w.reported).toEqual([500]);
     w.batch(BACKLOG_FRAMES - 1);
     expect(w.source.reads).toBe(1);
+  });
+
+  it('the safety net is armed only by frames no read followed: a daemon that receives nothing is never woken for drops', () => {
+    vi.useFakeTimers();
+    try {
+      const w = setup();
+      expect(vi.getTimerCount()).toBe(0);
+      vi.advanceTimersByTime(10 * DROP_POLL_MS);
+      expect(w.source.reads).toBe(0);
+      w.advance(100);
+      w.source.drops = 4; // the last frames of a burst, then silence
+      w.batch(1);
+      w.batch(1);
+      expect(w.source.reads).toBe(0);
+      expect(vi.getTimerCount()).toBe(1); // one timer for any number of unread batches
+      vi.advanceTimersByTime(DROP_POLL_MS);
+      expect(w.reported).toEqual([4]);
+      expect(vi.getTimerCount()).toBe(0);
+      w.drops.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('the safety-net poll is at least 30 s apart: an idle daemon does not wake for drops every few seconds', () => {

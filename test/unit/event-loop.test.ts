@@ -4,7 +4,7 @@
  */
 import { Registry } from '../../src/metrics/registry.js';
 import { describe, expect, it } from 'vitest';
-import { lagStatistics, registerEventLoopLag } from '../../src/metrics/event-loop.js';
+import { lagStatistics, lateTimeout, registerEventLoopLag } from '../../src/metrics/event-loop.js';
 import { DupipMetrics } from '../../src/metrics/metrics.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -49,6 +49,30 @@ describe('event-loop lag', () => {
     const stalled = gauges(await r.metrics());
     expect(stalled.nodejs_eventloop_lag_max_seconds).toBeGreaterThan(0.3);
     expect(stalled.nodejs_eventloop_lag_max_seconds).toBeLessThan(1.5);
+  });
+
+  it("the daemon's own timer wake-ups are the samples: a late one is seen, and the fallback sampler does not wake meanwhile", { timeout: 15_000 }, async () => {
+    const r = new Registry();
+    const recorder = registerEventLoopLag(r, 300);
+    try {
+      await r.metrics(); // reset
+      for (let i = 0; i < 8; i++) await new Promise<void>((resolve) => lateTimeout(resolve, 100)); // 800 ms of 100 ms wake-ups
+      expect(recorder.fallbackWakeups).toBe(0);
+      expect(recorder.histogram.count).toBeGreaterThanOrEqual(8);
+      const fired = new Promise<void>((resolve) => lateTimeout(resolve, 10));
+      const until = Date.now() + 400;
+      while (Date.now() < until) {
+        /* stall the loop past the timer's deadline */
+      }
+      await fired;
+      const g = gauges(await r.metrics());
+      expect(g.nodejs_eventloop_lag_max_seconds).toBeGreaterThan(0.3);
+      expect(g.nodejs_eventloop_lag_max_seconds).toBeLessThan(1.5);
+      await sleep(700); // quiet: the fallback samples
+      expect(recorder.fallbackWakeups).toBeGreaterThanOrEqual(1);
+    } finally {
+      recorder.stop();
+    }
   });
 
   it('the daemon registry has them once, from this module (not the resolution-biased ones of prom-client, which dupip no longer loads)', async () => {
