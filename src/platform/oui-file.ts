@@ -13,7 +13,7 @@
  * the same answer for every MAC (test/unit/oui-file.test.ts). If the file is missing or
  * unreadable, MACs are described without a vendor and the reason is kept.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeMac, macDetails as details, type MacDetails, type MacInfo, type OuiLookup } from '../core/mac-info.js';
 import type { Mac } from '../core/mac.js';
@@ -68,21 +68,36 @@ interface Scan {
   end: number;
 }
 
-/** One pass through the file in chunks: counts, and whether it has the sorted form. */
-function scanFile(fd: number, length: number): Scan {
-  const chunk = Buffer.allocUnsafe(65536);
-  let carry: Buffer = Buffer.alloc(0);
-  let lineStart = 0; // file offset of the line in carry + chunk
-  let pos = 0;
+/** Bytes read at once by the check; a longer line makes the file one for the in-memory table. */
+const SCAN_CHUNK = 65536;
+
+/**
+ * One pass through the file in chunks of one buffer, allocating nothing per line (the daemon's
+ * startup garbage is its resident memory later): counts, and whether it has the sorted form.
+ */
+function scanFile(fd: number): Scan {
+  const buf = Buffer.allocUnsafe(SCAN_CHUNK);
+  const previous = new Uint8Array(16);
+  let previousLength = -1; // no assignment yet
+  let base = 0; // file offset of buf[0]
+  let have = 0;
   let size = 0;
   let invalid = 0;
   let sorted = true;
   let start = -1;
   let end = 0;
   let blankAfter = false; // an empty line after the first assignment (allowed only at the end)
-  let previous = '';
-  const line = (b: Buffer, from: number, to: number) => {
-    if (to === from || b[from] === HASH) {
+  /** Whether the prefix buf[from, from + n) sorts after the previous one. */
+  const after = (from: number, n: number): boolean => {
+    const common = Math.min(n, previousLength);
+    for (let k = 0; k < common; k++) {
+      const d = buf[from + k]! - previous[k]!;
+      if (d !== 0) return d > 0;
+    }
+    return n > previousLength;
+  };
+  const line = (from: number, to: number) => {
+    if (to === from || buf[from] === HASH) {
       if (start >= 0) {
         if (to === from) blankAfter = true;
         else sorted = false; // a comment between assignments
@@ -90,39 +105,43 @@ function scanFile(fd: number, length: number): Scan {
       return;
     }
     let i = from;
-    while (i < to && isHexUpper(b[i]!)) i++;
+    while (i < to && isHexUpper(buf[i]!)) i++;
     const n = i - from;
     let e = to;
-    while (e > i + 1 && b[e - 1]! <= 32) e--;
-    if ((n !== 6 && n !== 7 && n !== 9) || b[i] !== TAB || e <= i + 1) {
+    while (e > i + 1 && buf[e - 1]! <= 32) e--;
+    if ((n !== 6 && n !== 7 && n !== 9) || buf[i] !== TAB || e <= i + 1) {
       invalid++;
       sorted = false;
       return;
     }
     if (blankAfter) sorted = false;
-    const prefix = b.toString('latin1', from, i);
-    if (start < 0) start = lineStart;
-    else if (!(previous < prefix)) sorted = false; // byte order (ASCII), and no prefix twice
-    previous = prefix;
+    if (start < 0) start = base + from;
+    // Byte order (ASCII), each prefix once.
+    else if (!after(from, n)) sorted = false;
+    for (let k = 0; k < n; k++) previous[k] = buf[from + k]!;
+    previousLength = n;
+    end = base + to + 1;
     size++;
   };
-  while (pos < length) {
-    const got = readSync(fd, chunk, 0, chunk.length, pos);
-    if (got === 0) break;
-    pos += got;
-    const b = carry.length ? Buffer.concat([carry, chunk.subarray(0, got)]) : chunk.subarray(0, got);
+  for (;;) {
+    const got = readSync(fd, buf, have, buf.length - have, base + have);
+    if (got === 0) {
+      if (have > 0) {
+        line(0, have);
+        if (end > base + have) end = base + have; // no final newline
+      }
+      break;
+    }
+    have += got;
     let from = 0;
-    for (let nl = b.indexOf(NL); nl >= 0; nl = b.indexOf(NL, from)) {
-      line(b, from, nl);
-      if (start >= 0 && !blankAfter && nl > from) end = lineStart + (nl - from) + 1;
-      lineStart += nl - from + 1;
+    for (let nl = buf.indexOf(NL, from); nl >= 0 && nl < have; nl = buf.indexOf(NL, from)) {
+      line(from, nl);
       from = nl + 1;
     }
-    carry = Buffer.from(b.subarray(from));
-  }
-  if (carry.length) {
-    line(carry, 0, carry.length);
-    if (start >= 0 && !blankAfter) end = lineStart + carry.length;
+    if (from === 0 && have === buf.length) return { size, invalid: invalid + 1, sorted: false, start: 0, end: 0 };
+    buf.copy(buf, 0, from, have);
+    base += from;
+    have -= from;
   }
   return { size, invalid, sorted: sorted && start >= 0, start: Math.max(start, 0), end };
 }
@@ -236,7 +255,7 @@ function cached(lookup: OuiLookup): OuiLookup {
 export function openOuiRegistry(path: string): OuiRegistry {
   const fd = openSync(path, 'r');
   try {
-    const scan = scanFile(fd, fstatSync(fd).size);
+    const scan = scanFile(fd);
     if (scan.sorted) {
       return { lookup: cached(fileLookup(fd, scan.start, scan.end)), size: scan.size, invalid: 0, mode: 'file', close: () => closeSync(fd) };
     }

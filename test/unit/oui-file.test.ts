@@ -116,12 +116,13 @@ describe('other files', () => {
     for (const m of probesFor(v)) expect(r.lookup(m)).toBe(t.lookup(m));
   });
 
-  it('reads an unsorted file, or one with invalid lines, into a table with the same answers', () => {
+  it('reads an unsorted file, or one with invalid, commented, repeated or huge lines, into a table with the same answers', () => {
     const unsorted = `005056\tVMware, Inc.\n00005E\tICANN, IANA Department\n001B21\tIntel Corporate\n`;
     const corrupt = `${SMALL}not-a-line\n\u0000\u0001garbage\n`;
     const commented = SMALL.replace('005056', '# middle\n005056');
     const twice = `${SMALL}741AE09\tPrivate again\n`;
-    for (const v of [unsorted, corrupt, commented, twice]) {
+    const huge = `${SMALL}741AE0A\t${'y'.repeat(70_000)}\n`; // a line longer than the check's buffer
+    for (const v of [unsorted, corrupt, commented, twice, huge]) {
       const r = openOuiRegistry(file(v));
       const t = parseOuiTable(v);
       expect(r.mode).toBe('memory');
