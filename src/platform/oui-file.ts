@@ -6,7 +6,9 @@
  * (MA-L), 7 (MA-M) or 9 (MA-S) upper-case hex digits) sorted by PREFIX byte by byte, as
  * scripts/update-oui.mjs writes it. A lookup then bisects the sorted lines with positional reads
  * (fs.readSync at an offset: a few page-cache reads, synchronous, only when a MAC is described),
- * longest assignment first; the last answers are kept in a small cache.
+ * longest assignment first; one search suffices when the line after the MAC's MA-L block does not
+ * start with the same 6 digits (most MACs: no MA-M or MA-S block under it). The last answers are
+ * kept in a small cache.
  *
  * Any other file (unsorted, lines that are not assignments, comments between them) is read into
  * the in-memory table of src/core/oui-table.ts instead, whose answers are the reference: both give
@@ -187,25 +189,33 @@ function fileLookup(fd: number, start: number, end: number): OuiLookup {
     return b.subarray(0, off);
   };
   const window = Buffer.allocUnsafe(WINDOW + 2 * STEP_READ);
+  // Where lineAfter left the prefix of the line it found: buf[prefixAt, prefixEnd).
+  let prefixAt = 0;
+  let prefixEnd = 0;
+  /**
+   * The start of the first line after `mid` (`limit` if none before it), its prefix left in buf.
+   * As a rule the line start, its prefix and tab are all in the one read at the midpoint.
+   */
+  const lineAfter = (mid: number, limit: number): number => {
+    const got = read(mid, limit - mid);
+    const nl = buf.subarray(0, got).indexOf(NL);
+    if (nl >= 0 && (got - nl - 1 > 10 || mid + got === limit)) {
+      prefixAt = nl + 1;
+      prefixEnd = got;
+      return mid + nl + 1;
+    }
+    const s = nextLineStart(mid, limit);
+    prefixAt = 0;
+    prefixEnd = s < limit ? read(s, Math.min(16, limit - s)) : 0;
+    return s;
+  };
   const find = (key: string): string | undefined => {
     let lo = start; // a line start; the line wanted, if any, starts in [lo, hi)
     let hi = end;
     while (hi - lo > WINDOW) {
-      const mid = (lo + hi) >>> 1;
-      const got = read(mid, hi - mid);
-      const nl = buf.subarray(0, got).indexOf(NL);
-      let s: number;
-      let c: number;
-      // As a rule the next line's prefix and tab are in the bytes read at the midpoint.
-      if (nl >= 0 && (got - nl - 1 > 10 || mid + got === hi)) {
-        s = mid + nl + 1;
-        if (s >= hi) break;
-        c = comparePrefix(buf, nl + 1, got, key);
-      } else {
-        s = nextLineStart(mid, hi);
-        if (s >= hi) break;
-        c = comparePrefix(buf, 0, read(s, Math.min(16, hi - s)), key);
-      }
+      const s = lineAfter((lo + hi) >>> 1, hi);
+      if (s >= hi) break;
+      const c = comparePrefix(buf, prefixAt, prefixEnd, key);
       if (c === 0) return nameAt(s, end);
       if (c < 0) lo = s;
       else hi = s;
@@ -219,9 +229,52 @@ function fileLookup(fd: number, start: number, end: number): OuiLookup {
     }
     return undefined;
   };
+  /** Offset of the first line whose prefix is not below `key` (`end` if none). */
+  const lowerBound = (key: string): number => {
+    let lo = start; // every line before lo is below key; every line from hi on is not
+    let hi = end;
+    while (hi - lo > WINDOW) {
+      const s = lineAfter((lo + hi) >>> 1, hi);
+      if (s >= hi) break;
+      if (comparePrefix(buf, prefixAt, prefixEnd, key) < 0) lo = s;
+      else hi = s;
+    }
+    const w = hi - lo <= window.length ? window.subarray(0, read(lo, hi - lo, window)) : readAll(lo, hi);
+    for (let from = 0; from < w.length; ) {
+      let nl = w.indexOf(NL, from);
+      if (nl < 0) nl = w.length;
+      if (comparePrefix(w, from, nl, key) >= 0) return lo + from;
+      from = nl + 1;
+    }
+    return hi;
+  };
+  /**
+   * Most MACs are in an MA-L block with no MA-M or MA-S block under it: one search for its 6 digits
+   * tells, from the line after, whether a longer assignment can exist (they sort right after it).
+   * undefined: one may; null: none does and the MA-L block has no line either.
+   */
+  const onlyMaL = (k6: string): string | null | undefined => {
+    const s = lowerBound(k6);
+    if (s >= end) return null;
+    const got = read(s, end - s);
+    let at = 0;
+    let name: string | null = null;
+    if (comparePrefix(buf, 0, got, k6) === 0) {
+      const nl = buf.subarray(0, got).indexOf(NL);
+      if (nl < 0) return undefined; // a long line: let the full searches decide
+      name = nameAt(s, end);
+      at = nl + 1;
+      if (s + at >= end) return name;
+    }
+    if (got - at < 10 && s + got < end) return undefined; // the next prefix is not all in the bytes read
+    for (let i = 0; i < 6; i++) if (buf[at + i] !== k6.charCodeAt(i)) return name;
+    return undefined; // the next line starts with the same 6 digits: an MA-M or MA-S block
+  };
   return (mac: Mac) => {
     const hex = mac.replace(/:/g, '').toUpperCase();
     try {
+      const quick = onlyMaL(hex.slice(0, 6));
+      if (quick !== undefined) return quick ?? undefined;
       for (const length of LENGTHS) {
         const name = find(hex.slice(0, length));
         if (name !== undefined) return name;

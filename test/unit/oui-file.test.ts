@@ -106,14 +106,21 @@ describe('other files', () => {
     expect(r.lookup('74:1a:e0:a0:00:00')).toBe(long);
   });
 
-  it('bisects a large generated file as the table would (windows, line starts after the midpoint)', () => {
+  it('bisects a large generated file as the table would (windows, line starts after the midpoint, MA-M and MA-S blocks with and without their MA-L line)', () => {
     const lines: string[] = ['# generated'];
-    for (let i = 0; i < 20_000; i += 3) lines.push(`${(0x100000 + i * 7).toString(16).toUpperCase()}\tVendor ${i} ${'x'.repeat(i % 50)}`);
+    for (let i = 0; i < 20_000; i += 3) {
+      const p = (0x100000 + i * 7).toString(16).toUpperCase();
+      if (i % 5 !== 1) lines.push(`${p}\tVendor ${i} ${'x'.repeat(i % 50)}`); // some MA-M/MA-S blocks without their MA-L line
+      if (i % 2 === 0) lines.push(`${p}3\tMA-M ${i}`, `${p}3A1\tMA-S ${i}`); // sorted after their MA-L line
+      if (i % 9 === 0) lines.push(`${p}E2B\tMA-S alone ${i}`);
+    }
     const v = `${lines.join('\n')}\n`;
     const r = openOuiRegistry(file(v));
     const t = parseOuiTable(v);
     expect(r.mode).toBe('file');
-    for (const m of probesFor(v)) expect(r.lookup(m)).toBe(t.lookup(m));
+    const probes = probesFor(v, 3);
+    for (const m of probes) expect(r.lookup(m)).toBe(t.lookup(m));
+    expect(probes.map((m) => r.lookup(m)).filter((n) => n?.startsWith('MA-S')).length).toBeGreaterThan(1000);
   });
 
   it('reads an unsorted file, or one with invalid, commented, repeated or huge lines, into a table with the same answers', () => {
