@@ -14,7 +14,7 @@ import type { DaemonView, FaultPlace, Observer } from '../daemon/observer.js';
 import { Journal } from '../journal/journal.js';
 import { journalObserver } from '../journal/observer.js';
 import { notifyObserver } from '../daemon/notify.js';
-import { OUI_FILE, ouiLoadError, ouiTable } from '../platform/oui-file.js';
+import { OUI_FILE, ouiLoadError, ouiRegistry } from '../platform/oui-file.js';
 import { DupipMetrics } from '../metrics/metrics.js';
 import { BasicAuth } from '../web/basic-auth.js';
 import { createHandler, webReporter } from '../web/routes.js';
@@ -99,14 +99,18 @@ export async function createObservers(config: DaemonConfig, web: WebConfig, logg
 }
 
 /**
- * The IEEE registry that names MAC vendors, read now, before any socket is open: the first
- * conflict must not wait for it (its log line, metrics and status are on the frame path).
+ * The IEEE registry that names MAC vendors, opened and checked now, before any socket is open:
+ * the first conflict must not wait for it (its log line, metrics and status are on the frame
+ * path). It is not read into memory: a lookup bisects the file (src/platform/oui-file.ts).
  */
 function loadOuiRegistry(logger: Logger): void {
   const t0 = performance.now();
-  const table = ouiTable();
-  if (table) {
-    logger.info({ event: 'oui-registry', path: OUI_FILE, assignments: table.size, ms: Math.round(performance.now() - t0) }, `MAC vendors from ${OUI_FILE} (${table.size} IEEE assignments)`);
+  const registry = ouiRegistry();
+  if (registry) {
+    logger.info(
+      { event: 'oui-registry', path: OUI_FILE, assignments: registry.size, lookup: registry.mode, ms: Math.round(performance.now() - t0) },
+      `MAC vendors from ${OUI_FILE} (${registry.size} IEEE assignments)`,
+    );
   } else {
     logger.warn({ event: 'oui-registry', path: OUI_FILE, err: ouiLoadError() }, `cannot read ${OUI_FILE}: MACs are described without their vendor (${ouiLoadError()})`);
   }

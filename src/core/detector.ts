@@ -8,7 +8,7 @@
  */
 import { type ReceivedArp, observeArp } from './arp.js';
 import { type DelegateMachine, type DelegateStep, delegateAnswer, delegateEnter, delegateReset, delegateRound, delegateSignal, newDelegateMachine } from './delegate-machine.js';
-import { type DetectorOptions, type Entry, type FrameVerdict, type Iface, type IfaceStatus, type Timer, ifaceStatus, newIface, transitionOf, ignoredMac, keyOf, newEntry, sendCapped, snapshotOf, summaryEvents } from './entry.js';
+import { type DetectorOptions, type Entry, type FrameVerdict, type Iface, type IfaceStatus, type Timer, ifaceStatus, newIface, transitionOf, ignoredMac, keyOf, macSet, newEntry, sendCapped, snapshotOf, summaryEvents } from './entry.js';
 import type { AddressState, DetectorEvent, EntrySnapshot, FrameKind } from './events.js';
 import { type HeldMachine, type HeldStep, heldClaim, heldEnter, heldProbe, heldReset, heldRound, newHeldMachine } from './held-machine.js';
 import type { Ipv4 } from './ipv4.js';
@@ -127,7 +127,7 @@ export class Detector {
   }
 
   private updateEntry(entry: Entry, spec: WatchSpec, now: number): void {
-    entry.allowedMacs = new Set(spec.allowedMacs);
+    entry.allowedMacs = macSet(spec.allowedMacs);
     const dadFailed = spec.dadFailed === true; // the kernel's DAD failed: ask at once (ordinary NS) who has it
     if (entry.dadFailed !== dadFailed && (entry.dadFailed = dadFailed)) this.reprobeSoon(entry, now);
     if ((entry.machine.role === 'held') === spec.held) return;

@@ -71,7 +71,8 @@ export interface Entry {
   label: string;
   ifname: string;
   role: Role;
-  allowedMacs: Set<Mac>;
+  /** Replaced, never changed in place (macSet): most addresses share one empty set. */
+  allowedMacs: ReadonlySet<Mac>;
   alive: boolean;
   machine: HeldMachine | DelegateMachine;
   tally: Tally;
@@ -130,6 +131,11 @@ export type Timer =
   | { kind: 'flush'; iface: Iface; at: number }
   | { kind: 'summary'; at: number };
 
+const NO_MACS: ReadonlySet<Mac> = new Set<Mac>();
+
+/** The set of a spec's allowed MACs; the one shared empty set when it has none (4,096 delegates, 4,096 empty Sets otherwise). */
+export const macSet = (macs: readonly Mac[]): ReadonlySet<Mac> => (macs.length ? new Set(macs) : NO_MACS);
+
 export const keyOf = (ifname: string, ip: IpAddress) => `${ifname}/${formatAddress(ip)}`;
 export const isEpisodeState = (s: AddressState): s is 'conflict' | 'split-brain' => s === 'conflict' || s === 'split-brain';
 
@@ -166,7 +172,7 @@ export function newEntry(key: string, spec: WatchSpec, firstProbe: number): Entr
     label: formatAddress(spec.address),
     ifname: spec.ifname,
     role: spec.role,
-    allowedMacs: new Set(spec.allowedMacs),
+    allowedMacs: macSet(spec.allowedMacs),
     alive: true,
     machine: spec.held ? newHeldMachine(tally) : newDelegateMachine(tally),
     tally,

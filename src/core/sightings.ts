@@ -32,11 +32,23 @@ const OVERFLOW: Sighted = Object.freeze({ kind: 'overflow' });
 
 type Seen = { kind: 'seen'; sighting: MacSighting };
 
+/**
+ * The list of every Sightings that has listed nothing yet (most addresses, most of the time: 4,096
+ * delegates are 8,192 lists): read, never written; a list gets a Map of its own at its first MAC.
+ */
+const NONE: ReadonlyMap<Mac, Seen> = new Map<Mac, Seen>();
+
 export class Sightings {
   /** Each listed MAC's answer for a frame from it again, made once: a repeated claim allocates nothing. */
-  private readonly list = new Map<Mac, Seen>();
+  private list: ReadonlyMap<Mac, Seen> = NONE;
 
   constructor(readonly tally: Tally) {}
+
+  /** The list to write to: its own Map, made now if it still shares NONE. */
+  private own(): Map<Mac, Seen> {
+    if (this.list === NONE) this.list = new Map<Mac, Seen>();
+    return this.list as Map<Mac, Seen>;
+  }
 
   /** An empty list counting into the same tally. */
   emptied(): Sightings {
@@ -70,7 +82,7 @@ export class Sightings {
     }
     const s: MacSighting = { mac, firstSeen: now, lastSeen: now, frames: 1 };
     if (ethernetSource !== mac) s.ethernetSource = ethernetSource;
-    this.list.set(mac, { kind: 'seen', sighting: s });
+    this.own().set(mac, { kind: 'seen', sighting: s });
     return { kind: 'new', sighting: s };
   }
 
@@ -82,7 +94,7 @@ export class Sightings {
   restartWith(mac: Mac, ethernetSource: Mac, now: number): Sightings {
     const next = this.emptied();
     const prior = this.list.get(mac);
-    if (prior) next.list.set(mac, prior);
+    if (prior) next.own().set(mac, prior);
     next.sight(mac, ethernetSource, now);
     return next;
   }
@@ -90,7 +102,7 @@ export class Sightings {
   /** A copy of another list (its sightings copied, the tally shared). */
   static copyOf(other: Sightings): Sightings {
     const s = other.emptied();
-    for (const [mac, v] of other.list) s.list.set(mac, { kind: 'seen', sighting: { ...v.sighting } });
+    for (const [mac, v] of other.list) s.own().set(mac, { kind: 'seen', sighting: { ...v.sighting } });
     return s;
   }
 
