@@ -69,6 +69,12 @@ typedef struct dp_handle {
   unsigned burst_pause_ms;      /* the current burst pause (receive.c); 0 while polling */
   uint64_t last_read_ns;        /* packet sockets: uv_hrtime() of the previous read (receive.c) */
   /*
+   * Packet sockets: the batch's records, a Buffer made once by start() and reused for every
+   * batch (valid in JS only during the callback), held by records_ref while polling.
+   */
+  uint8_t *records;
+  napi_ref records_ref;
+  /*
    * Link watcher: readiness starts `delay` instead of draining at once, so the
    * dozen messages of one veth replacement are read in one wakeup, not one by
    * one (uv_poll stopped meanwhile; `polling` still says what the caller wants).

@@ -1,7 +1,9 @@
 /*
  * receive.c — the packet socket's batched receive path: recvmmsg() with
  * PACKET_AUXDATA into fixed-size records (layout in module.c), handed to the
- * start() callback one batch at a time.
+ * start() callback one batch at a time. The records are read into one Buffer made by start()
+ * and reused for every batch: JS may use it only during the callback (a new batch overwrites it)
+ * and copies whatever it keeps (src/platform/frame-records.ts).
  */
 #include "dupip.h"
 
@@ -27,15 +29,15 @@ static void put_u32le(uint8_t *p, uint32_t v) {
  */
 static int drain_packets(dp_handle *h) {
   int total = 0;
-  uint8_t records[BATCH_SIZE * RECORD_SIZE];
+  uint8_t *records = h->records; /* the reused Buffer js_start made: recvmmsg writes into it */
   struct mmsghdr messages[BATCH_SIZE];
   struct iovec iovecs[BATCH_SIZE];
   struct sockaddr_ll addresses[BATCH_SIZE];
   /* One control buffer per message for its PACKET_AUXDATA (aligned for struct cmsghdr). */
   union { struct cmsghdr align; uint8_t bytes[AUXDATA_SPACE]; } controls[BATCH_SIZE];
 
-  for (int batch = 0; batch < MAX_BATCHES_PER_WAKEUP && h->polling && h->fd >= 0; batch++) {
-    memset(records, 0, sizeof records);
+  for (int batch = 0; batch < MAX_BATCHES_PER_WAKEUP && h->polling && h->fd >= 0 && h->records != NULL; batch++) {
+    memset(records, 0, (size_t)BATCH_SIZE * RECORD_SIZE);
     memset(messages, 0, sizeof messages);
     memset(addresses, 0, sizeof addresses);
     for (int i = 0; i < BATCH_SIZE; i++) {
@@ -195,6 +197,11 @@ napi_value js_start(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ERR_ALREADY_STARTED", "the socket is already started");
     return NULL;
   }
+  napi_value records;
+  void *data = NULL;
+  NAPI_OK(env, napi_create_buffer(env, (size_t)BATCH_SIZE * RECORD_SIZE, &data, &records));
+  NAPI_OK(env, napi_create_reference(env, records, 1, &h->records_ref));
+  h->records = data;
   start_polling(env, h, argv[1], "dupip:packet", on_packet_readable);
   return NULL;
 }
