@@ -67,6 +67,13 @@ typedef struct dp_handle {
   uv_timer_t resume;            /* packet sockets: resumes polling after a burst pause (receive.c) */
   bool resume_initialised;      /* uv_timer_init() done, uv_close() owed */
   unsigned burst_pause_ms;      /* the current burst pause (receive.c); 0 while polling */
+  uint64_t last_read_ns;        /* packet sockets: uv_hrtime() of the previous read (receive.c) */
+  /*
+   * Packet sockets: the batch's records, a Buffer made once by start() and reused for every
+   * batch (valid in JS only during the callback), held by records_ref while polling.
+   */
+  uint8_t *records;
+  napi_ref records_ref;
   /*
    * Link watcher: readiness starts `delay` instead of draining at once, so the
    * dozen messages of one veth replacement are read in one wakeup, not one by

@@ -101,6 +101,11 @@ static void release_callback(dp_handle *h) {
     napi_delete_reference(h->env, h->callback);
     h->callback = NULL;
   }
+  if (h->records_ref != NULL) {
+    napi_delete_reference(h->env, h->records_ref);
+    h->records_ref = NULL;
+    h->records = NULL;
+  }
   if (h->async_context != NULL) {
     napi_async_destroy(h->env, h->async_context);
     h->async_context = NULL;
@@ -234,13 +239,16 @@ static void call_js(dp_handle *h, size_t argc, napi_value *argv) {
   }
 }
 
-/* callback(records Buffer | null, count | -errno) */
+/* callback(records Buffer | null, count | -errno); the socket's reused records Buffer is passed as is */
 void deliver(dp_handle *h, const uint8_t *records, int count_or_errno) {
   napi_env env = h->env;
   napi_handle_scope scope;
   napi_value argv[2];
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  if (records != NULL) {
+  if (records != NULL && records == h->records) {
+    /* The socket's own records Buffer (receive.c), reused: no copy, no new Buffer per batch. */
+    if (napi_get_reference_value(env, h->records_ref, &argv[0]) != napi_ok || argv[0] == NULL) goto out;
+  } else if (records != NULL) {
     void *copy;
     if (napi_create_buffer_copy(env, (size_t)count_or_errno * RECORD_SIZE, records, &copy, &argv[0]) != napi_ok)
       goto out;

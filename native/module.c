@@ -26,7 +26,9 @@
  *   sendBatch(handle, payloads[], dstMacs[], results)   the frames of one tick with one
  *                 sendmmsg() per 64: results (Int32Array) gets 0 | errno per frame;
  *                 never throws for send errors
- *   start(handle, callback)                      callback(records, count) / callback(null, -errno)
+ *   start(handle, callback)                      callback(records, count) / callback(null, -errno);
+ *                 records is one Buffer made by start() and reused for every batch: valid
+ *                 during the callback only (JS copies what it keeps)
  *   close(handle)                                idempotent
  *   stats(handle) -> {packets, drops}            kernel counters, reset by each read
  *   setReceiveBuffer(handle, bytes, force) -> 0 | errno   SO_RCVBUF (SO_RCVBUFFORCE

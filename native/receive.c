@@ -1,7 +1,9 @@
 /*
  * receive.c — the packet socket's batched receive path: recvmmsg() with
  * PACKET_AUXDATA into fixed-size records (layout in module.c), handed to the
- * start() callback one batch at a time.
+ * start() callback one batch at a time. The records are read into one Buffer made by start()
+ * and reused for every batch: JS may use it only during the callback (a new batch overwrites it)
+ * and copies whatever it keeps (src/platform/frame-records.ts).
  */
 #include "dupip.h"
 
@@ -27,15 +29,15 @@ static void put_u32le(uint8_t *p, uint32_t v) {
  */
 static int drain_packets(dp_handle *h) {
   int total = 0;
-  uint8_t records[BATCH_SIZE * RECORD_SIZE];
+  uint8_t *records = h->records; /* the reused Buffer js_start made: recvmmsg writes into it */
   struct mmsghdr messages[BATCH_SIZE];
   struct iovec iovecs[BATCH_SIZE];
   struct sockaddr_ll addresses[BATCH_SIZE];
   /* One control buffer per message for its PACKET_AUXDATA (aligned for struct cmsghdr). */
   union { struct cmsghdr align; uint8_t bytes[AUXDATA_SPACE]; } controls[BATCH_SIZE];
 
-  for (int batch = 0; batch < MAX_BATCHES_PER_WAKEUP && h->polling && h->fd >= 0; batch++) {
-    memset(records, 0, sizeof records);
+  for (int batch = 0; batch < MAX_BATCHES_PER_WAKEUP && h->polling && h->fd >= 0 && h->records != NULL; batch++) {
+    memset(records, 0, (size_t)BATCH_SIZE * RECORD_SIZE);
     memset(messages, 0, sizeof messages);
     memset(addresses, 0, sizeof addresses);
     for (int i = 0; i < BATCH_SIZE; i++) {
@@ -94,20 +96,27 @@ static int drain_packets(dp_handle *h) {
 
 /*
  * Burst pause. A wake-up costs more than the frames it reads (epoll, a context switch, the call
- * into JS, the batch's buffer), and under a flood the loop woke for every few frames. A wake-up
- * that read at least BURST_FRAMES stops polling for BURST_PAUSE_MIN_MS, then reads what queued
- * meanwhile in one go. While each pause ends with a burst again (the flood goes on), the loop stays
- * off the poll and the pause doubles up to BURST_PAUSE_MAX_MS: at 10,000 frames/s that is a
- * wake-up per ~80 frames, ~125 a second, instead of ~2,000 without pauses (~420 with a fixed 2 ms
- * pause, which also paid two epoll_ctl per pause). The first read after the flood that finds
- * fewer than BURST_FRAMES goes back to polling: a lone frame (a claim on a quiet segment) is read
- * at once as before; during a flood a frame waits at most BURST_PAUSE_MAX_MS longer. The kernel
- * queues ~1,000-6,000 frames meanwhile (RECEIVE_BUFFER_BYTES; 8 ms at 50,000 frames/s is 400),
- * and overflows are counted as before (PACKET_STATISTICS).
+ * into JS, the batch's buffer), and under a flood the loop woke for every few frames. The loop
+ * stops polling for BURST_PAUSE_MIN_MS, then reads what queued meanwhile in one go, when a wake-up
+ * looks like part of a stream of more than ~PAUSE_RATE frames a second:
+ *   - it read at least BURST_FRAMES frames (10,000 frames/s and more), or
+ *   - it came less than WAKE_GAP_MS after the previous read (1,000 frames/s: one frame each time,
+ *     so the frame count alone never started a pause and every frame was its own wake-up).
+ * While each pause reads at least as many frames as PAUSE_RATE fills it with (1 in 2 ms, 2 in 4,
+ * 4 in 8), the loop stays off the poll and the pause doubles up to BURST_PAUSE_MAX_MS: at 1,000
+ * frames/s that is ~125 wake-ups a second instead of 1,000; at 10,000 frames/s a wake-up per ~80
+ * frames, ~125 a second, instead of ~2,000 without pauses (~420 with a fixed 2 ms pause, which
+ * also paid two epoll_ctl per pause). A pause that reads fewer goes back to polling. A lone frame
+ * (a claim on a quiet segment, the previous one tens of ms before) is read at once as before;
+ * during a flood a frame waits at most BURST_PAUSE_MAX_MS longer (issue 6: a claim during a flood
+ * within 10 ms). The kernel queues ~1,000-6,000 frames meanwhile (RECEIVE_BUFFER_BYTES; 8 ms at
+ * 50,000 frames/s is 400), and overflows are counted as before (PACKET_STATISTICS).
  */
 #define BURST_FRAMES 4
 #define BURST_PAUSE_MIN_MS 2
 #define BURST_PAUSE_MAX_MS 8
+#define WAKE_GAP_MS 2
+#define PAUSE_RATE 500 /* frames a second: above, the loop pauses; below, it reads each frame at once */
 #define DRAIN_CAP (MAX_BATCHES_PER_WAKEUP * BATCH_SIZE)
 
 static void on_packet_readable(uv_poll_t *poll, int status, int events);
@@ -133,19 +142,26 @@ static void resume_polling(dp_handle *h) {
   (void)uv_poll_start(&h->poll, UV_READABLE, on_packet_readable);
 }
 
+/* A pause of `pause_ms` that read `n` frames: the stream is still above PAUSE_RATE. */
+static bool still_streaming(int n, unsigned pause_ms) {
+  unsigned want = pause_ms * PAUSE_RATE / 1000;
+  return n > 0 && (unsigned)n >= (want > 0 ? want : 1);
+}
+
 static void on_resume_after_pause(uv_timer_t *timer) {
   dp_handle *h = (dp_handle *)timer->data;
   /*
-   * What queued during the pause, now; still a burst: stay off the poll, pause again (longer). A
+   * What queued during the pause, now; still a stream: stay off the poll, pause again (longer). A
    * read that stopped at MAX_BATCHES_PER_WAKEUP left frames queued: back to polling at once (the
    * level-triggered poll comes back for them after other work), so pauses never cap the rate.
    */
   int n = receiving(h) ? drain_packets(h) : 0;
-  if (n >= BURST_FRAMES && n < DRAIN_CAP && receiving(h) && start_resume_timer(h)) return;
+  h->last_read_ns = uv_hrtime();
+  if (n < DRAIN_CAP && still_streaming(n, h->burst_pause_ms) && receiving(h) && start_resume_timer(h)) return;
   resume_polling(h);
 }
 
-static void pause_after_burst(dp_handle *h) {
+static void pause_polling(dp_handle *h) {
   if (!receiving(h)) return;
   h->burst_pause_ms = 0;
   if (!start_resume_timer(h)) return;
@@ -160,8 +176,11 @@ static void on_packet_readable(uv_poll_t *poll, int status, int events) {
     /* POLLERR without a pending error should not happen; report it rather than spin silently. */
     deliver(h, NULL, -(err != 0 ? err : EIO));
   }
+  uint64_t now = uv_hrtime();
+  bool close_behind = h->last_read_ns != 0 && now - h->last_read_ns < (uint64_t)WAKE_GAP_MS * 1000000u;
+  h->last_read_ns = now;
   int n = drain_packets(h);
-  if (n >= BURST_FRAMES && n < DRAIN_CAP) pause_after_burst(h);
+  if (n > 0 && n < DRAIN_CAP && (n >= BURST_FRAMES || close_behind)) pause_polling(h);
 }
 
 /* start(handle, callback): callback(records, count) per batch, callback(null, -errno) on error */
@@ -178,6 +197,11 @@ napi_value js_start(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ERR_ALREADY_STARTED", "the socket is already started");
     return NULL;
   }
+  napi_value records;
+  void *data = NULL;
+  NAPI_OK(env, napi_create_buffer(env, (size_t)BATCH_SIZE * RECORD_SIZE, &data, &records));
+  NAPI_OK(env, napi_create_reference(env, records, 1, &h->records_ref));
+  h->records = data;
   start_polling(env, h, argv[1], "dupip:packet", on_packet_readable);
   return NULL;
 }

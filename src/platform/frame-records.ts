@@ -44,11 +44,15 @@ export type PacketProtocol = 'arp' | 'ipv6';
 export const PROTOCOL_NUMBERS: Readonly<Record<PacketProtocol, number>> = { arp: ETH_P_ARP, ipv6: ETH_P_IPV6 };
 
 export interface ReceivedFrame {
-  /** The payload from the ARP or IPv6 header on (at most RECORD_PAYLOAD_MAX bytes). */
+  /**
+   * The payload from the ARP or IPv6 header on (at most RECORD_PAYLOAD_MAX bytes): a copy, which
+   * may be kept; read it during the listener call (afterwards: StaleFrameError).
+   */
   readonly payload: Uint8Array;
   /**
-   * The same bytes without a view made of them: `payloadLength` bytes at `payloadOffset` in
-   * `bytes` (the batch's record buffer). The ARP decoder reads them in place (decodeArpAt).
+   * The same bytes in place: `payloadLength` bytes at `payloadOffset` in `bytes` (the batch's
+   * records, reused for the next batch: valid during the listener call only). The ARP decoder
+   * reads them there (decodeArpAt).
    */
   readonly bytes: Uint8Array;
   readonly payloadOffset: number;
@@ -70,13 +74,43 @@ export interface ReceivedFrame {
   notArp?: boolean;
 }
 
-/** One record's frame: the payload view is made only when something asks for it (the ND decoder). */
+/**
+ * Says whether the records a frame was decoded from still hold it. The addon reads every batch into
+ * the same Buffer (native/receive.c), so a frame's bytes are valid only during the listener call
+ * that got it; the socket ends the batch (`end()`) once its listeners returned.
+ */
+export class RecordBatch {
+  /** Counts the batches that ended. */
+  generation = 0;
+
+  end(): void {
+    this.generation++;
+  }
+}
+
+/** Thrown when a frame's bytes are read after its batch ended (the records have been reused). */
+export class StaleFrameError extends Error {
+  override readonly name = 'StaleFrameError';
+
+  constructor() {
+    super('a received frame was read after its batch: the receive records are reused; copy the payload (frame.payload) in the listener');
+  }
+}
+
+/**
+ * One record's frame. Its fields are copied out of the record when it is decoded; the payload is
+ * read from the record: `bytes` in place (the ARP decoder, during the listener call), `payload` as
+ * a copy that may be kept (the ND decoder). Either read after the batch ended throws
+ * StaleFrameError instead of returning another frame's bytes.
+ */
 class RecordFrame implements ReceivedFrame {
   vlanId: number | undefined = undefined;
   notArp: boolean | undefined = undefined;
 
   constructor(
-    readonly bytes: Uint8Array,
+    private readonly records: Uint8Array,
+    private readonly batch: RecordBatch | undefined,
+    private readonly generation: number,
     readonly payloadOffset: number,
     readonly payloadLength: number,
     public sourceMac: Mac,
@@ -85,27 +119,37 @@ class RecordFrame implements ReceivedFrame {
     public length: number,
   ) {}
 
+  get bytes(): Uint8Array {
+    if (this.batch !== undefined && this.batch.generation !== this.generation) throw new StaleFrameError();
+    return this.records;
+  }
+
   get payload(): Uint8Array {
-    return this.bytes.subarray(this.payloadOffset, this.payloadOffset + this.payloadLength);
+    // A copy (a Buffer's slice() would be a view of the reused records).
+    const copy = new Uint8Array(this.payloadLength);
+    copy.set(this.bytes.subarray(this.payloadOffset, this.payloadOffset + this.payloadLength));
+    return copy;
   }
 }
 
 /**
- * Decodes `count` records (pure). Payloads are views into `records`, which the addon allocates
- * afresh for every batch, so they stay valid. The Ethernet source's text is shared with earlier
- * frames from the same MAC (mac.ts receivedMacs).
+ * Decodes `count` records (pure). With a `batch`, the records are a reused buffer: the frames read
+ * their bytes only until `batch.end()` (see RecordFrame); without one, the records belong to the
+ * frames for good. The Ethernet source's text is shared with earlier frames from the same MAC
+ * (mac.ts receivedMacs).
  */
-export function decodeFrameRecords(records: Uint8Array, count: number): ReceivedFrame[] {
+export function decodeFrameRecords(records: Uint8Array, count: number, batch?: RecordBatch): ReceivedFrame[] {
   if (count < 0 || records.length < count * RECORD_SIZE) {
     throw new RangeError(`record buffer of ${records.length} bytes cannot hold ${count} records`);
   }
+  const generation = batch === undefined ? 0 : batch.generation;
   const frames: ReceivedFrame[] = [];
   for (let i = 0; i < count; i++) {
     const base = i * RECORD_SIZE;
     const length = records[base]! | (records[base + 1]! << 8);
     const flags = records[base + 3]!;
     const ifindex = (records[base + 4]! | (records[base + 5]! << 8) | (records[base + 6]! << 16) | (records[base + 7]! << 24)) >>> 0;
-    const frame = new RecordFrame(records, base + RECORD_PAYLOAD_OFFSET, Math.min(length, RECORD_PAYLOAD_MAX), receivedMacs.read(records, base + 8), records[base + 2]!, ifindex, length);
+    const frame = new RecordFrame(records, batch, generation, base + RECORD_PAYLOAD_OFFSET, Math.min(length, RECORD_PAYLOAD_MAX), receivedMacs.read(records, base + 8), records[base + 2]!, ifindex, length);
     const vid = (records[base + 14]! | (records[base + 15]! << 8)) & VLAN_VID_MASK;
     if ((flags & RECORD_FLAG_VLAN_TAG) !== 0 && vid !== 0) frame.vlanId = vid;
     if ((flags & RECORD_FLAG_NOT_ARP) !== 0) frame.notArp = true;

@@ -25,7 +25,8 @@ export interface NativeWatchHandle {
 
 /**
  * Receive callback: `records` holds `countOrErrno` fixed-size records (layout in frame-records.ts
- * and native/dupip.h), or is null and `countOrErrno` is a negative errno.
+ * and native/dupip.h), or is null and `countOrErrno` is a negative errno. The addon passes the same
+ * Buffer for every batch (made by start()): it is valid during the callback only.
  */
 export type NativeReceiveCallback = (records: Buffer | null, countOrErrno: number) => void;
 

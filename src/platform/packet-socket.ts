@@ -12,7 +12,7 @@
 import type { SendOutcome } from '../core/events.js';
 import { dropAllProgram, type BpfProgram } from '../core/bpf.js';
 import { parseMac, macBytesShared, type Mac } from '../core/mac.js';
-import { ETH_P_IPV6, PROTOCOL_NUMBERS, RECORD_PAYLOAD_MAX, RECORD_PAYLOAD_OFFSET, RECORD_SIZE, type PacketProtocol, type ReceivedFrame, decodeFrameRecords } from './frame-records.js';
+import { ETH_P_IPV6, PROTOCOL_NUMBERS, RECORD_PAYLOAD_MAX, RECORD_PAYLOAD_OFFSET, RECORD_SIZE, type PacketProtocol, type ReceivedFrame, RecordBatch, decodeFrameRecords } from './frame-records.js';
 import { loadNative, type NativeBinding, type NativePacketHandle } from './native.js';
 import { ERRNO, PacketSocketError, classifySendErrno, errnoError, fromNative } from './socket-error.js';
 
@@ -52,6 +52,8 @@ export interface ArpSocket {
   /**
    * Adds a listener for received batches; the first listener starts reading. Only frames the
    * kernel delivered for this socket's own interface are passed on (see ArpSocketStats.otherDevice).
+   * The frames' bytes live in the addon's receive buffer, which the next batch overwrites: read
+   * them during the call (`payload` is a copy that may be kept; reading it later throws).
    * An exception thrown by a listener becomes an uncaught exception.
    */
   onFrames(listener: (frames: ReceivedFrame[]) => void): void;
@@ -125,6 +127,8 @@ class NativeArpSocket implements ArpSocket {
   private readonly frameListeners: Array<(frames: ReceivedFrame[]) => void> = [];
   private readonly errorListeners: Array<(err: PacketSocketError) => void> = [];
   private readonly totals: ArpSocketStats = { packets: 0, drops: 0, otherDevice: 0, otherProtocol: 0, cutByRecord: 0 };
+  /** The addon reuses one records buffer for every batch: a batch ends when its listeners returned. */
+  private readonly batch = new RecordBatch();
   /** sendBatch's per-frame errnos, reused. */
   private results = new Int32Array(64);
   private lastDestination: string | null = null;
@@ -235,7 +239,15 @@ class NativeArpSocket implements ArpSocket {
     // (RECORD_FLAG_NOT_ARP: not the socket's protocol). VLAN-tagged frames are passed on with
     // vlanId set; the caller drops and counts them (ignored, "vlan-tagged").
     // The decoded array is kept and compacted in place (no second array per batch).
-    const frames = decodeFrameRecords(records, countOrErrno);
+    const frames = decodeFrameRecords(records, countOrErrno, this.batch);
+    try {
+      this.deliver(frames);
+    } finally {
+      this.batch.end();
+    }
+  }
+
+  private deliver(frames: ReceivedFrame[]): void {
     let kept = 0;
     for (let i = 0; i < frames.length; i++) {
       const f = frames[i]!;
