@@ -1,5 +1,5 @@
 /**
- * RSS of one idle daemon, split into anonymous and file-backed pages (bench/notes/profiles.md,
+ * RSS of one idle daemon, split into anonymous and file-backed pages (bench/notes/profiles-memory.md,
  * "RSS at idle"): a lab host with N own addresses, the real daemon (bin/dupip, dist/), a bare Node
  * with a 1 s timer beside it; after the warm-up, one metrics scrape (as Prometheus would), then
  * VmRSS, RssAnon, RssFile and the V8 heap of both.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// RSS after a full GC, step by step, as modules are loaded in one Node process (bench/notes/profiles.md,
+// RSS after a full GC, step by step, as modules are loaded in one Node process (bench/notes/profiles-memory.md,
 // "RSS at idle"). Run with --expose-gc from the repository root:
 //   node --expose-gc bench/tools/import-rss.mjs pino prom-client ./dist/cli/daemon.js ...
 // A step is a package name or node: builtin (required), or a path to an ES module (imported).

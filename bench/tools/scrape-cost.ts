@@ -1,5 +1,5 @@
 /**
- * What one metrics scrape costs at N delegates (bench/notes/profiles.md, "RSS at idle"): the daemon's
+ * What one metrics scrape costs at N delegates (bench/notes/profiles-memory.md, "RSS at idle"): the daemon's
  * DupipMetrics over a fake view of N delegate addresses on one interface (every counter series
  * created), without process metrics. Prints the exposition size, the time per scrape and the bytes
  * the JS heap grew by per scrape (sampled, GC off between) and the heap kept after GC.
