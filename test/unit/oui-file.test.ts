@@ -106,6 +106,15 @@ describe('other files', () => {
     expect(r.lookup('74:1a:e0:a0:00:00')).toBe(long);
   });
 
+  it('a read that fails (here: the descriptor closed under it) names no vendor instead of throwing (no log line is lost to it), and is not cached', () => {
+    const r = openOuiRegistry(file(SMALL));
+    expect(r.lookup('00:50:56:00:00:00')).toBe('VMware, Inc.');
+    r.close();
+    expect(() => r.lookup('00:1b:21:01:02:03')).not.toThrow();
+    expect(r.lookup('00:1b:21:01:02:03')).toBeUndefined();
+    expect(r.lookup('00:50:56:00:00:00')).toBe('VMware, Inc.'); // answered before: from the cache
+  });
+
   it('bisects a large generated file as the table would (windows, line starts after the midpoint, MA-M and MA-S blocks with and without their MA-L line)', () => {
     const lines: string[] = ['# generated'];
     for (let i = 0; i < 20_000; i += 3) {
