@@ -18,7 +18,7 @@ import { socketErrorKind } from '../platform/socket-error.js';
 import { ChurnLog } from './churn-log.js';
 import { ChurnSummaryTimer } from './churn-summary.js';
 import { DropAccount } from './drops.js';
-import { eventLog } from './event-log.js';
+import { eventLog, logsEvent } from './event-log.js';
 import { Guard, Retrying, isolateObservers } from './guard.js';
 import { type LinkWatch, HostChangeQueue } from './host-changes.js';
 import { HostView, type LinkFacts, cannotMatter } from './host-view.js';
@@ -95,7 +95,8 @@ export class Daemon {
   private timerHeld = false;
   /** The deadline timer's callback, made once (not a closure per tick). */
   private readonly onDeadline: () => void;
-  private readonly traceSends: boolean; // the log level needs a restart
+  /** logsEvent (event-log.ts): whether an event can make a line at all (the log level needs a restart). */
+  private readonly logs: (e: DetectorEvent) => boolean;
   private readonly eventHooks: readonly Observer[];
 
   constructor(private readonly deps: DaemonDeps) {
@@ -105,7 +106,7 @@ export class Daemon {
     this.config = deps.config;
     this.now = deps.now ?? monotonicNow;
     this.wallClock = new WallClock(this.now);
-    this.traceSends = deps.logger.isLevelEnabled('trace');
+    this.logs = logsEvent(deps.logger);
     this.churnLog = new ChurnLog(deps.logger, CHURN_SUMMARY_MS);
     this.churnTimer = new ChurnSummaryTimer(this.guard, CHURN_SUMMARY_MS, () => {
       const c = this.hostView.churn;
@@ -296,8 +297,7 @@ export class Daemon {
   }
 
   private deliver(e: DetectorEvent): void {
-    // A frame sent (most events at idle) makes a log line only at trace (event-log.ts, quieting: none).
-    if (e.type !== 'sent' || e.outcome !== 'sent' || this.traceSends) this.log(e);
+    if (this.logs(e)) this.log(e); // not a frame sent (most events at idle) below trace
     if (e.type === 'sent' && e.outcome !== 'sent') {
       for (const o of this.deps.observers) o.sendError?.(e.interface, e.outcome);
     }

@@ -14,6 +14,15 @@ const STATE_LEVEL: Record<string, Level> = {
   unknown: 'info',
 };
 
+/**
+ * Whether an event can make a line at this logger's level: a frame sent (most events at idle)
+ * makes one only at trace, so the daemon need not pass it through the log's wrappers at all.
+ */
+export function logsEvent(logger: Logger): (e: DetectorEvent) => boolean {
+  const traceSends = logger.isLevelEnabled('trace');
+  return (e) => traceSends || e.type !== 'sent' || e.outcome !== 'sent';
+}
+
 export function eventLog(logger: Logger, wall: (t: number) => number) {
   const iso = (t: number | null) => (t === null ? null : new Date(wall(t)).toISOString());
   const macs = (list: MacSighting[]) =>
@@ -34,7 +43,7 @@ export function eventLog(logger: Logger, wall: (t: number) => number) {
   const subject = (e: EntrySnapshot) => `${e.address} on ${e.interface} (${e.role}${e.role === 'delegate' ? (e.held ? ', held here' : ', not held here') : ''})`;
 
   // Every frame sent passes here: build its trace line only when someone will read it.
-  const traceSends = logger.isLevelEnabled('trace');
+  const makesLine = logsEvent(logger);
   return (e: DetectorEvent): void => {
     switch (e.type) {
       case 'state':
@@ -88,7 +97,7 @@ export function eventLog(logger: Logger, wall: (t: number) => number) {
         return;
       case 'sent':
         if (e.outcome !== 'sent') logger.warn({ event: 'send-failed', interface: e.interface, kind: e.kind, address: e.address, outcome: e.outcome }, `${e.kind} for ${e.address} on ${e.interface}: ${e.outcome}`);
-        else if (traceSends) logger.trace({ event: 'sent', interface: e.interface, kind: e.kind, address: e.address });
+        else if (makesLine(e)) logger.trace({ event: 'sent', interface: e.interface, kind: e.kind, address: e.address });
         return;
     }
   };

@@ -19,6 +19,10 @@ export interface ReceivedFrame {
   vlanId?: number;
 }
 
+/** The payload to decode during the listener call: a view of the record in place when there is one (no copy). */
+export const payloadInPlace = (f: ReceivedFrame): Uint8Array =>
+  f.bytes !== undefined && f.payloadOffset !== undefined && f.payloadLength !== undefined ? f.bytes.subarray(f.payloadOffset, f.payloadOffset + f.payloadLength) : f.payload;
+
 type InvalidReason = Parameters<NonNullable<Observer['frameInvalid']>>[1];
 
 /** `take` decodes and delivers one frame; it returns why the frame is malformed, or null. */

@@ -17,7 +17,7 @@ import type { HostInterface, WatchList, WatchedInterface } from '../core/watchli
 import { type HostAddress6, type Ipv6WatchPolicy, usable6 } from '../core/watchlist6.js';
 import type { DaemonConfig } from '../config/index.js';
 import type { HostChanges } from '../platform/netlink.js';
-import { type ReceivedFrame, receiveBatch } from './frame-loop.js';
+import { type ReceivedFrame, payloadInPlace, receiveBatch } from './frame-loop.js';
 import type { DaemonSocket, FrameDeps } from './socket-set.js';
 
 /** What the platform gives the IPv6 side (src/cli/daemon.ts wires the real ones). */
@@ -198,7 +198,7 @@ export class NdSockets {
     if (this.deps.stopped()) return;
     const now = this.deps.now();
     receiveBatch(ifname, frames, this.deps.observers, (f) => {
-      const r = decodeNd(f.payload);
+      const r = decodeNd(payloadInPlace(f)); // decodeNd keeps no view of it
       if (!r.ok) return r.reason;
       const obs = observeNd(r.frame, f.sourceMac);
       this.deps.detector.handleObservation(ifname, toObservation(obs), obs.ethernetSource, now);
