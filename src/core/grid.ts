@@ -1,12 +1,15 @@
 /**
- * The detector's time grid. Deadlines are aligned to ticks (probe interval/10, at most 1 s) so that
- * the probes, evaluations and announcements of many addresses share one wake-up: on a VM a
- * wake-up costs more than the work it does. Probe and announcement times are rounded down (a gap
- * never exceeds 1.2 × interval), evaluations up.
+ * The detector's time grid. Deadlines are aligned to ticks (probe interval/4, at most 2.5 s, never
+ * longer than the announcement interval) so that the probes, evaluations and announcements of many
+ * addresses share one wake-up: on a VM a wake-up costs more than the work it does (an idle daemon
+ * at 100 addresses spent ~40 % less CPU on a 2.5 s grid than on a 1 s one, bench/notes/
+ * profiles-idle.md). Probe and announcement times are rounded down (a gap never exceeds
+ * 1.2 × interval), evaluations up: a probe's replies are judged at the first tick at least the
+ * reply window after it. Frames the send cap holds back wait for the window, not for the grid.
  */
 import { type Random, jittered } from './timing.js';
 
-export const MAX_TICK_MS = 1000;
+export const MAX_TICK_MS = 2500;
 /** Longest time answers to a probe are collected. */
 export const MAX_REPLY_WINDOW_MS = 1000;
 
@@ -14,7 +17,9 @@ export class TickGrid {
   constructor(private readonly opts: { readonly probeIntervalMs: number; readonly announceIntervalMs: number; readonly random: Random }) {}
 
   get tickMs(): number {
-    return Math.min(MAX_TICK_MS, this.opts.probeIntervalMs / 10);
+    const { probeIntervalMs, announceIntervalMs } = this.opts;
+    const tick = Math.min(MAX_TICK_MS, probeIntervalMs / 4);
+    return announceIntervalMs > 0 ? Math.min(tick, announceIntervalMs) : tick;
   }
 
   get replyWindowMs(): number {
