@@ -68,7 +68,7 @@ export function issue14Figures(s: Loose | undefined): Issue14Figures {
 }
 
 /** The table of issue 14 with a "before" column (baseline build, same run) and the verdict. */
-export function beforeAfterSection(after: Issue14Figures, before: Issue14Figures | null, baselineNote: string): string[] {
+export function beforeAfterSection(after: Issue14Figures, before: Issue14Figures | null, baselineNote: string, beforeCommit = '53893cb'): string[] {
   const b = before;
   const rows: Array<[string, string, string, string, string, boolean | null]> = [];
   const f = after;
@@ -86,7 +86,7 @@ export function beforeAfterSection(after: Issue14Figures, before: Issue14Figures
     '',
     baselineNote,
     '',
-    '| figure | before (53893cb) | after (this build) | floor / anchor, same run | target | verdict |',
+    `| figure | before (${beforeCommit}) | after (this build) | floor / anchor, same run | target | verdict |`,
     '|---|---|---|---|---|---|',
     // A row whose figures neither build measured in this run (scenario not selected) is left out.
     ...rows

@@ -325,7 +325,7 @@ export function renderMarkdown(res: BenchResults): string {
   if (res.mode === 'quick') lines.push('**Quick mode** (CI smoke): few trials and short windows; the figures are not meaningful.', '');
   if (res.baseline || s0(res).idle) {
     const before = res.baseline?.scenarios ? issue14Figures(res.baseline.scenarios) : null;
-    lines.push(...beforeAfterSection(issue14Figures(res.scenarios), before, res.baseline ? `${res.baseline.note}${res.baseline.error ? ` The baseline run failed: ${res.baseline.error.split('\n')[0]}` : ''}` : 'No baseline build in this run (npm run bench -- --baseline COMMIT).'));
+    lines.push(...beforeAfterSection(issue14Figures(res.scenarios), before, res.baseline ? `${res.baseline.note}${res.baseline.error ? ` The baseline run failed: ${res.baseline.error.split('\n')[0]}` : ''}` : 'No baseline build in this run (npm run bench -- --baseline COMMIT).', res.baseline?.commit.slice(0, 7)));
   }
   lines.push('## Against the targets of issue 6', '', '| | dupip | anchor | ratio | target | verdict |', '|---|---|---|---|---|---|');
   for (const v of res.verdicts) lines.push(`| ${v.what} | ${v.dupip} | ${v.anchor} | ${v.ratio} | ${v.target} | ${verdictText(v.meets)}${v.note ? ` (${v.note})` : ''} |`);
