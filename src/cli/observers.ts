@@ -38,7 +38,7 @@ export async function createObservers(config: DaemonConfig, web: WebConfig, logg
     const auth = web.users.size ? new BasicAuth(web.users) : null;
     if (auth) cleanup.push(() => auth.close());
     const handler = createHandler(
-      { version: VERSION, metrics: () => metrics.metrics(), metricsContentType: metrics.contentType, healthy: () => (view ? view.healthy() : null) },
+      { version: VERSION, metrics: () => metrics.exposition(), metricsContentType: metrics.contentType, healthy: () => (view ? view.healthy() : null) },
       { auth, headers: web.headers, reporter, onError: fault('http', (err) => logger.error({ event: 'http-error', err: err.message }, `HTTP: ${err.message}`)) },
     );
     // Whatever the handler does, a request that fails (even in its own error path) ends that request only.

@@ -184,15 +184,20 @@ export class DupipMetrics implements Observer {
     this.notifyRuns.inc({ outcome: ok ? 'ok' : (failure ?? 'exit') });
   }
 
-  /** The exposition in the text format. */
-  async metrics(): Promise<string> {
+  /** The exposition in the text format, as the HTTP endpoint sends it (UTF-8). */
+  async exposition(): Promise<Buffer> {
     const scraping = this.view ? scrapeView(this.view) : null;
     this.scraping = scraping;
     try {
-      return await this.registry.metrics();
+      return await this.registry.exposition();
     } finally {
       if (this.scraping === scraping) this.scraping = null;
     }
+  }
+
+  /** The exposition as text (tests, tools). */
+  async metrics(): Promise<string> {
+    return (await this.exposition()).toString('utf8');
   }
 
   get contentType(): string {

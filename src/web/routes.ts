@@ -12,7 +12,8 @@ import { type Throttle, type WebLog, errorThrottle, refusalThrottle } from './th
 
 export interface WebEndpoints {
   version: string;
-  metrics(): Promise<string>;
+  /** The exposition, as text or as its UTF-8 bytes. */
+  metrics(): Promise<string | Buffer>;
   metricsContentType: string;
   /** null before the daemon is running. */
   healthy(): boolean | null;
@@ -87,7 +88,7 @@ export function createHandler(ep: WebEndpoints, opts: RouteOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const remote = req.socket.remoteAddress;
     for (const [k, v] of Object.entries(opts.headers)) res.setHeader(k, v);
-    const send = (status: number, body: string, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}) => {
+    const send = (status: number, body: string | Buffer, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}) => {
       res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra });
       res.end(req.method === 'HEAD' ? undefined : body);
     };

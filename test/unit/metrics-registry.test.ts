@@ -10,6 +10,30 @@ import { CONTENT_TYPE, Registry, escapeLabelValue, formatValue } from '../../src
 import { requireTool, which } from '../support/prereq.js';
 
 describe('registry', () => {
+  it('writes the exposition in chunks with the same bytes as the text in one piece, multi-byte label values across chunk ends', async () => {
+    const r = new Registry();
+    const values = Array.from({ length: 6000 }, (_, i) => `eth${i}-é😀${'x'.repeat(i % 17)}`);
+    r.gauge('big', 'Many series.', ['iface'], (s) => {
+      for (let i = 0; i < values.length; i++) s.set([values[i]!], i);
+    });
+    r.counter('after_total', 'A family after the big one.', [], (s) => s.inc([], 7));
+    const expected = [
+      '# HELP big Many series.',
+      '# TYPE big gauge',
+      ...values.map((v, i) => `big{iface="${v}"} ${i}`),
+      '',
+      '# HELP after_total A family after the big one.',
+      '# TYPE after_total counter',
+      'after_total 7',
+      '',
+    ].join('\n');
+    const bytes = await r.exposition();
+    expect(bytes.length).toBeGreaterThan(4 * 32 * 1024); // several chunks
+    expect(bytes.length).toBe(Buffer.byteLength(expected));
+    expect(bytes.equals(Buffer.from(expected, 'utf8'))).toBe(true);
+    expect(await r.metrics()).toBe(expected);
+  });
+
   it('renders families in registration order with HELP, TYPE and escaped label values', async () => {
     const r = new Registry();
     r.gauge('b_gauge', 'Help with a \\ backslash\nand a newline.', ['name', 'kind'], (s) => {
