@@ -17,7 +17,7 @@ import { Lab } from '../../test/lab/lab.js';
 import { contiguous, filterFor, scattered } from '../lib/bench-range.js';
 import { BenchDaemon } from '../lib/daemon.js';
 import { addAddresses, linkCounters, metricValue, Poller } from '../lib/lab-extra.js';
-import { UsageMeter, type UsageWindow } from '../lib/proc.js';
+import { UsageMeter, type UsageWindow, readCpu, readMem } from '../lib/proc.js';
 import { delay, distribution, progress, round, type Distribution } from '../lib/util.js';
 import { Wire } from '../lib/wire.js';
 
@@ -36,6 +36,8 @@ export interface ScaleRun {
   metrics: { probeRoundSeconds: number | null; sendCapped: number | null };
   startupS: number;
   usage: UsageWindow;
+  /** scrapes after the window, as Prometheus makes them: the most CPU one took (ms, all threads) and the highest RSS between them */
+  scrape?: { cpuMs: number; bytes: number; rssAfterMb: number };
   wire: {
     windowS: number;
     probes: number;
@@ -64,6 +66,8 @@ const SENDER = '198.19.255.254';
 const DELEGATES = 4096;
 const INTERVAL_MS = 10_000;
 const CAP = 500;
+/** Scrapes after the window, 15 s apart (a common Prometheus scrape_interval); one, 3 s later, in a quick run. */
+const SCRAPES = { full: { count: 3, everyMs: 15_000 }, quick: { count: 1, everyMs: 3000 } };
 
 function configYaml(delegates: readonly string[], own: boolean): string {
   const lines = ['interfaces: [eth0]', `own_addresses: ${own}`, 'log_level: debug'];
@@ -79,7 +83,7 @@ interface Spec {
   own: string[];
 }
 
-async function one(spec: Spec, warmupMs: number, windowMs: number): Promise<ScaleRun> {
+async function one(spec: Spec, warmupMs: number, windowMs: number, scrapes: { count: number; everyMs: number }): Promise<ScaleRun> {
   const { delegates, own } = spec;
   const held = delegates.filter((_, i) => i % 4 === 0);
   const lab = await Lab.create({ hosts: 2 });
@@ -104,8 +108,18 @@ async function one(spec: Spec, warmupMs: number, windowMs: number): Promise<Scal
     const we = Date.now() / 1000;
     const usage = meter.stop();
     const portAfter = await linkCounters(lab.bridge, 'p0');
-    const text = await poller.scrape();
-    await delay(1500); // tcpdump hands over its buffered frames
+    // Then scraped as Prometheus would, `scrapes.count` times `scrapes.everyMs` apart: each scrape's CPU
+    // (all threads) and the RSS just before the next (what repeated scrapes keep resident).
+    let text = '';
+    const scrapeCpu: number[] = [];
+    let rssAfterMb = 0;
+    for (let i = 0; i < scrapes.count; i++) {
+      const before = readCpu(daemon.pid);
+      text = await poller.scrape();
+      scrapeCpu.push((readCpu(daemon.pid).schedS - before.schedS) * 1000);
+      await delay(scrapes.everyMs); // also lets tcpdump hand over its buffered frames
+      rssAfterMb = Math.max(rssAfterMb, readMem(daemon.pid).rssKb / 1024);
+    }
     const witness = await wire.stop();
     poller.close();
     await daemon.stop();
@@ -151,6 +165,7 @@ async function one(spec: Spec, warmupMs: number, windowMs: number): Promise<Scal
       },
       startupS,
       usage,
+      scrape: { cpuMs: round(Math.max(...scrapeCpu), 1), bytes: Buffer.byteLength(text), rssAfterMb: round(rssAfterMb, 1) },
       wire: {
         windowS: round(windowS, 2),
         probes: total,
@@ -177,6 +192,6 @@ export async function runScale(opts: { quick: boolean }): Promise<ScaleResult> {
     { name: 'scattered', delegates: scattered(DELEGATES, 14, { exclude: [SENDER] }), own: [] },
     { name: 'own', delegates: [], own: scattered(1000, 1000, { from: 65_536, span: 65_536 - 2, exclude: [SENDER] }) },
   ];
-  const runs = await Promise.all(specs.map((s) => one(s, warmupMs, windowMs)));
+  const runs = await Promise.all(specs.map((s) => one(s, warmupMs, windowMs, opts.quick ? SCRAPES.quick : SCRAPES.full)));
   return { warmupS: warmupMs / 1000, windowS: windowMs / 1000, runs };
 }

@@ -95,6 +95,10 @@ describe.skipIf(need.skip)(need.title('bench --quick'), () => {
     for (const s of scale!.runs) {
       expect(s.filter.map((f) => f.strategy)).toContain(s.filterPlan.strategy);
       expect(s.usage.rssEndMb).toBeGreaterThan(0);
+      // scraped after the window: 4,096 delegates are ~60,000 series, ~4.5 MB of text
+      expect(s.scrape!.cpuMs).toBeGreaterThan(0);
+      expect(s.scrape!.rssAfterMb).toBeGreaterThan(0);
+      if (s.delegates) expect(s.scrape!.bytes).toBeGreaterThan(3_000_000);
       if (s.delegates) {
         expect(s.wire.probes).toBeGreaterThan(0);
         expect(s.sendCapped).toBeNull(); // 409.6 probes/s under the cap of 500
