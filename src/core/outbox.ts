@@ -121,7 +121,9 @@ export class Outbox {
     entry.lastProbeAt = now;
     entry.roundOpen = true;
     if (m.role === 'delegate') delegateRoundStart(m);
-    entry.evaluateAt = grid.alignUp(now + grid.replyWindowMs);
+    // A round of the schedule is judged on the grid; a confirmation (a failover or a claim being
+    // checked) one reply window after it, exactly: its verdict should not wait for a tick.
+    entry.evaluateAt = confirmation ? now + grid.replyWindowMs : grid.alignUp(now + grid.replyWindowMs);
     this.d.schedule({ kind: 'evaluate', entry, at: entry.evaluateAt });
   }
 

@@ -91,8 +91,8 @@ describe('dupip status', () => {
 
 describe('split brain only when it is one', () => {
   /** A world where `holders()` answer every probe of ours, each with its kernel's unicast reply. */
-  function world(holders: () => string[]) {
-    const w = new FakeWorld();
+  function world(holders: () => string[], options: ConstructorParameters<typeof FakeWorld>[0] = {}) {
+    const w = new FakeWorld(options);
     w.onTransmit = (t) => {
       if (t.kind !== 'probe') return;
       for (const h of holders()) w.frame({ op: OP_REPLY, senderMac: h, senderIp: V, targetMac: OWN_MAC, targetIp: t.frame.senderIp });
@@ -138,6 +138,23 @@ describe('split brain only when it is one', () => {
     expect(f).toHaveLength(1);
     expect(f[0]).toMatchObject({ from: OLD, to: NEW });
     expect(f[0]!.at - t0).toBeLessThanOrEqual(600); // the confirmation round's reply window, not the next interval
+  });
+
+  it('at default intervals the failover is reported one reply window after the announcement, not at the next tick', () => {
+    let holders = [OLD];
+    const w = world(() => holders, { probeIntervalMs: 10_000, announceIntervalMs: 60_000 });
+    w.watch(unheld);
+    w.advance(30_000);
+    expect(w.states()).toEqual(['ok']);
+    // Halfway between two ticks of the 2.5 s grid.
+    w.advance(2500 - (w.now % 2500) + 1250);
+    holders = [NEW];
+    const t0 = w.now;
+    announce(w, NEW);
+    w.advance(2500);
+    const f = failovers(w);
+    expect(f).toHaveLength(1);
+    expect(f[0]!.at - t0).toBe(1000); // the reply window (min(1 s, interval/2)), exactly
   });
 
   it('two holders at once: split brain one round trip after the first probe they both answered, naming both', () => {
