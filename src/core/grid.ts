@@ -3,9 +3,10 @@
  * longer than the announcement interval) so that the probes, evaluations and announcements of many
  * addresses share one wake-up: on a VM a wake-up costs more than the work it does (an idle daemon
  * at 100 addresses spent ~40 % less CPU on a 2.5 s grid than on a 1 s one, bench/notes/
- * profiles-idle.md). Probes go to the nearest tick and announcements are rounded down (a gap never exceeds
- * 1.2 × interval), evaluations up: a probe's replies are judged at the first tick at least the
- * reply window after it. Frames the send cap holds back wait for the window, not for the grid.
+ * profiles-idle.md). Probes go to the nearest tick and announcements are rounded down (a gap
+ * never exceeds 1.2 × interval), evaluations up: a probe's replies are judged at the first tick at
+ * least the reply window after it (a confirmation's exactly then, outbox.ts). Frames the send cap
+ * holds back wait for the window, not for the grid.
  */
 import { type Random, jittered } from './timing.js';
 
