@@ -62,10 +62,14 @@ export function issue14Figures(s: Loose | undefined): Issue14Figures {
     chattyP50Ms: s?.chatty?.dupipLogged?.p50 ?? null,
     arpwatchP50Ms: s?.chatty?.arpwatch?.p50 ?? null,
     scaleCorePercent: scale?.usage?.corePercent ?? null,
-    // as a scraped daemon has it: the window's RSS, or after one scrape if that is more (runs that record one)
-    scaleRssMb: ok(scale?.usage?.rssEndMb) ? Math.max(scale!.usage.rssEndMb, (scale!.scrape as Loose | undefined)?.rssAfterMb ?? 0) : null,
+    scaleRssMb: ok(scale?.usage?.rssEndMb) ? scrapedRssMb(scale as ScaleRun) : null,
     scaleWhat: scale?.name === 'scattered' ? '4,096 scattered delegates at 10 s' : scale ? '768-delegate stand-in at 1.875 s' : '—',
   };
+}
+
+/** The RSS a scraped daemon has: the window's, or after the scrapes if they left more resident (runs that record them). */
+function scrapedRssMb(r: Pick<ScaleRun, 'usage' | 'scrape'>): number {
+  return Math.max(r.usage.rssEndMb, r.scrape?.rssAfterMb ?? 0);
 }
 
 /** The table of issue 14 with a "before" column (baseline build, same run) and the verdict. */
@@ -191,10 +195,8 @@ export function scaleVerdicts(scale: ScaleResult | undefined, soak: SoakResult |
   const out: Verdict[] = [];
   for (const r of scale?.runs ?? []) {
     const strategy = [...new Set(r.filter.map((x) => x.strategy))].join(', ') || '—';
-    // The RSS a scraped daemon has: the window's, or after the scrape if that left more resident.
-    const rss = Math.max(r.usage.rssEndMb, r.scrape?.rssAfterMb ?? 0);
-    const scraped = r.scrape ? ` (scraped every 15 s: ${mb(r.scrape.rssAfterMb)}, ${num(r.scrape.cpuMs, 0)} ms of CPU a scrape)` : '';
-    const rssOk = ok(idleRssMb) ? rss <= idleRssMb + 10 : null;
+    const scraped = r.scrape ? ` (scraped${ok(r.scrape.everyS) ? ` every ${num(r.scrape.everyS, 0)} s` : ''}: ${mb(r.scrape.rssAfterMb)}, ${num(r.scrape.cpuMs, 0)} ms of CPU a scrape)` : '';
+    const rssOk = ok(idleRssMb) ? scrapedRssMb(r) <= idleRssMb + 10 : null;
     if (r.delegates) {
       out.push({
         id: `scale-${r.name}`,

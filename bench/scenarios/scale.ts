@@ -37,7 +37,7 @@ export interface ScaleRun {
   startupS: number;
   usage: UsageWindow;
   /** scrapes after the window, as Prometheus makes them: the most CPU one took (ms, all threads) and the highest RSS between them */
-  scrape?: { cpuMs: number; bytes: number; rssAfterMb: number };
+  scrape?: { count: number; everyS: number; cpuMs: number; bytes: number; rssAfterMb: number };
   wire: {
     windowS: number;
     probes: number;
@@ -165,7 +165,7 @@ async function one(spec: Spec, warmupMs: number, windowMs: number, scrapes: { co
       },
       startupS,
       usage,
-      scrape: { cpuMs: round(Math.max(...scrapeCpu), 1), bytes: Buffer.byteLength(text), rssAfterMb: round(rssAfterMb, 1) },
+      scrape: { count: scrapes.count, everyS: scrapes.everyMs / 1000, cpuMs: round(Math.max(...scrapeCpu), 1), bytes: Buffer.byteLength(text), rssAfterMb: round(rssAfterMb, 1) },
       wire: {
         windowS: round(windowS, 2),
         probes: total,
