@@ -96,25 +96,31 @@ static int drain_packets(dp_handle *h) {
 
 /*
  * Burst pause. A wake-up costs more than the frames it reads (epoll, a context switch, the call
- * into JS, the batch's buffer), and under a flood the loop woke for every few frames. The loop
- * stops polling for BURST_PAUSE_MIN_MS, then reads what queued meanwhile in one go, when a wake-up
- * looks like part of a stream of more than ~PAUSE_RATE frames a second:
+ * into JS), and under a flood the loop woke for every few frames. The loop stops polling for
+ * BURST_PAUSE_MIN_MS, then reads what queued meanwhile in one go, when a wake-up looks like part
+ * of a stream of more than ~PAUSE_RATE frames a second:
  *   - it read at least BURST_FRAMES frames (10,000 frames/s and more), or
  *   - it came less than WAKE_GAP_MS after the previous read (1,000 frames/s: one frame each time,
  *     so the frame count alone never started a pause and every frame was its own wake-up).
  * While each pause reads at least as many frames as PAUSE_RATE fills it with (1 in 2 ms, 2 in 4,
- * 4 in 8), the loop stays off the poll and the pause doubles up to BURST_PAUSE_MAX_MS: at 1,000
- * frames/s that is ~125 wake-ups a second instead of 1,000; at 10,000 frames/s a wake-up per ~80
- * frames, ~125 a second, instead of ~2,000 without pauses (~420 with a fixed 2 ms pause, which
- * also paid two epoll_ctl per pause). A pause that reads fewer goes back to polling. A lone frame
- * (a claim on a quiet segment, the previous one tens of ms before) is read at once as before;
- * during a flood a frame waits at most BURST_PAUSE_MAX_MS longer (issue 6: a claim during a flood
- * within 10 ms). The kernel queues ~1,000-6,000 frames meanwhile (RECEIVE_BUFFER_BYTES; 8 ms at
- * 50,000 frames/s is 400), and overflows are counted as before (PACKET_STATISTICS).
+ * ...), the loop stays off the poll, and the next pause is sized by what this one read, like a
+ * TPACKET_V3 block that is handed over when full or when its timeout runs out:
+ *   - fewer than PAUSE_FULL_FRAMES: twice as long, up to BURST_PAUSE_MAX_MS;
+ *   - PAUSE_FULL_FRAMES or more: as long again; 2 x PAUSE_FULL_FRAMES or more: half as long.
+ * So a wake-up reads ~256-512 frames or waits 32 ms: at 1,000 and 10,000 frames/s 33-39 wake-ups
+ * a second (~125 with the 8 ms ceiling before; 10,000 frames/s: 4.65 -> 2.74 % of a core,
+ * bench/notes/profiles.md), at 50,000 pauses of ~8 ms (400 frames each). A pause that reads fewer than
+ * PAUSE_RATE fills it with goes back to polling. A lone frame (a claim on a quiet segment, the
+ * previous one tens of ms before) is read at once as before; during a flood a frame waits at most
+ * BURST_PAUSE_MAX_MS longer. At a steady rate a pause queues fewer than 2 x PAUSE_FULL_FRAMES; a
+ * rate that jumps during a 32 ms pause queues 32 ms of it (1,600 frames at 50,000/s), within the
+ * kernel's room for ~5,000 ARP frames (RECEIVE_BUFFER_BYTES; test/e2e/drops-e2e.test.ts read 5,042
+ * after a stall), and overflows are counted as before (PACKET_STATISTICS).
  */
 #define BURST_FRAMES 4
 #define BURST_PAUSE_MIN_MS 2
-#define BURST_PAUSE_MAX_MS 8
+#define BURST_PAUSE_MAX_MS 32
+#define PAUSE_FULL_FRAMES 256
 #define WAKE_GAP_MS 2
 #define PAUSE_RATE 500 /* frames a second: above, the loop pauses; below, it reads each frame at once */
 #define DRAIN_CAP (MAX_BATCHES_PER_WAKEUP * BATCH_SIZE)
@@ -122,14 +128,23 @@ static int drain_packets(dp_handle *h) {
 static void on_packet_readable(uv_poll_t *poll, int status, int events);
 static void on_resume_after_pause(uv_timer_t *timer);
 
-static bool start_resume_timer(dp_handle *h) {
+/* The pause after one of `pause_ms` that read `n` frames (0: the first of a stream). */
+static unsigned next_pause(unsigned pause_ms, int n) {
+  unsigned next;
+  if (pause_ms == 0) next = BURST_PAUSE_MIN_MS;
+  else if (n < PAUSE_FULL_FRAMES) next = pause_ms * 2;
+  else if (n < 2 * PAUSE_FULL_FRAMES) next = pause_ms;
+  else next = pause_ms / 2;
+  return next < BURST_PAUSE_MIN_MS ? BURST_PAUSE_MIN_MS : next > BURST_PAUSE_MAX_MS ? BURST_PAUSE_MAX_MS : next;
+}
+
+static bool start_resume_timer(dp_handle *h, int n) {
   if (!h->resume_initialised) {
     if (uv_timer_init(uv_handle_get_loop((uv_handle_t *)&h->poll), &h->resume) != 0) return false;
     h->resume.data = h;
     h->resume_initialised = true;
   }
-  unsigned next = h->burst_pause_ms == 0 ? BURST_PAUSE_MIN_MS : h->burst_pause_ms * 2;
-  h->burst_pause_ms = next > BURST_PAUSE_MAX_MS ? BURST_PAUSE_MAX_MS : next;
+  h->burst_pause_ms = next_pause(h->burst_pause_ms, n);
   return uv_timer_start(&h->resume, on_resume_after_pause, h->burst_pause_ms, 0) == 0;
 }
 
@@ -157,14 +172,14 @@ static void on_resume_after_pause(uv_timer_t *timer) {
    */
   int n = receiving(h) ? drain_packets(h) : 0;
   h->last_read_ns = uv_hrtime();
-  if (n < DRAIN_CAP && still_streaming(n, h->burst_pause_ms) && receiving(h) && start_resume_timer(h)) return;
+  if (n < DRAIN_CAP && still_streaming(n, h->burst_pause_ms) && receiving(h) && start_resume_timer(h, n)) return;
   resume_polling(h);
 }
 
 static void pause_polling(dp_handle *h) {
   if (!receiving(h)) return;
   h->burst_pause_ms = 0;
-  if (!start_resume_timer(h)) return;
+  if (!start_resume_timer(h, 0)) return;
   uv_poll_stop(&h->poll);
 }
 

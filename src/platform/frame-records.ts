@@ -26,7 +26,7 @@ import { receivedMacs, type Mac } from '../core/mac.js';
  * the 48-byte records ARP alone needed: measured with both builds side by side in the lab (the raw
  * addon, a pass-all filter, 300,000 ARP frames at ~35,000/s), 5.0-6.3 µs of CPU per frame against
  * 6.4-6.7 µs before — no cost above the noise, with 64 frames per recvmmsg call then (128 since the
- * burst pauses grew to 8 ms: native/dupip.h BATCH_SIZE).
+ * burst pauses grew to 8 ms, and up to 32 ms since: native/dupip.h BATCH_SIZE).
  */
 export const RECORD_SIZE = 144;
 export const RECORD_PAYLOAD_OFFSET = 16;
