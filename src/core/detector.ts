@@ -204,6 +204,7 @@ export class Detector {
     if (!entry) return 'unwatched';
     const from = { mac: obs.mac, ethernetSource };
     const m = entry.machine;
+    this.roundCounts(entry, now);
     switch (obs.kind) {
       case 'claim':
         if (ignoredMac(entry, obs.mac, this.ignoreMacs, this.opts.ignoreVrrpForDelegates)) return 'ignored';
@@ -225,6 +226,21 @@ export class Detector {
         this.applyHeld(entry, m, heldProbe(m, from, entry.label, now), now);
         return 'probe';
     }
+  }
+
+  /**
+   * A frame about the address: its open round now counts, so it is judged when its reply window
+   * ends even if its probe set no deadline (outbox.ts). A round whose window has passed ended
+   * quiet, as its evaluation would have found.
+   */
+  private roundCounts(entry: Entry, now: number): void {
+    if (!entry.roundOpen || entry.evaluationTimed) return;
+    if (now >= entry.evaluateAt) {
+      entry.roundOpen = false;
+      return;
+    }
+    entry.evaluationTimed = true;
+    this.schedule({ kind: 'evaluate', entry, at: entry.evaluateAt });
   }
 
   private isOwn(iface: Iface, mac: Mac): boolean {

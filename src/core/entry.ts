@@ -88,6 +88,12 @@ export interface Entry {
   lastProbeAt: number | null;
   roundOpen: boolean;
   evaluateAt: number;
+  /**
+   * The open round's evaluation is on the timer heap. A round of a held address in `ok` gets
+   * none when its probe goes out (its end would change nothing), only when a frame about the
+   * address arrives before `evaluateAt` (detector.ts `roundCounts`).
+   */
+  evaluationTimed: boolean;
   // announcing
   announceDueAt: number;
   /** The unaligned time the announcement was due: the next one is reckoned from it, so rounding to the grid never adds up. */
@@ -184,6 +190,7 @@ export function newEntry(key: string, spec: WatchSpec, firstProbe: number): Entr
     lastProbeAt: null,
     roundOpen: false,
     evaluateAt: 0,
+    evaluationTimed: false,
     announceDueAt: 0,
     announceIdealAt: 0,
   };

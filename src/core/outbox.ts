@@ -124,7 +124,10 @@ export class Outbox {
     // A round of the schedule is judged on the grid; a confirmation (a failover or a claim being
     // checked) one reply window after it, exactly: its verdict should not wait for a tick.
     entry.evaluateAt = confirmation ? now + grid.replyWindowMs : grid.alignUp(now + grid.replyWindowMs);
-    this.d.schedule({ kind: 'evaluate', entry, at: entry.evaluateAt });
+    // The end of a quiet round of a held address in `ok` changes nothing (heldRound): no deadline,
+    // unless a frame about the address makes the round count (detector.ts roundCounts).
+    entry.evaluationTimed = m.role !== 'held' || m.state !== 'ok';
+    if (entry.evaluationTimed) this.d.schedule({ kind: 'evaluate', entry, at: entry.evaluateAt });
   }
 
   /** No address to send an ordinary request from: listen only, say so once, look again next interval. */
