@@ -81,6 +81,6 @@ export function compareLabels<L extends string>(names: readonly L[], a: Labels<L
 export function countsCounter<L extends string>(registry: Registry, name: string, help: string, counts: Counts<L>, before?: () => void): void {
   registry.counter(name, help, counts.labelNames, (s: Samples) => {
     before?.();
-    for (const [values, value] of counts.sorted()) s.inc(values, value);
+    for (const [values, value] of counts.sorted()) s.append(values, value); // one entry per label set
   });
 }

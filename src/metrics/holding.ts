@@ -51,7 +51,7 @@ export function registerHoldingGauges(registry: Registry, source: () => DaemonVi
     (s) => {
       const view = source();
       if (!view) return;
-      for (const e of sortedAddresses(view)) if (e.role === 'delegate') s.set([e.address, e.interface], e.held ? 1 : 0);
+      for (const e of sortedAddresses(view)) if (e.role === 'delegate') s.append([e.address, e.interface], e.held ? 1 : 0); // one entry per address and interface
     },
   );
 
@@ -72,7 +72,7 @@ export function registerHoldingGauges(registry: Registry, source: () => DaemonVi
         for (const mac of macs) {
           if (m.has(mac)) continue;
           m.add(mac);
-          s.set([e.address, mac], 1);
+          s.append([e.address, mac], 1);
         }
       }
     },

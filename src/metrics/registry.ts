@@ -4,7 +4,8 @@
  *
  * Every family is computed at scrape time by its collect function, which fills a `Samples` (set or
  * add a value for a label set; the first write of a label set fixes its place, a later one replaces
- * or adds to its value, as prom-client's set and inc did). Nothing is kept between scrapes here: the values that must survive live in
+ * or adds to its value, as prom-client's set and inc did; or append one written once per scrape,
+ * which goes out at once, ahead of the others). Nothing is kept between scrapes here: the values that must survive live in
  * plain counters (counts.ts, servers.ts) or in the daemon's view. Families are rendered in the order
  * they were registered, each as `# HELP`, `# TYPE` and its samples, one blank line between families.
  * An unlabelled family that collected nothing reads 0.
@@ -20,17 +21,26 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /**
- * The samples of one family at one scrape: one Map entry per label set, keyed by its rendered
- * label block (`{a="x",b="y"}`, escaped, or '' unlabelled), which is also what is written out:
- * no other object per series, so a scrape of thousands of addresses makes little garbage.
+ * The samples of one family at one scrape. set() and inc() keep one Map entry per label set,
+ * keyed by its rendered label block (`{a="x",b="y"}`, escaped, or '' unlabelled), which is also
+ * what is written out after the collect function returns. append() is for a label set the collect
+ * function writes once and only once (one per monitored address, one per entry of a Counts): it
+ * goes into the exposition's text at once, ahead of the Map's series, with no Map entry, key or
+ * label object: at 4,096 delegates 53,000 of the 61,000 series are appended, and a scrape makes
+ * ~13 MB of garbage instead of ~45 MB (bench/notes/profiles-memory.md).
  */
 export class Samples {
   readonly series = new Map<string, number>();
+  /** Series written by append(). */
+  appended = 0;
 
-  constructor(readonly labelNames: readonly string[]) {}
+  constructor(
+    private readonly family: Family,
+    private readonly out: Chunks,
+  ) {}
 
   private key(values: readonly string[]): string {
-    const names = this.labelNames;
+    const names = this.family.labelNames;
     if (names.length === 0) return '';
     let k = '{';
     for (let i = 0; i < names.length; i++) k += `${i ? ',' : ''}${names[i]}="${escapeLabelValue(values[i] ?? '')}"`;
@@ -45,6 +55,21 @@ export class Samples {
     const k = this.key(values);
     this.series.set(k, (this.series.get(k) ?? 0) + by);
   }
+
+  /** A label set written once per scrape (the caller sees to it: two would be a duplicate series). */
+  append(values: readonly string[], value: number): void {
+    const { name, openers, closer } = this.family;
+    const out = this.out;
+    out.add('\n');
+    out.add(name);
+    for (let i = 0; i < openers.length; i++) {
+      out.add(openers[i]!);
+      out.add(escapeLabelValue(values[i] ?? ''));
+    }
+    out.add(closer);
+    out.add(formatValue(value));
+    this.appended++;
+  }
 }
 
 export type Collect = (samples: Samples) => void | Promise<void>;
@@ -55,6 +80,10 @@ interface Family {
   type: MetricType;
   labelNames: readonly string[];
   collect: Collect;
+  /** What append() writes before each label value: `{a="`, `",b="`, … */
+  openers: readonly string[];
+  /** … and after the last one, before the value: `"} ` (or ` ` unlabelled). */
+  closer: string;
 }
 
 export class Registry {
@@ -69,7 +98,8 @@ export class Registry {
     }
     if (new Set(labelNames).size !== labelNames.length) throw new Error(`metrics: repeated label name in ${name}`);
     if (this.families.has(name)) throw new Error(`metrics: ${name} is already registered`);
-    this.families.set(name, { name, help, type, labelNames, collect });
+    const openers = labelNames.map((l, i) => `${i ? '",' : '{'}${l}="`);
+    this.families.set(name, { name, help, type, labelNames, collect, openers, closer: labelNames.length ? '"} ' : ' ' });
   }
 
   counter(name: string, help: string, labelNames: readonly string[], collect: Collect): void {
@@ -97,10 +127,11 @@ export class Registry {
     const out = new Chunks();
     let first = true;
     for (const f of this.families.values()) {
-      const samples = new Samples(f.labelNames);
-      await f.collect(samples);
       if (!first) out.add('\n\n');
       first = false;
+      out.add(`# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}`);
+      const samples = new Samples(f, out);
+      await f.collect(samples);
       render(f, samples, out);
     }
     out.add('\n');
@@ -134,9 +165,9 @@ class Chunks {
   }
 }
 
+/** The series of set() and inc(), after those append() wrote; an unlabelled family that collected nothing reads 0. */
 function render(f: Family, samples: Samples, out: Chunks): void {
-  out.add(`# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}`);
-  if (samples.series.size === 0 && f.labelNames.length === 0) return out.add(`\n${f.name} 0`);
+  if (samples.series.size === 0 && samples.appended === 0 && f.labelNames.length === 0) return out.add(`\n${f.name} 0`);
   for (const [labels, value] of samples.series) out.add(`\n${f.name}${labels} ${formatValue(value)}`);
 }
 

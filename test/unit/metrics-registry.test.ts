@@ -34,6 +34,28 @@ describe('registry', () => {
     expect(await r.metrics()).toBe(expected);
   });
 
+  it('appended series: the same bytes as set(), escaped alike, written before the set() ones, across buffer ends', async () => {
+    const values = Array.from({ length: 6000 }, (_, i) => [`198.18.${i >> 8}.${i & 255}`, `é"\\\n😀${'x'.repeat(i % 17)}`]);
+    const viaSet = new Registry();
+    const viaAppend = new Registry();
+    viaSet.gauge('g', 'Help.', ['address', 'odd'], (s) => values.forEach((v, i) => s.set(v, i / 3)));
+    viaAppend.gauge('g', 'Help.', ['address', 'odd'], (s) => values.forEach((v, i) => s.append(v, i / 3)));
+    const [a, b] = [await viaSet.exposition(), await viaAppend.exposition()];
+    expect(b.length).toBeGreaterThan(4 * 32 * 1024); // several chunks
+    expect(b.equals(a)).toBe(true);
+
+    const mixed = new Registry();
+    mixed.counter('m_total', 'Mixed.', ['k'], (s) => {
+      s.inc(['set-first'], 1);
+      s.append(['appended'], 2);
+      s.inc(['set-first'], 1);
+    });
+    mixed.gauge('u', 'Unlabelled, appended.', [], (s) => s.append([], 4));
+    expect(await mixed.metrics()).toBe(
+      ['# HELP m_total Mixed.', '# TYPE m_total counter', 'm_total{k="appended"} 2', 'm_total{k="set-first"} 2', '', '# HELP u Unlabelled, appended.', '# TYPE u gauge', 'u 4', ''].join('\n'),
+    );
+  });
+
   it('renders families in registration order with HELP, TYPE and escaped label values', async () => {
     const r = new Registry();
     r.gauge('b_gauge', 'Help with a \\ backslash\nand a newline.', ['name', 'kind'], (s) => {
