@@ -118,7 +118,8 @@ function machine(): Machine {
     gitCommit: sh('git', ['-C', REPO, 'rev-parse', 'HEAD']),
     gitDirty: status === null ? null : status.length > 0,
     // Tracked files only: what the daemon was built from (untracked files are new tests, docs, bench/).
-    gitChanges: (status ?? '').split('\n').filter(Boolean).map((l) => l.slice(3)),
+    // `XY path`; sh() trimmed the first line's leading space (` M path`), so the status letters are matched, not counted.
+    gitChanges: (status ?? '').split('\n').filter(Boolean).map((l) => l.replace(/^[ MTADRCU?!]{1,2} /, '')),
     arpwatch: sh('dpkg-query', ['-W', '-f=${Version}', 'arpwatch']),
     arping: sh('arping', ['-V'])?.split('\n')[0] ?? null,
     clockTicks: clockTicks(),
